@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: MIT */
+/* bridle: run long-running AI agents safely. Include this one header. */
+#pragma once
+
+#include "bridle/common.h"
+#include "bridle/doctor.h"
+#include "bridle/manifest.h"
+#include "bridle/sandbox.h"

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bridle sandbox: run a command tree in kernel isolation.
+ *
+ * A spec describes what the sandbox holds (workspace, binds, files, environment,
+ * limits, network). bridle_sandbox_run() builds the sandbox, runs one command in
+ * it, waits, and tears everything down: no process, mount, cgroup or fd of the
+ * sandbox outlives the call.
+ *
+ * Ownership: a spec owns copies of every string passed to its setters. A run
+ * result owns its buffers; release them with bridle_run_result_release().
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bridle/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct bridle_sandbox_spec bridle_sandbox_spec;
+
+enum bridle_net {
+        BRIDLE_NET_NONE = 0,     /* an empty network namespace */
+        BRIDLE_NET_LOOPBACK = 1, /* a network namespace with only lo, up */
+};
+
+enum bridle_isolation {
+        BRIDLE_ISOLATION_NAMESPACES = 0, /* the full sandbox (default) */
+        BRIDLE_ISOLATION_LANDLOCK = 1,   /* Landlock + seccomp + rlimits, no namespaces */
+};
+
+enum bridle_bind_flags {
+        BRIDLE_BIND_RO = 1u << 0, /* read-only (locked: no remount, no umount inside) */
+};
+
+/* Limits; 0 means "not set". Setting merges: only non-zero fields override. */
+typedef struct bridle_limits {
+        uint64_t timeout_ms; /* wall clock for the whole process tree */
+        uint64_t memory;     /* bytes, cgroup (v2, else v1) */
+        uint64_t pids;       /* tasks, cgroup (v2, else v1); RLIMIT_NPROC fallback */
+        uint64_t cpu_s;      /* RLIMIT_CPU seconds */
+        uint64_t disk;       /* bytes: size of each tmpfs, and RLIMIT_FSIZE */
+} bridle_limits;
+
+BRIDLE_EXPORT bridle_sandbox_spec *bridle_sandbox_spec_new(void);
+BRIDLE_EXPORT bridle_sandbox_spec *bridle_sandbox_spec_free(bridle_sandbox_spec *spec);
+
+/* Host directory used read-write as the workspace; NULL (default) means a fresh
+ * private tmpfs that disappears with the sandbox. */
+BRIDLE_EXPORT int bridle_sandbox_spec_set_workspace(bridle_sandbox_spec *spec, const char *host_dir,
+                                                    bridle_error *err);
+/* The workspace's path inside the sandbox (default "/workspace"). */
+BRIDLE_EXPORT int bridle_sandbox_spec_set_root(bridle_sandbox_spec *spec, const char *path,
+                                               bridle_error *err);
+/* Bind host path at an absolute sandbox path (flags: enum bridle_bind_flags). */
+BRIDLE_EXPORT int bridle_sandbox_spec_add_bind(bridle_sandbox_spec *spec, const char *host,
+                                               const char *path, unsigned flags,
+                                               bridle_error *err);
+/* A file with the given bytes, created before the command starts. path is
+ * absolute, or relative to the workspace. */
+BRIDLE_EXPORT int bridle_sandbox_spec_add_file(bridle_sandbox_spec *spec, const char *path,
+                                               const void *data, size_t len, bridle_error *err);
+/* An empty directory (parents created). */
+BRIDLE_EXPORT int bridle_sandbox_spec_add_dir(bridle_sandbox_spec *spec, const char *path,
+                                              bridle_error *err);
+/* A copy of a host file (opened by the caller's process, so its permissions apply). */
+BRIDLE_EXPORT int bridle_sandbox_spec_add_copy(bridle_sandbox_spec *spec, const char *path,
+                                               const char *host_file, bridle_error *err);
+/* Set NAME=VALUE; a later call for the same name wins. */
+BRIDLE_EXPORT int bridle_sandbox_spec_set_env(bridle_sandbox_spec *spec, const char *name,
+                                              const char *value, bridle_error *err);
+BRIDLE_EXPORT int bridle_sandbox_spec_set_cwd(bridle_sandbox_spec *spec, const char *path,
+                                              bridle_error *err);
+BRIDLE_EXPORT void bridle_sandbox_spec_set_net(bridle_sandbox_spec *spec, enum bridle_net net);
+BRIDLE_EXPORT void bridle_sandbox_spec_set_isolation(bridle_sandbox_spec *spec,
+                                                     enum bridle_isolation iso);
+BRIDLE_EXPORT void bridle_sandbox_spec_set_limits(bridle_sandbox_spec *spec,
+                                                  const bridle_limits *limits);
+
+/* How a run is wired to the caller. */
+typedef struct bridle_run_opts {
+        const char *const *argv; /* NULL-terminated, argv[0] looked up in the sandbox's PATH */
+        bool capture;            /* capture stdout/stderr into the result instead of streaming */
+        size_t max_output;       /* with capture: per-stream cap, head and tail kept (0: 1 MiB) */
+        int stdin_fd;            /* relayed into the sandbox; -1 or a terminal: /dev/null */
+        int stdout_fd;           /* without capture: where stdout goes (relayed, never passed) */
+        int stderr_fd;           /* without capture: where stderr goes */
+        const char *init_path;   /* bridle-init to use; NULL: look it up */
+} bridle_run_opts;
+
+typedef struct bridle_run_result {
+        int status;       /* the exit-status contract: code, 128+N, 124, 126, 127 */
+        int exit_code;    /* -1 if it died of a signal */
+        int signal;       /* 0 if it exited */
+        bool timed_out;
+        char *stdout_buf; /* with capture: NUL-terminated, may hold NULs */
+        size_t stdout_len;
+        bool stdout_truncated;
+        char *stderr_buf;
+        size_t stderr_len;
+        bool stderr_truncated;
+        uint64_t wall_ms;
+        uint64_t cpu_ms;
+        uint64_t max_rss_kb;
+        char **warnings; /* NULL-terminated: limits that fell back or are not enforced */
+        char *exec_error; /* why the command could not start (126/127), or NULL */
+} bridle_run_result;
+
+/* Run argv in a fresh sandbox built from spec, wait for it and tear it down.
+ * Returns 0 when the command ran (whatever its exit status, see ret->status),
+ * or a negative code when the sandbox could not be made (CLI exit 125). */
+BRIDLE_EXPORT int bridle_sandbox_run(const bridle_sandbox_spec *spec, const bridle_run_opts *opts,
+                                     bridle_run_result *ret, bridle_error *err);
+BRIDLE_EXPORT void bridle_run_result_release(bridle_run_result *res);
+
+/* Parse "256M", "1G", "4096" into bytes (K, M, G, T; powers of 1024). */
+BRIDLE_EXPORT int bridle_parse_size(const char *s, uint64_t *ret, bridle_error *err);
+
+#ifdef __cplusplus
+}
+#endif
