@@ -1,13 +1,49 @@
 /* SPDX-License-Identifier: MIT */
+/* bridle: the command line. Uses only the public library API. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "bridle/bridle.h"
+#include "commands.h"
+
+static void usage(FILE *f)
+{
+        fputs("usage: bridle COMMAND [ARGS]\n"
+              "\n"
+              "commands:\n"
+              "  sandbox run [OPTIONS] -- COMMAND [ARG...]   run a command in a fresh sandbox\n"
+              "  doctor [--json]                            what this host allows\n"
+              "  demo                                       run a few commands in a sandbox and show what is blocked\n"
+              "  version                                    print the version\n"
+              "\n"
+              "'bridle sandbox run --help' lists the sandbox options.\n",
+              f);
+}
 
 int main(int argc, char **argv)
 {
-        (void)argc;
-        (void)argv;
-        printf("bridle %s\n", bridle_version());
-        return 0;
+        signal(SIGPIPE, SIG_IGN);
+        if (argc < 2) {
+                usage(stderr);
+                return 2;
+        }
+        const char *cmd = argv[1];
+        if (strcmp(cmd, "sandbox") == 0)
+                return bridle_cmd_sandbox(argc - 1, argv + 1);
+        if (strcmp(cmd, "doctor") == 0)
+                return bridle_cmd_doctor(argc - 1, argv + 1);
+        if (strcmp(cmd, "demo") == 0)
+                return bridle_cmd_demo(argc - 1, argv + 1);
+        if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+                printf("bridle %s\n", bridle_version());
+                return 0;
+        }
+        if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+                usage(stdout);
+                return 0;
+        }
+        fprintf(stderr, "bridle: unknown command '%s'\n", cmd);
+        usage(stderr);
+        return 2;
 }

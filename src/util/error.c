@@ -68,7 +68,7 @@ int bridle__err_prefix(bridle_error *err, const char *fmt, ...)
         (void)vsnprintf(prefix, sizeof(prefix), fmt, ap);
         va_end(ap);
         memcpy(old, err->msg, sizeof(old));
-        (void)snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+        (void)snprintf(err->msg, sizeof(err->msg), "%.255s: %.250s", prefix, old);
         return err->code;
 }
 

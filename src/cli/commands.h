@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: MIT */
+/* The CLI's subcommands: each returns the process exit status. */
+#pragma once
+
+int bridle_cmd_sandbox(int argc, char **argv);
+int bridle_cmd_doctor(int argc, char **argv);
+int bridle_cmd_demo(int argc, char **argv);
+
+/* Shared output helpers (output.c). */
+#include <stdio.h>
+#include <stddef.h>
+void cli_json_string(FILE *f, const char *s, size_t len);
+void cli_log_to_stderr(int level, const char *msg, void *userdata);

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bridle-init: pid 1 of a sandbox. It is exec'd fresh (never a fork of the
+ * harness), reads its plan from fd 3, builds the root filesystem, starts the
+ * command, reaps, and reports. libc only.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sandbox/initproto.h"
+
+#define INIT_FD 3 /* the socket to the harness */
+#define INIT_MAX_ARGS 4096
+#define INIT_MAX_RULES 256
+
+struct init_ll_rule {
+        char *path;
+        uint32_t access;
+};
+
+struct init_state {
+        uint32_t mode; /* enum bridle_isolation */
+        uint32_t net;
+        int fds[BRIDLE__INIT_MAX_FDS];
+        int nfds;
+        char **argv;
+        size_t argc;
+        char **envp;
+        size_t envc;
+        char cwd[BRIDLE__INIT_MAX_STR];
+        struct { uint32_t res; uint64_t val; } rlimits[16];
+        size_t n_rlimits;
+        struct init_ll_rule rules[INIT_MAX_RULES];
+        size_t n_rules;
+        const char *step; /* what is being done, for error replies */
+        char step_buf[BRIDLE__INIT_MAX_STR + 64];
+};
+
+/* Send a reply to the harness (best effort). */
+void init_reply(uint32_t type, int32_t a, uint64_t cpu_us, uint64_t maxrss, const char *text);
+
+/* Mount ops (namespaces mode). Paths in records are sandbox paths. */
+int init_fs_begin(void);
+int init_fs_op(struct init_state *st, const bridle__rec *rec);
+int init_fs_finish(struct init_state *st);
+int init_net_setup(uint32_t net);
+
+/* Start the command; returns its pid or -errno. */
+int init_command_start(struct init_state *st, int *ret_exec_err_fd);
+
+/* Workspace entries (after the pivot) and the final read-only root. */
+int init_files_op(struct init_state *st, const bridle__rec *rec);
+int init_root_readonly(struct init_state *st);
+int init_command_report(int fd, bool *ret_is_exec, int *ret_err, char *step, size_t cap);

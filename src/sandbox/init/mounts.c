@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The sandbox's root filesystem, built as a flat list of small steps:
+ *   1. make every mount a slave, mount a scratch tmpfs and pivot into it, so
+ *      the host's tree is reachable only under /oldroot;
+ *   2. mount a tmpfs at /newroot and build the sandbox there (binds from
+ *      /oldroot or from detached trees the harness passed as fds, proc, dev,
+ *      tmpfs);
+ *   3. pivot into /newroot and detach the old root entirely;
+ *   4. create the workspace entries (after the pivot, so no path can reach
+ *      the host), then make / read-only.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "sandbox/init/init.h"
+
+#define NEWROOT "/newroot"
+#define OLDROOT "/oldroot"
+
+static int sys_pivot_root(const char *new_root, const char *put_old)
+{
+        return (int)syscall(SYS_pivot_root, new_root, put_old);
+}
+
+static int sys_mount_setattr(int dfd, const char *path, unsigned flags, struct mount_attr *a)
+{
+        return (int)syscall(SYS_mount_setattr, dfd, path, flags, a, sizeof(*a));
+}
+
+static int sys_move_mount(int from_dfd, const char *from, int to_dfd, const char *to, unsigned f)
+{
+        return (int)syscall(SYS_move_mount, from_dfd, from, to_dfd, to, f);
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+        char buf[BRIDLE__INIT_MAX_STR + 16];
+        if (strlen(path) >= sizeof(buf))
+                return -ENAMETOOLONG;
+        strcpy(buf, path);
+        for (char *p = buf + 1; *p; p++) {
+                if (*p != '/')
+                        continue;
+                *p = '\0';
+                if (mkdir(buf, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                *p = '/';
+        }
+        if (mkdir(buf, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+static int mkparents(const char *path)
+{
+        char buf[BRIDLE__INIT_MAX_STR + 16];
+        if (strlen(path) >= sizeof(buf))
+                return -ENAMETOOLONG;
+        strcpy(buf, path);
+        char *slash = strrchr(buf, '/');
+        if (!slash || slash == buf)
+                return 0;
+        *slash = '\0';
+        return mkdir_p(buf, 0755);
+}
+
+/* Create a mount point of the right kind at dst. */
+static int ensure_target(const char *dst, bool dir)
+{
+        if (dir)
+                return mkdir_p(dst, 0755);
+        int r = mkparents(dst);
+        if (r < 0)
+                return r;
+        int fd = open(dst, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0 && errno != EEXIST && errno != EISDIR)
+                return -errno;
+        if (fd >= 0)
+                close(fd);
+        return 0;
+}
+
+static int set_attrs(const char *dst, uint64_t attrs)
+{
+        struct mount_attr a = { .attr_set = attrs };
+        if (sys_mount_setattr(AT_FDCWD, dst, AT_RECURSIVE | AT_SYMLINK_NOFOLLOW, &a) < 0)
+                return -errno;
+        return 0;
+}
+
+static void path_in(char *out, size_t cap, const char *prefix, const char *p)
+{
+        (void)snprintf(out, cap, "%s%s%s", prefix, p[0] == '/' ? "" : "/", p);
+}
+
+int init_fs_begin(void)
+{
+        if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+                return -errno;
+        if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k") < 0)
+                return -errno;
+        if (chdir("/tmp") < 0)
+                return -errno;
+        if (mkdir("newroot", 0755) < 0 || mkdir("oldroot", 0755) < 0)
+                return -errno;
+        if (sys_pivot_root("/tmp", "/tmp/oldroot") < 0)
+                return -errno;
+        if (chdir("/") < 0)
+                return -errno;
+        if (mount("tmpfs", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=4m") < 0)
+                return -errno;
+        return 0;
+}
+
+static int op_bind(struct init_state *st, bridle__cursor *c)
+{
+        uint32_t idx, flags;
+        char src[BRIDLE__INIT_MAX_STR], dst[BRIDLE__INIT_MAX_STR];
+        char s[BRIDLE__INIT_MAX_STR + 16], d[BRIDLE__INIT_MAX_STR + 16];
+        if (bridle__rec_u32(c, &idx) < 0 || bridle__rec_u32(c, &flags) < 0 ||
+            bridle__rec_str(c, src, sizeof(src)) < 0 || bridle__rec_str(c, dst, sizeof(dst)) < 0)
+                return -EBADMSG;
+        path_in(d, sizeof(d), NEWROOT, dst);
+        (void)snprintf(st->step_buf, sizeof(st->step_buf), "bind '%s' at '%s'", src, dst);
+        st->step = st->step_buf;
+        struct stat sb;
+        int fd = (int32_t)idx >= 0 && (int32_t)idx < st->nfds ? st->fds[idx] : -1;
+        if (fd >= 0) {
+                if (fstat(fd, &sb) < 0)
+                        return -errno;
+        } else {
+                path_in(s, sizeof(s), OLDROOT, src);
+                if (stat(s, &sb) < 0) {
+                        if (errno == ENOENT && (flags & BRIDLE__BIND_OPTIONAL))
+                                return 0;
+                        return -errno;
+                }
+        }
+        int r = ensure_target(d, S_ISDIR(sb.st_mode));
+        if (r < 0)
+                return r;
+        if (fd >= 0) {
+                if (sys_move_mount(fd, "", AT_FDCWD, d, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                        return -errno;
+        } else if (mount(s, d, NULL, MS_BIND | MS_REC, NULL) < 0)
+                return -errno;
+        uint64_t attrs = MOUNT_ATTR_NOSUID;
+        if (!(flags & BRIDLE__BIND_DEV))
+                attrs |= MOUNT_ATTR_NODEV;
+        if (flags & BRIDLE__BIND_RO)
+                attrs |= MOUNT_ATTR_RDONLY;
+        return set_attrs(d, attrs);
+}
+
+static int op_tmpfs(struct init_state *st, bridle__cursor *c)
+{
+        uint64_t size;
+        uint32_t mode;
+        char dst[BRIDLE__INIT_MAX_STR], d[BRIDLE__INIT_MAX_STR + 16], opts[96];
+        if (bridle__rec_u64(c, &size) < 0 || bridle__rec_u32(c, &mode) < 0 ||
+            bridle__rec_str(c, dst, sizeof(dst)) < 0)
+                return -EBADMSG;
+        path_in(d, sizeof(d), NEWROOT, dst);
+        (void)snprintf(st->step_buf, sizeof(st->step_buf), "tmpfs at '%s'", dst);
+        st->step = st->step_buf;
+        int r = mkdir_p(d, 0755);
+        if (r < 0)
+                return r;
+        (void)snprintf(opts, sizeof(opts), "mode=%04o,size=%llu", mode & 07777,
+                       (unsigned long long)size);
+        if (mount("tmpfs", d, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
+                return -errno;
+        return 0;
+}
+
+static int op_symlink(struct init_state *st, bridle__cursor *c)
+{
+        char target[BRIDLE__INIT_MAX_STR], dst[BRIDLE__INIT_MAX_STR], d[BRIDLE__INIT_MAX_STR + 16];
+        if (bridle__rec_str(c, target, sizeof(target)) < 0 || bridle__rec_str(c, dst, sizeof(dst)) < 0)
+                return -EBADMSG;
+        path_in(d, sizeof(d), NEWROOT, dst);
+        st->step = "symlink";
+        int r = mkparents(d);
+        if (r < 0)
+                return r;
+        if (symlink(target, d) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+/* Host paths under /proc that stay read-only (bind onto themselves). */
+static const char *const proc_ro[] = { "sys", "sysrq-trigger", "irq", "bus", "fs", "latency_stats" };
+
+static int op_proc(struct init_state *st, bridle__cursor *c)
+{
+        char dst[BRIDLE__INIT_MAX_STR], d[BRIDLE__INIT_MAX_STR + 16], p[BRIDLE__INIT_MAX_STR + 64];
+        if (bridle__rec_str(c, dst, sizeof(dst)) < 0)
+                return -EBADMSG;
+        path_in(d, sizeof(d), NEWROOT, dst);
+        st->step = "mount proc";
+        int r = mkdir_p(d, 0555);
+        if (r < 0)
+                return r;
+        if (mount("proc", d, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+                return -errno;
+        for (size_t i = 0; i < sizeof(proc_ro) / sizeof(proc_ro[0]); i++) {
+                (void)snprintf(p, sizeof(p), "%s/%s", d, proc_ro[i]);
+                if (access(p, F_OK) < 0)
+                        continue;
+                st->step = "make /proc/sys read-only";
+                if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0)
+                        return -errno;
+                if ((r = set_attrs(p, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                                              MOUNT_ATTR_NOEXEC)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom" };
+static const char *const dev_links[][2] = {
+        { "/proc/self/fd", "fd" },
+        { "/proc/self/fd/0", "stdin" },
+        { "/proc/self/fd/1", "stdout" },
+        { "/proc/self/fd/2", "stderr" },
+        { "/proc/kcore", "core" },
+};
+
+static int op_dev(struct init_state *st, bridle__cursor *c)
+{
+        char dst[BRIDLE__INIT_MAX_STR], d[BRIDLE__INIT_MAX_STR + 16];
+        char p[BRIDLE__INIT_MAX_STR + 64], s[64];
+        if (bridle__rec_str(c, dst, sizeof(dst)) < 0)
+                return -EBADMSG;
+        path_in(d, sizeof(d), NEWROOT, dst);
+        st->step = "mount /dev";
+        int r = mkdir_p(d, 0755);
+        if (r < 0)
+                return r;
+        if (mount("tmpfs", d, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k") < 0)
+                return -errno;
+        for (size_t i = 0; i < sizeof(dev_nodes) / sizeof(dev_nodes[0]); i++) {
+                (void)snprintf(p, sizeof(p), "%s/%s", d, dev_nodes[i]);
+                (void)snprintf(s, sizeof(s), OLDROOT "/dev/%s", dev_nodes[i]);
+                st->step = "bind a /dev node";
+                if ((r = ensure_target(p, false)) < 0)
+                        return r;
+                if (mount(s, p, NULL, MS_BIND, NULL) < 0)
+                        return -errno;
+                if ((r = set_attrs(p, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC)) < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < sizeof(dev_links) / sizeof(dev_links[0]); i++) {
+                if (strcmp(dev_links[i][1], "core") == 0)
+                        continue;
+                (void)snprintf(p, sizeof(p), "%s/%s", d, dev_links[i][1]);
+                if (symlink(dev_links[i][0], p) < 0)
+                        return -errno;
+        }
+        (void)snprintf(p, sizeof(p), "%s/shm", d);
+        if (mkdir(p, 01777) < 0)
+                return -errno;
+        st->step = "mount /dev/shm";
+        if (mount("tmpfs", p, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m") < 0)
+                return -errno;
+        return 0;
+}
+
+static int op_remount_ro(struct init_state *st, bridle__cursor *c)
+{
+        char dst[BRIDLE__INIT_MAX_STR], d[BRIDLE__INIT_MAX_STR + 16];
+        if (bridle__rec_str(c, dst, sizeof(dst)) < 0)
+                return -EBADMSG;
+        path_in(d, sizeof(d), NEWROOT, dst);
+        st->step = "remount read-only";
+        struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
+        if (sys_mount_setattr(AT_FDCWD, d, AT_SYMLINK_NOFOLLOW, &a) < 0)
+                return -errno;
+        return 0;
+}
+
+int init_fs_op(struct init_state *st, const bridle__rec *rec)
+{
+        bridle__cursor c = { rec->p, rec->len };
+        switch (rec->type) {
+        case BRIDLE__OP_BIND:
+                return op_bind(st, &c);
+        case BRIDLE__OP_TMPFS:
+                return op_tmpfs(st, &c);
+        case BRIDLE__OP_SYMLINK:
+                return op_symlink(st, &c);
+        case BRIDLE__OP_PROC:
+                return op_proc(st, &c);
+        case BRIDLE__OP_DEV:
+                return op_dev(st, &c);
+        case BRIDLE__OP_REMOUNT_RO:
+                return op_remount_ro(st, &c);
+        default:
+                return 0;
+        }
+}
+
+/* Pivot into the new root and drop every trace of the host's tree. */
+int init_fs_finish(struct init_state *st)
+{
+        st->step = "pivot_root";
+        if (chdir(NEWROOT) < 0)
+                return -errno;
+        if (sys_pivot_root(".", ".") < 0)
+                return -errno;
+        st->step = "detach the old root";
+        if (umount2(".", MNT_DETACH) < 0)
+                return -errno;
+        if (chdir("/") < 0)
+                return -errno;
+        return 0;
+}

@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Spec -> plan. The plan is a flat list of steps for bridle-init: the base
+ * filesystem (read-only /usr and its links, a few /etc files, /proc, /dev,
+ * /tmp), the workspace, the spec's entries, then the command's environment,
+ * argv, rlimits and Landlock rules.
+ */
+#include "sandbox/plan.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "util/alloc.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+
+/* Host /etc files a sandbox gets read-only: what dynamic linking, name lookup,
+ * TLS and Debian's alternatives need. Never shadow, sudoers, ssh or homes. */
+static const char *const etc_files[] = {
+        "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime",
+        "nsswitch.conf", "ssl", "ca-certificates", "os-release", "protocols",
+        "services", "mime.types", "gai.conf", "host.conf", "debian_version",
+};
+
+static const char etc_passwd[] = "root:x:0:0:root:/workspace:/bin/sh\n"
+                                 "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n";
+static const char etc_group[] = "root:x:0:\nnogroup:x:65534:\n";
+static const char etc_hosts[] = "127.0.0.1\tlocalhost bridle\n::1\tlocalhost ip6-localhost\n";
+
+static const char *const top_links[] = { "bin", "sbin", "lib", "lib32", "lib64", "libx32" };
+
+static int add_base(bridle__plan *p)
+{
+        int r = bridle__plan_add(p, BRIDLE__OP_BIND, "iuss", -1, BRIDLE__BIND_RO, "/usr", "/usr");
+        for (size_t i = 0; i < ELEMENTSOF(top_links); i++) {
+                char host[32], target[256];
+                (void)snprintf(host, sizeof(host), "/%s", top_links[i]);
+                ssize_t n = readlink(host, target, sizeof(target) - 1);
+                if (n > 0) {
+                        target[n] = '\0';
+                        r = bridle__plan_add(p, BRIDLE__OP_SYMLINK, "ss", target, host);
+                } else if (access(host, F_OK) == 0) {
+                        r = bridle__plan_add(p, BRIDLE__OP_BIND, "iuss", -1, BRIDLE__BIND_RO, host, host);
+                }
+        }
+        for (size_t i = 0; i < ELEMENTSOF(etc_files); i++) {
+                char host[64];
+                (void)snprintf(host, sizeof(host), "/etc/%s", etc_files[i]);
+                r = bridle__plan_add(p, BRIDLE__OP_BIND, "iuss", -1,
+                                     BRIDLE__BIND_RO | BRIDLE__BIND_OPTIONAL, host, host);
+        }
+        r = bridle__plan_add(p, BRIDLE__OP_PROC, "s", "/proc");
+        r = bridle__plan_add(p, BRIDLE__OP_DEV, "s", "/dev");
+        return r;
+}
+
+/* Files on the (soon read-only) root, written after the pivot. */
+static int add_etc_files(bridle__plan *p)
+{
+        bridle__plan_add(p, BRIDLE__OP_FILE, "usb", 0644, "/etc/passwd", etc_passwd, sizeof(etc_passwd) - 1);
+        bridle__plan_add(p, BRIDLE__OP_FILE, "usb", 0644, "/etc/group", etc_group, sizeof(etc_group) - 1);
+        bridle__plan_add(p, BRIDLE__OP_FILE, "usb", 0644, "/etc/hosts", etc_hosts, sizeof(etc_hosts) - 1);
+        return bridle__plan_add(p, BRIDLE__OP_FILE, "usb", 0644, "/etc/hostname", "bridle\n", (size_t)7);
+}
+
+/* Where an entry path lands: absolute stays, relative goes under the root. */
+static int target_path(const bridle_sandbox_spec *s, const struct plan_ctx *ctx, const char *path,
+                       char *out, size_t cap)
+{
+        const char *root = s->isolation == BRIDLE_ISOLATION_LANDLOCK ? ctx->host_workspace : s->root;
+        int n;
+        if (path[0] == '/') {
+                size_t rl = strlen(s->root);
+                if (s->isolation == BRIDLE_ISOLATION_LANDLOCK) {
+                        if (strncmp(path, s->root, rl) != 0 || (path[rl] && path[rl] != '/'))
+                                return -EINVAL;
+                        n = snprintf(out, cap, "%s%s", root, path + rl);
+                } else
+                        n = snprintf(out, cap, "%s", path);
+        } else
+                n = snprintf(out, cap, "%s/%s", root, path);
+        return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+static int push_warning(struct plan_ctx *ctx, const char *fmt, const char *arg)
+{
+        char buf[512];
+        (void)snprintf(buf, sizeof(buf), fmt, arg);
+        char **w = bridle__realloc(ctx->warnings, (ctx->n_warnings + 2) * sizeof(char *));
+        if (!w)
+                return -ENOMEM;
+        ctx->warnings = w;
+        if (!(w[ctx->n_warnings] = bridle__strdup(buf)))
+                return -ENOMEM;
+        w[++ctx->n_warnings] = NULL;
+        return 0;
+}
+
+/* A detached copy of a host tree (root callers: init's uid cannot walk the
+ * caller's private directories). Read-write trees are idmapped so files the
+ * sandbox writes stay owned by the caller. */
+static int detached_tree(struct plan_ctx *ctx, const char *host, bool rw, bridle_error *err)
+{
+        int fd = (int)syscall(SYS_open_tree, AT_FDCWD, host,
+                              OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+        if (fd < 0)
+                return bridle__err(err, -errno, "open_tree '%s'", host);
+        if (rw && ctx->idmap_userns_fd >= 0) {
+                struct mount_attr a = { .attr_set = MOUNT_ATTR_IDMAP,
+                                        .userns_fd = (uint64_t)ctx->idmap_userns_fd };
+                if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0 &&
+                    push_warning(ctx, "'%s': no idmapped mount here, files the sandbox writes are owned by its uid", host) < 0) {
+                        close(fd);
+                        return bridle__err(err, -ENOMEM, "warning");
+                }
+        }
+        return fd;
+}
+
+static int add_bind(bridle__plan *p, struct plan_ctx *ctx, const char *host, const char *dst,
+                    bool ro, bridle_error *err)
+{
+        struct stat st;
+        if (stat(host, &st) < 0)
+                return bridle__err(err, -errno, "bind source '%s'", host);
+        int idx = -1;
+        if (ctx->detached_binds) {
+                int fd = detached_tree(ctx, host, !ro, err);
+                if (fd < 0)
+                        return fd;
+                if ((idx = bridle__plan_take_fd(p, fd)) < 0)
+                        return bridle__err(err, idx, "too many binds");
+        }
+        return bridle__plan_add(p, BRIDLE__OP_BIND, "iuss", idx, ro ? BRIDLE__BIND_RO : 0u, host, dst);
+}
+
+static int add_workspace(const bridle_sandbox_spec *s, bridle__plan *p, struct plan_ctx *ctx,
+                         bridle_error *err)
+{
+        uint64_t disk = s->limits.disk ? s->limits.disk : BRIDLE__DEFAULT_DISK;
+        bridle__plan_add(p, BRIDLE__OP_TMPFS, "Uus", disk, 01777, "/tmp");
+        if (!s->workspace)
+                return bridle__plan_add(p, BRIDLE__OP_TMPFS, "Uus", disk, 0755, s->root);
+        return add_bind(p, ctx, s->workspace, s->root, false, err);
+}
+
+static int add_entries_mounts(const bridle_sandbox_spec *s, bridle__plan *p, struct plan_ctx *ctx,
+                              bridle_error *err)
+{
+        for (size_t i = 0; i < s->n_entries; i++) {
+                const struct spec_entry *e = &s->entries[i];
+                if (e->kind != SPEC_BIND)
+                        continue;
+                int r = add_bind(p, ctx, e->host, e->path, e->flags & BRIDLE_BIND_RO, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int add_entries_files(const bridle_sandbox_spec *s, bridle__plan *p, struct plan_ctx *ctx,
+                             bridle_error *err)
+{
+        char path[BRIDLE__INIT_MAX_STR];
+        for (size_t i = 0; i < s->n_entries; i++) {
+                const struct spec_entry *e = &s->entries[i];
+                if (e->kind == SPEC_BIND)
+                        continue;
+                if (target_path(s, ctx, e->path, path, sizeof(path)) < 0)
+                        return bridle__err(err, -EINVAL, "'%s' is outside the workspace", e->path);
+                if (e->kind == SPEC_DIR) {
+                        bridle__plan_add(p, BRIDLE__OP_MKDIR, "us", 0755, path);
+                } else if (e->kind == SPEC_FILE) {
+                        bridle__plan_add(p, BRIDLE__OP_FILE, "usb", 0644, path, e->data, e->len);
+                } else {
+                        int fd = open(e->host, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                        if (fd < 0)
+                                return bridle__err(err, -errno, "open '%s'", e->host);
+                        struct stat st;
+                        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                                close(fd);
+                                return bridle__err(err, -EINVAL, "'%s' is not a regular file", e->host);
+                        }
+                        int idx = bridle__plan_take_fd(p, fd);
+                        if (idx < 0)
+                                return bridle__err(err, idx, "too many files to copy");
+                        bridle__plan_add(p, BRIDLE__OP_COPY, "ius", idx, (int)(st.st_mode & 0777), path);
+                }
+        }
+        return 0;
+}
+
+static int add_env(const bridle_sandbox_spec *s, bridle__plan *p, const struct plan_ctx *ctx)
+{
+        char home[BRIDLE__INIT_MAX_STR + 8];
+        const char *root = s->isolation == BRIDLE_ISOLATION_LANDLOCK ? ctx->host_workspace : s->root;
+        (void)snprintf(home, sizeof(home), "HOME=%s", root);
+        const char *base[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                               home, "LANG=C.UTF-8", "TERM=dumb" };
+        for (size_t i = 0; i < ELEMENTSOF(base); i++) {
+                size_t nl = strcspn(base[i], "=") + 1;
+                bool overridden = false;
+                for (size_t j = 0; j < s->n_env; j++)
+                        overridden |= strncmp(s->env[j], base[i], nl) == 0;
+                if (!overridden)
+                        bridle__plan_add(p, BRIDLE__OP_ENV, "s", base[i]);
+        }
+        if (s->isolation == BRIDLE_ISOLATION_LANDLOCK && ctx->host_tmp) {
+                char t[BRIDLE__INIT_MAX_STR + 8];
+                (void)snprintf(t, sizeof(t), "TMPDIR=%s", ctx->host_tmp);
+                bridle__plan_add(p, BRIDLE__OP_ENV, "s", t);
+        }
+        int r = 0;
+        for (size_t j = 0; j < s->n_env; j++)
+                r = bridle__plan_add(p, BRIDLE__OP_ENV, "s", s->env[j]);
+        return r;
+}
+
+static int add_rlimits(const bridle_sandbox_spec *s, bridle__plan *p, const struct plan_ctx *ctx)
+{
+        uint64_t disk = s->limits.disk ? s->limits.disk : BRIDLE__DEFAULT_DISK;
+        bridle__plan_add(p, BRIDLE__OP_RLIMIT, "uU", RLIMIT_FSIZE, disk);
+        bridle__plan_add(p, BRIDLE__OP_RLIMIT, "uU", RLIMIT_NOFILE, (uint64_t)BRIDLE__DEFAULT_NOFILE);
+        bridle__plan_add(p, BRIDLE__OP_RLIMIT, "uU", RLIMIT_CORE, (uint64_t)0);
+        if (s->limits.cpu_s)
+                bridle__plan_add(p, BRIDLE__OP_RLIMIT, "uU", RLIMIT_CPU, s->limits.cpu_s);
+        if (ctx->rlimit_as)
+                bridle__plan_add(p, BRIDLE__OP_RLIMIT, "uU", RLIMIT_AS, ctx->rlimit_as);
+        if (ctx->rlimit_nproc)
+                return bridle__plan_add(p, BRIDLE__OP_RLIMIT, "uU", RLIMIT_NPROC, ctx->rlimit_nproc);
+        return 0;
+}
+
+static void ll(bridle__plan *p, uint32_t access, const char *path)
+{
+        bridle__plan_add(p, BRIDLE__OP_LANDLOCK, "Us", (uint64_t)access, path);
+}
+
+static int add_landlock(const bridle_sandbox_spec *s, bridle__plan *p, const struct plan_ctx *ctx)
+{
+        const uint32_t RX = BRIDLE__LL_READ | BRIDLE__LL_EXEC, RWX = RX | BRIDLE__LL_WRITE;
+        if (s->isolation == BRIDLE_ISOLATION_NAMESPACES) {
+                /* The mount namespace decides what is visible; Landlock is the
+                 * second wall for writes. */
+                ll(p, RX, "/");
+                ll(p, RWX, s->root);
+                ll(p, RWX, "/tmp");
+                ll(p, RWX, "/dev/shm");
+                ll(p, BRIDLE__LL_READ | BRIDLE__LL_WRITE | BRIDLE__LL_DEV, "/dev");
+        } else {
+                for (size_t i = 0; i < ELEMENTSOF(top_links); i++) {
+                        char h[32];
+                        (void)snprintf(h, sizeof(h), "/%s", top_links[i]);
+                        ll(p, RX, h);
+                }
+                ll(p, RX, "/usr");
+                for (size_t i = 0; i < ELEMENTSOF(etc_files); i++) {
+                        char h[64];
+                        (void)snprintf(h, sizeof(h), "/etc/%s", etc_files[i]);
+                        ll(p, BRIDLE__LL_READ, h);
+                }
+                ll(p, BRIDLE__LL_READ, "/proc");
+                ll(p, RWX, ctx->host_workspace);
+                ll(p, RWX, ctx->host_tmp);
+                const char *devs[] = { "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom" };
+                for (size_t i = 0; i < ELEMENTSOF(devs); i++)
+                        ll(p, BRIDLE__LL_READ | BRIDLE__LL_WRITE, devs[i]);
+        }
+        for (size_t i = 0; i < s->n_entries; i++) {
+                const struct spec_entry *e = &s->entries[i];
+                if (e->kind == SPEC_BIND)
+                        ll(p, (e->flags & BRIDLE_BIND_RO) ? RX : RWX,
+                           s->isolation == BRIDLE_ISOLATION_LANDLOCK ? e->host : e->path);
+        }
+        return 0;
+}
+
+static int add_command(const bridle_sandbox_spec *s, bridle__plan *p, const struct plan_ctx *ctx)
+{
+        const char *root = s->isolation == BRIDLE_ISOLATION_LANDLOCK ? ctx->host_workspace : s->root;
+        char cwd[BRIDLE__INIT_MAX_STR];
+        if (!s->cwd)
+                (void)snprintf(cwd, sizeof(cwd), "%s", root);
+        else if (target_path(s, ctx, s->cwd, cwd, sizeof(cwd)) < 0)
+                return -EINVAL;
+        bridle__plan_add(p, BRIDLE__OP_CWD, "s", cwd);
+        int r = 0;
+        for (size_t i = 0; ctx->argv[i]; i++)
+                r = bridle__plan_add(p, BRIDLE__OP_ARG, "s", ctx->argv[i]);
+        return r;
+}
+
+int bridle__plan_build(const bridle_sandbox_spec *s, struct plan_ctx *ctx, bridle__plan *p,
+                       bridle_error *err)
+{
+        int r;
+        bool ns = s->isolation == BRIDLE_ISOLATION_NAMESPACES;
+        bridle__plan_add(p, BRIDLE__OP_MODE, "u", (unsigned)s->isolation);
+        bridle__plan_add(p, BRIDLE__OP_NET, "u", (unsigned)s->net);
+        if (ns) {
+                add_base(p);
+                if ((r = add_workspace(s, p, ctx, err)) < 0)
+                        return r;
+                if ((r = add_entries_mounts(s, p, ctx, err)) < 0)
+                        return r;
+                add_etc_files(p);
+        }
+        if ((r = add_entries_files(s, p, ctx, err)) < 0)
+                return r;
+        add_env(s, p, ctx);
+        add_rlimits(s, p, ctx);
+        add_landlock(s, p, ctx);
+        if (add_command(s, p, ctx) < 0)
+                return bridle__err(err, -EINVAL, "cwd '%s' is outside the workspace", s->cwd);
+        if ((r = bridle__plan_finish(p)) < 0)
+                return bridle__err(err, r, "build the sandbox plan");
+        return 0;
+}
