@@ -1,0 +1,45 @@
+# Thin wrapper over Meson. `make demo` and `make test` are the README's two commands.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+MESON_OPTS ?=
+
+.PHONY: all deps build demo test test-asan test-release bench install clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) $(MESON_OPTS)
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+demo: build
+	$(BUILD)/bridle demo
+
+# The whole suite; the last line is "N passed, N failed, N skipped".
+test: build
+	@meson test -C $(BUILD) --print-errorlogs --num-processes 2; rc=$$?; \
+	scripts/test-summary $(BUILD)/meson-logs/testlog.json; exit $$rc
+
+# The same suite under ASan + UBSan.
+test-asan: deps
+	@[ -f $(ASAN_BUILD)/build.ninja ] || meson setup $(ASAN_BUILD) -Dbuildtype=debug \
+		-Db_sanitize=address,undefined -Db_lundef=false
+	@ninja -C $(ASAN_BUILD)
+	@ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	meson test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2; rc=$$?; \
+	scripts/test-summary $(ASAN_BUILD)/meson-logs/testlog.json; exit $$rc
+
+bench: build
+	bench/sandbox-start $(BUILD)/bridle
+
+install: build
+	meson install -C $(BUILD)
+	@if [ -d /etc/apparmor.d ] && command -v apparmor_parser >/dev/null 2>&1; then \
+		apparmor_parser -r /etc/apparmor.d/bridle || true; fi
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)
