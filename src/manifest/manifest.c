@@ -841,9 +841,6 @@ int bridle_manifest_parse(const char *data, size_t len, const char *name, const 
                 name = "<manifest>";
         _cleanup_(doc_freep) bridle__doc *doc = NULL;
         _cleanup_(manifest_freep) bridle_manifest *m = NULL;
-        if (len > MANIFEST_MAX_SIZE)
-                return bridle__err(err, BRIDLE_E_LIMIT, "%s: larger than %u bytes", name,
-                                   MANIFEST_MAX_SIZE);
         int r = bridle__doc_load(data ? data : "", len, name, &doc, err);
         if (r < 0)
                 return r;
@@ -865,9 +862,15 @@ int bridle_manifest_load(const char *path, bridle_manifest **ret, bridle_error *
         _cleanup_free_ char *data = NULL, *dir = NULL;
         size_t len = 0;
         int r = bridle__read_file(AT_FDCWD, path, MANIFEST_MAX_SIZE + 1, &data, &len);
-        if (r == -EFBIG)
-                return bridle__err(err, BRIDLE_E_LIMIT, "%s: larger than %u bytes", path,
-                                   MANIFEST_MAX_SIZE);
+        if (r == -EFBIG) {
+                /* Not bridle__err(): it would append a strerror text to a BRIDLE_E_ code. */
+                if (err) {
+                        (void)snprintf(err->msg, sizeof(err->msg), "%s: larger than %u bytes", path,
+                                       MANIFEST_MAX_SIZE);
+                        err->code = BRIDLE_E_LIMIT;
+                }
+                return BRIDLE_E_LIMIT;
+        }
         if (r < 0)
                 return bridle__err(err, r, "%s", path);
         const char *slash = strrchr(path, '/');
