@@ -10,7 +10,7 @@ int main(void)
 {
         const char *paths[] = {
                 "/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/sudoers", "/etc/ssh", "/root", "/home",
-                "/work", "/var/lib", "/boot", "/run/secrets", "/var/run/secrets", "/etc/ssl/private",
+                "/work", "/var/lib", "/boot", "/run/secrets", "/var/run/secrets",
                 "/var/log", "/lost+found", "/srv", "/opt", "/mnt", "/media",
         };
         int found = 0;
@@ -18,6 +18,23 @@ int main(void)
                 struct stat st;
                 if (lstat(paths[i], &st) == 0) {
                         note_hole("%s exists", paths[i]);
+                        found++;
+                }
+        }
+        /* private key directories: readable is a hole, present is a spec deviation */
+        const char *keydirs[] = { "/etc/ssl/private", "/etc/pki/tls/private", "/etc/letsencrypt" };
+        for (size_t i = 0; i < sizeof(keydirs) / sizeof(keydirs[0]); i++) {
+                DIR *kd = opendir(keydirs[i]);
+                if (kd) {
+                        int entries = 0;
+                        struct dirent *de;
+                        while ((de = readdir(kd)))
+                                entries += de->d_name[0] != '.';
+                        closedir(kd);
+                        note_hole("%s is listable (%d entries)", keydirs[i], entries);
+                        found++;
+                } else if (errno != ENOENT) {
+                        note_weak("%s exists (%s)", keydirs[i], attack_errname(errno));
                         found++;
                 }
         }

@@ -23,6 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 enum { ATTACK_OK = 0, ATTACK_HOLE = 1, ATTACK_WEAK = 2, ATTACK_SKIP = 77 };
@@ -152,6 +155,53 @@ static inline void expect_fail_(const char *what, long r, int e, const int *allo
                 int e_ = errno;                                                \
                 expect_fail_((what), r_, e_, (const int[]){ 0 });              \
         } while (0)
+
+/*
+ * Run syscall(nr, a..d) in a child so that a seccomp kill (SIGSYS) cannot
+ * take the attack down. Success is a hole; a listed errno is fine; death by
+ * SIGSYS is fine when sigsys_ok, otherwise WEAK.
+ */
+static inline void expect_syscall_fail_child_(const char *what, bool sigsys_ok, long nr, long a, long b,
+                                              long c, long d, const int *allowed)
+{
+        int pfd[2];
+        if (pipe(pfd) < 0) {
+                note_weak("%s: pipe: %s", what, attack_errname(errno));
+                return;
+        }
+        pid_t p = fork();
+        if (p == 0) {
+                close(pfd[0]);
+                errno = 0;
+                long res[2];
+                res[0] = syscall(nr, a, b, c, d);
+                res[1] = errno;
+                if (write(pfd[1], res, sizeof(res)) < 0)
+                        _exit(3);
+                _exit(0);
+        }
+        close(pfd[1]);
+        long res[2] = { 0, 0 };
+        ssize_t n = p > 0 ? read(pfd[0], res, sizeof(res)) : -1;
+        close(pfd[0]);
+        int st = 0;
+        if (p > 0)
+                waitpid(p, &st, 0);
+        if (n == (ssize_t)sizeof(res)) {
+                expect_fail_(what, res[0], (int)res[1], allowed);
+        } else if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS) {
+                if (sigsys_ok)
+                        note_ok("%s: killed by SIGSYS", what);
+                else
+                        note_weak("%s: killed by SIGSYS, expected %s", what, attack_errname(allowed[0]));
+        } else {
+                note_weak("%s: child ended with status %#x", what, st);
+        }
+}
+
+#define EXPECT_SYSCALL_FAIL(what, sigsys_ok, nr, a, b, c, d, ...) \
+        expect_syscall_fail_child_((what), (sigsys_ok), (nr), (long)(a), (long)(b), (long)(c), (long)(d), \
+                                   (const int[]){ __VA_ARGS__, 0 })
 
 /* Read a whole small file into buf (NUL-terminated); returns length or -errno. */
 static inline long attack_read_file(const char *path, char *buf, size_t size)

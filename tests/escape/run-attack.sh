@@ -207,7 +207,7 @@ case "$name" in
 65_write_usr)
         before=$(checksum /usr/bin/true /etc/passwd)
         ;;
-66_workspace_owner|67_workspace_setuid)
+66_workspace_owner|67_workspace_setuid|75_workspace_fcaps)
         mkdir -p "$T/ws"
         opts+=(--workspace "$T/ws")
         ;;
@@ -323,6 +323,21 @@ PYEOF
                         hostfail "sandbox planted a set-id executable on the host: mode $mode owner uid $owner"
                 else
                         echo "$name: ok: host sees mode $mode owner uid $owner"
+                fi
+        fi
+        ;;
+75_workspace_fcaps)
+        f="$T/ws/fcap-bin"
+        if [ -e "$f" ]; then
+                xa=$("$PY" -c 'import os,sys
+try:
+    print(os.getxattr(sys.argv[1], "security.capability").hex())
+except OSError:
+    pass' "$f")
+                if [ -n "$xa" ]; then
+                        hostfail "host file has security.capability $xa"
+                else
+                        echo "$name: ok: no file capability on the host file"
                 fi
         fi
         ;;
