@@ -57,20 +57,22 @@ start_listener() {
         "$PY" - "$family" "$addr" "$T/ready" "$T/accepted" <<'PYEOF' &
 import socket, sys
 family, addr, ready, log = sys.argv[1:5]
-if family == "tcp":
+if family in ("tcp", "udp"):
+    kind = socket.SOCK_STREAM if family == "tcp" else socket.SOCK_DGRAM
     try:
-        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        s = socket.socket(socket.AF_INET6, kind)
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         s.bind(("::", 0))
     except OSError:
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s = socket.socket(socket.AF_INET, kind)
         s.bind(("0.0.0.0", 0))
     port = str(s.getsockname()[1])
 else:
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.bind("\0" + addr[1:] if addr.startswith("@") else addr)
     port = addr
-s.listen(16)
+if family != "udp":
+    s.listen(16)
 with open(ready + ".tmp", "w") as f:
     f.write(port)
 import os
@@ -78,12 +80,15 @@ os.rename(ready + ".tmp", ready)
 s.settimeout(90)
 while True:
     try:
-        c, a = s.accept()
+        if family == "udp":
+            data, a = s.recvfrom(2048)
+        else:
+            c, a = s.accept()
+            c.close()
     except (socket.timeout, OSError):
         break
     with open(log, "a") as f:
         f.write("accepted %r\n" % (a,))
-    c.close()
 PYEOF
         bg_pids+=($!)
         local i
@@ -138,8 +143,12 @@ case "$name" in
                 exec 5</ 6<"$T"
         fi
         ;;
-39_net_none_host_tcp|40_net_loopback_host_tcp)
-        start_listener tcp -
+39_net_none_host_tcp|40_net_loopback_host_tcp|78_landlock_net|80_net_udp_host)
+        if [ "$name" = 80_net_udp_host ]; then
+                start_listener udp -
+        else
+                start_listener tcp -
+        fi
         port=$(cat "$T/ready")
         addrs="127.0.0.1 ::1"
         for a in $(hostname -I 2>/dev/null); do
@@ -147,6 +156,19 @@ case "$name" in
         done
         envs+=(--env "TARGET_PORT=$port" --env "TARGET_ADDRS=$addrs")
         [ "$name" = 40_net_loopback_host_tcp ] && opts+=(--net loopback)
+        if [ "$name" = 78_landlock_net ]; then
+                aname="bridle-escape-$$-$RANDOM"
+                "$PY" -c 'import socket,sys,time
+s=socket.socket(socket.AF_UNIX); s.bind("\0"+sys.argv[1]); s.listen(4)
+s.settimeout(90)
+try:
+    c,a=s.accept(); open(sys.argv[2],"a").write("abstract accepted\n")
+except OSError:
+    pass' "$aname" "$T/accepted" &
+                bg_pids+=($!)
+                sleep 0.2
+                envs+=(--env "ABSTRACT_NAME=$aname")
+        fi
         ;;
 41_abstract_unix)
         aname="bridle-escape-$$-$RANDOM"
@@ -157,6 +179,20 @@ case "$name" in
 42_host_unix_sockets)
         start_listener unix "$T/host.sock"
         envs+=(--env "HOST_SOCKET_PATH=$T/host.sock")
+        ;;
+76_landlock_fs)
+        echo "BRIDLE-HOST-SECRET-$$-$RANDOM" >"$T/secret-outside"
+        envs+=(--env "HOST_SECRET_PATH=$T/secret-outside" --env "HOST_BRIDLE=$BRIDLE"
+               --env "HOST_BRIDLE_INIT=${BRIDLE_INIT_PATH:-}")
+        before=$(checksum "$BRIDLE" "${BRIDLE_INIT_PATH:-/dev/null}" /usr/bin/true /etc/passwd)
+        ;;
+77_landlock_procs|79_landlock_env_fds)
+        export SECRET_TOKEN="BRIDLE-HOST-SECRET-token-$$"
+        envs+=(--env "HOST_PID=$$")
+        if [ "$name" = 79_landlock_env_fds ]; then
+                : >"$T/leak"
+                exec 7<"$T/leak" 8>>"$T/leak" 9</
+        fi
         ;;
 52_host_paths_absent)
         envs+=(--env "HOST_SRCDIR=${BRIDLE_SRCDIR:-/work/main}")
@@ -223,7 +259,13 @@ case "$name" in
         ;;
 esac
 
-cmd=("$BRIDLE" sandbox run --ro "$dir:/attacks" "${opts[@]}" "${envs[@]}" -- "/attacks/$base")
+case "$name" in
+*_landlock_*)
+        # no mount namespace: the attack runs from its host path
+        cmd=("$BRIDLE" sandbox run --isolation landlock --ro "$dir" "${opts[@]}" "${envs[@]}" -- "$dir/$base") ;;
+*)
+        cmd=("$BRIDLE" sandbox run --ro "$dir:/attacks" "${opts[@]}" "${envs[@]}" -- "/attacks/$base") ;;
+esac
 if [ ${#wrap[@]} -gt 0 ]; then
         "${wrap[@]}" "$(printf '%q ' "${cmd[@]}")" /dev/null </dev/null
         rc=$?
@@ -243,7 +285,7 @@ case "$name" in
         after=$(checksum "$BRIDLE" "${BRIDLE_INIT_PATH:-/dev/null}" "$exe")
         [ "$before" = "$after" ] || hostfail "host binaries changed: $before -> $after"
         ;;
-39_net_none_host_tcp|40_net_loopback_host_tcp|41_abstract_unix|42_host_unix_sockets)
+39_net_none_host_tcp|40_net_loopback_host_tcp|41_abstract_unix|42_host_unix_sockets|78_landlock_net|80_net_udp_host)
         if [ -s "$T/accepted" ]; then
                 hostfail "the host listener accepted a connection: $(cat "$T/accepted")"
         fi
@@ -292,6 +334,13 @@ PYEOF
         else
                 echo "$name: ok: no process with the marker survived --timeout 2"
         fi
+        ;;
+76_landlock_fs)
+        after=$(checksum "$BRIDLE" "${BRIDLE_INIT_PATH:-/dev/null}" /usr/bin/true /etc/passwd)
+        [ "$before" = "$after" ] || hostfail "host files changed"
+        for f in /tmp/bridle-escape-ll-probe /usr/bin/.bridle-escape-probe /var/tmp/bridle-escape-ll; do
+                [ -e "$f" ] && { hostfail "$f was created on the host"; rm -rf "$f"; }
+        done
         ;;
 61_hostname)
         [ "$(hostname)" = "$host_hostname" ] || hostfail "host hostname changed to $(hostname)"
