@@ -23,5 +23,10 @@ int main(void)
                     EPERM, EAFNOSUPPORT);
         EXPECT_FAIL("socket(AF_PACKET,SOCK_DGRAM)", socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ALL)),
                     EPERM, EAFNOSUPPORT);
+        /* family is an int for the kernel: high bits must not fool the filter */
+        EXPECT_FAIL("socket(1<<32|AF_NETLINK)", syscall(SYS_socket, (1UL << 32) | AF_NETLINK, SOCK_RAW, 0),
+                    EPERM, EAFNOSUPPORT);
+        EXPECT_FAIL("socket(1<<32|AF_PACKET)", syscall(SYS_socket, (1UL << 32) | AF_PACKET, SOCK_RAW, 0),
+                    EPERM, EAFNOSUPPORT);
         attack_finish();
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Plant a setuid/setgid executable in the host --workspace (a copy of
- * /bin/sh with mode 06755). If the file ends up owned by root on the host
+ * /bin/sh with mode 06755) and a setgid directory. If the file ends up owned by root on the host
  * with the bit set, any host user becomes root: the runner checks. */
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -26,5 +26,10 @@ int main(void)
         struct stat st;
         stat("/workspace/suid-sh", &st);
         note_ok("chmod(06755)=%d (%s), inside mode %o", r, r ? attack_errname(errno) : "ok", st.st_mode & 07777);
+        if (mkdir("/workspace/sgid-dir", 0775) == 0) {
+                errno = 0;
+                r = chmod("/workspace/sgid-dir", 02775);
+                note_ok("chmod(sgid-dir,02775)=%d %s", r, r ? attack_errname(errno) : "");
+        }
         attack_finish();
 }

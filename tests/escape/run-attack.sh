@@ -243,7 +243,7 @@ except OSError:
 65_write_usr)
         before=$(checksum /usr/bin/true /etc/passwd)
         ;;
-66_workspace_owner|67_workspace_setuid|75_workspace_fcaps)
+66_workspace_owner|67_workspace_setuid|75_workspace_fcaps|82_landlock_workspace_setuid)
         mkdir -p "$T/ws"
         opts+=(--workspace "$T/ws")
         ;;
@@ -363,16 +363,13 @@ PYEOF
         done
         [ "$host_failed" = 0 ] && [ "$rc" -eq 0 ] && echo "$name: ok: workspace files owned by the caller (uid $me)"
         ;;
-67_workspace_setuid)
-        f="$T/ws/suid-sh"
-        if [ -e "$f" ]; then
-                mode=$(stat -c %a "$f")
-                owner=$(stat -c %u "$f")
-                if [ $((8#$mode & 8#6000)) -ne 0 ] && { [ "$owner" = 0 ] || [ "$owner" != "$(id -u)" ]; }; then
-                        hostfail "sandbox planted a set-id executable on the host: mode $mode owner uid $owner"
-                else
-                        echo "$name: ok: host sees mode $mode owner uid $owner"
-                fi
+67_workspace_setuid|82_landlock_workspace_setuid)
+        me=$(id -u)
+        planted=$(find "$T/ws" -perm /6000 \( -uid 0 -o ! -uid "$me" \) -printf '%p mode %m uid %U; ' 2>/dev/null)
+        if [ -n "$planted" ]; then
+                hostfail "sandbox planted set-id files on the host: $planted"
+        else
+                echo "$name: ok: no set-id file owned by root or a foreign uid in the host workspace"
         fi
         ;;
 75_workspace_fcaps)
