@@ -26,7 +26,7 @@
  * TLS and Debian's alternatives need. Never shadow, sudoers, ssh or homes. */
 static const char *const etc_files[] = {
         "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime",
-        "nsswitch.conf", "ssl", "ca-certificates", "os-release", "protocols",
+        "nsswitch.conf", "ssl/certs", "ssl/openssl.cnf", "ca-certificates", "os-release", "protocols",
         "services", "mime.types", "gai.conf", "host.conf", "debian_version",
 };
 

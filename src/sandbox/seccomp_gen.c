@@ -16,6 +16,7 @@
 #include <seccomp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -34,7 +35,7 @@ enum variant {
 /* Ordinary syscalls that compilers, interpreters, git, make and shells use. */
 static const char *const allow_names[] = {
         /* files and directories */
-        "read", "write", "open", "openat", "openat2", "close", "close_range", "creat",
+        "read", "write", "close", "close_range",
         "stat", "fstat", "lstat", "newfstatat", "statx", "fstatat64", "stat64", "fstat64",
         "lstat64", "lseek", "_llseek", "pread64", "pwrite64", "readv", "writev", "preadv",
         "pwritev", "preadv2", "pwritev2", "access", "faccessat", "faccessat2", "dup", "dup2",
@@ -42,11 +43,11 @@ static const char *const allow_names[] = {
         "sync_file_range", "truncate", "ftruncate", "truncate64", "ftruncate64", "getdents",
         "getdents64", "getcwd", "chdir", "fchdir", "rename", "renameat", "renameat2",
         "mkdir", "mkdirat", "rmdir", "link", "linkat", "unlink", "unlinkat", "symlink",
-        "symlinkat", "readlink", "readlinkat", "chmod", "fchmod", "fchmodat", "chown",
+        "symlinkat", "readlink", "readlinkat", "chown",
         "fchown", "lchown", "fchownat", "umask", "utime", "utimes", "utimensat",
         "futimesat", "copy_file_range", "sendfile", "sendfile64", "splice", "tee",
         "vmsplice", "fallocate", "fadvise64", "fadvise64_64", "readahead", "statfs",
-        "fstatfs", "statfs64", "fstatfs64", "mknod", "mknodat", "getxattr", "lgetxattr",
+        "fstatfs", "statfs64", "fstatfs64", "getxattr", "lgetxattr",
         "fgetxattr", "listxattr", "llistxattr", "flistxattr", "setxattr", "lsetxattr",
         "fsetxattr", "removexattr", "lremovexattr", "fremovexattr", "inotify_init",
         "inotify_init1", "inotify_add_watch", "inotify_rm_watch", "io_setup", "io_destroy",
@@ -102,7 +103,7 @@ static const struct {
         const char *name;
         int nr;
 } allow_numbered[] = {
-        {"futex_waitv", 449}, {"cachestat", 451},     {"fchmodat2", 452},
+        {"futex_waitv", 449}, {"cachestat", 451},
         {"futex_wake", 454},  {"futex_wait", 455},    {"futex_requeue", 456},
         {"mseal", 462},       {"setxattrat", 463},    {"getxattrat", 464},
         {"listxattrat", 465}, {"removexattrat", 466},
@@ -241,6 +242,69 @@ static int add_sockets(scmp_filter_ctx c, enum variant v)
         return r;
 }
 
+/*
+ * No setuid or setgid bits, ever: a workspace or --rw directory is a host
+ * directory whose files belong to the caller (root, for a root caller), and a
+ * setuid file made there would run with the caller's rights on the host.
+ * Mode arguments are registers, so the filter sees them: chmod-like calls and
+ * file-creating calls with S_ISUID or S_ISGID fail with EPERM. openat2 takes
+ * its mode in memory, so it is left to the default (ENOSYS; callers fall back
+ * to openat).
+ */
+#define FCHMODAT2_NR 452
+#ifndef __O_TMPFILE
+#define __O_TMPFILE 020000000
+#endif
+
+static const struct {
+        const char *name;
+        int nr;        /* used when name is NULL */
+        int mode_arg;
+        int flags_arg; /* -1: the call always creates or changes a mode */
+} mode_calls[] = {
+        { "chmod", 0, 1, -1 },   { "fchmod", 0, 1, -1 },  { "fchmodat", 0, 2, -1 },
+        { NULL, FCHMODAT2_NR, 2, -1 }, { "creat", 0, 1, -1 }, { "mknod", 0, 1, -1 },
+        { "mknodat", 0, 2, -1 }, { "open", 0, 2, 1 },     { "openat", 0, 3, 2 },
+};
+
+static int add_mode_rule(scmp_filter_ctx c, int nr, int mode_arg, int flags_arg, uint64_t bit)
+{
+        struct scmp_arg_cmp cmp[2] = {
+                { .arg = (unsigned)mode_arg, .op = SCMP_CMP_MASKED_EQ, .datum_a = bit, .datum_b = bit },
+        };
+        unsigned n = 1;
+        int r = 0;
+        if (flags_arg < 0)
+                return seccomp_rule_add_array(c, SCMP_ACT_ERRNO(EPERM), nr, n, cmp);
+        /* open/openat: the mode only counts when the call creates a file. */
+        const uint64_t creates[] = { O_CREAT, __O_TMPFILE };
+        for (size_t i = 0; i < 2 && r >= 0; i++) {
+                cmp[1] = (struct scmp_arg_cmp){ .arg = (unsigned)flags_arg, .op = SCMP_CMP_MASKED_EQ,
+                                                .datum_a = creates[i], .datum_b = creates[i] };
+                r = seccomp_rule_add_array(c, SCMP_ACT_ERRNO(EPERM), nr, 2, cmp);
+        }
+        return r;
+}
+
+static int add_modes(scmp_filter_ctx c)
+{
+        for (size_t i = 0; i < ELEMENTSOF(mode_calls); i++) {
+                int nr = mode_calls[i].name ? seccomp_syscall_resolve_name(mode_calls[i].name)
+                                            : mode_calls[i].nr;
+                if (nr == __NR_SCMP_ERROR)
+                        continue; /* not on this architecture */
+                int r = add_mode_rule(c, nr, mode_calls[i].mode_arg, mode_calls[i].flags_arg, S_ISUID);
+                if (r >= 0)
+                        r = add_mode_rule(c, nr, mode_calls[i].mode_arg, mode_calls[i].flags_arg, S_ISGID);
+                struct scmp_arg_cmp any = { .arg = 0, .op = SCMP_CMP_GE, .datum_a = 0 };
+                if (r >= 0)
+                        r = seccomp_rule_add_array(c, SCMP_ACT_ALLOW, nr, 1, &any);
+                if (r < 0)
+                        return die(mode_calls[i].name ? mode_calls[i].name : "fchmodat2", r);
+        }
+        return 0;
+}
+
 static int add_rules(scmp_filter_ctx c, enum variant v)
 {
         int r = add_names(c, SCMP_ACT_ALLOW, allow_names, ELEMENTSOF(allow_names));
@@ -256,6 +320,8 @@ static int add_rules(scmp_filter_ctx c, enum variant v)
                 r = add_personality(c);
         if (r >= 0)
                 r = add_sockets(c, v);
+        if (r >= 0)
+                r = add_modes(c);
         /* clone3 is left to the default (ENOSYS): its flags live in memory that
          * seccomp cannot inspect, and libc falls back to clone on ENOSYS. */
         return r;
