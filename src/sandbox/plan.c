@@ -234,9 +234,9 @@ static int add_rlimits(const bridle_sandbox_spec *s, bridle__plan *p, const stru
                 bridle__plan_add(p, BRIDLE__OP_RLIMIT, "uU", RLIMIT_CPU, s->limits.cpu_s);
         if (ctx->rlimit_as)
                 bridle__plan_add(p, BRIDLE__OP_RLIMIT, "uU", RLIMIT_AS, ctx->rlimit_as);
-        if (ctx->rlimit_nproc)
-                return bridle__plan_add(p, BRIDLE__OP_RLIMIT, "uU", RLIMIT_NPROC, ctx->rlimit_nproc);
-        return 0;
+        /* A fork bomb must not reach the host even without --pids. */
+        return bridle__plan_add(p, BRIDLE__OP_RLIMIT, "uU", RLIMIT_NPROC,
+                                ctx->rlimit_nproc ? ctx->rlimit_nproc : (uint64_t)BRIDLE__DEFAULT_NPROC);
 }
 
 static void ll(bridle__plan *p, uint32_t access, const char *path)

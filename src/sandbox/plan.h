@@ -21,6 +21,7 @@ struct plan_ctx {
 
 #define BRIDLE__DEFAULT_DISK (1024ull << 20)
 #define BRIDLE__DEFAULT_NOFILE 4096
+#define BRIDLE__DEFAULT_NPROC 4096
 
 int bridle__plan_build(const bridle_sandbox_spec *spec, struct plan_ctx *ctx, bridle__plan *p,
                        bridle_error *err);
