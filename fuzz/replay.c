@@ -23,12 +23,12 @@ static int replay_file(const char *path)
 {
         int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0) {
-                fprintf(stderr, "replay: %s: %s\n", path, strerror(errno));
+                (void)fprintf(stderr, "replay: %s: %s\n", path, strerror(errno));
                 return -1;
         }
         struct stat st;
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > REPLAY_MAX_INPUT) {
-                fprintf(stderr, "replay: %s: not a regular file of at most %u bytes\n", path,
+                (void)fprintf(stderr, "replay: %s: not a regular file of at most %u bytes\n", path,
                         REPLAY_MAX_INPUT);
                 close(fd);
                 return -1;
@@ -58,7 +58,7 @@ static int replay_dir(const char *dir, unsigned *count)
 {
         DIR *d = opendir(dir);
         if (!d) {
-                fprintf(stderr, "replay: %s: %s\n", dir, strerror(errno));
+                (void)fprintf(stderr, "replay: %s: %s\n", dir, strerror(errno));
                 return -1;
         }
         int r = 0;

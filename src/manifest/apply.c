@@ -11,8 +11,6 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 
-/* jansson.h provides json_decrefp() for cleanup attributes. */
-#define _cleanup_json_ _cleanup_(json_decrefp)
 
 static int apply_entry(const bridle_manifest *m, const struct manifest_entry *e,
                        bridle_sandbox_spec *spec, bridle_error *err)
@@ -107,7 +105,7 @@ static int set_u64(json_t *obj, const char *key, uint64_t v)
 
 static json_t *limits_json(const bridle_limits *l)
 {
-        _cleanup_json_ json_t *o = json_object();
+        json_auto_t *o = json_object();
         if (!o)
                 return NULL;
         if (l->timeout_ms) {
@@ -125,8 +123,8 @@ static json_t *limits_json(const bridle_limits *l)
 
 static json_t *manifest_json(const bridle_manifest *m)
 {
-        _cleanup_json_ json_t *entries = json_array();
-        _cleanup_json_ json_t *env = json_object();
+        json_auto_t *entries = json_array();
+        json_auto_t *env = json_object();
         if (!entries || !env)
                 return NULL;
         for (size_t i = 0; i < m->n_entries; i++)
@@ -145,7 +143,7 @@ char *bridle_manifest_to_json(const bridle_manifest *m)
 {
         if (!m)
                 return NULL;
-        _cleanup_json_ json_t *j = manifest_json(m);
+        json_auto_t *j = manifest_json(m);
         if (!j)
                 return NULL;
         return json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);

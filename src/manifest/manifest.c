@@ -443,7 +443,7 @@ static int parse_file_fields(const struct vctx *c, const json_t *obj, const char
                 char sub[64];
                 (void)snprintf(sub, sizeof(sub), "%s.content", path);
                 return fail(c, at_value(c, obj, "content", 0), sub, BRIDLE_E_LIMIT,
-                            "larger than %u bytes", MANIFEST_MAX_CONTENT);
+                            "larger than %zu bytes", MANIFEST_MAX_CONTENT);
         }
         e->mode = -1;
         if (json_object_get(obj, "mode") && (r = parse_mode(c, obj, path, &e->mode)) < 0)
@@ -741,10 +741,10 @@ static int limit_timeout(const struct vctx *c, const json_t *lim, uint64_t *ret)
                 return fail(c, where, "limits.timeout", BRIDLE_E_INVALID,
                             "expected seconds (a number), got %s", bridle__json_type_name(v));
         double s = json_number_value(v);
-        if (!(s > 0) || s > MANIFEST_MAX_TIMEOUT_S)
+        if (!(s > 0) || s > (double)MANIFEST_MAX_TIMEOUT_S)
                 return fail(c, where, "limits.timeout", BRIDLE_E_INVALID,
-                            "%g is out of range (more than 0, at most %u seconds)", s,
-                            MANIFEST_MAX_TIMEOUT_S);
+                            "%g is out of range (more than 0, at most %llu seconds)", s,
+                            (unsigned long long)MANIFEST_MAX_TIMEOUT_S);
         uint64_t ms = json_is_integer(v) ? (uint64_t)json_integer_value(v) * 1000
                                          : (uint64_t)(s * 1000.0 + 0.5); /* s > 0, bounded */
         if (ms == 0)
@@ -865,7 +865,7 @@ int bridle_manifest_load(const char *path, bridle_manifest **ret, bridle_error *
         if (r == -EFBIG) {
                 /* Not bridle__err(): it would append a strerror text to a BRIDLE_E_ code. */
                 if (err) {
-                        (void)snprintf(err->msg, sizeof(err->msg), "%s: larger than %u bytes", path,
+                        (void)snprintf(err->msg, sizeof(err->msg), "%s: larger than %zu bytes", path,
                                        MANIFEST_MAX_SIZE);
                         err->code = BRIDLE_E_LIMIT;
                 }

@@ -4,17 +4,18 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "bridle/manifest.h"
 
 #define MANIFEST_MAX_ENTRIES 10000
-#define MANIFEST_MAX_CONTENT (1024u * 1024)
-#define MANIFEST_MAX_SIZE (4u * 1024 * 1024)
+#define MANIFEST_MAX_CONTENT ((size_t)1 << 20)
+#define MANIFEST_MAX_SIZE ((size_t)4 << 20)
 #define MANIFEST_MAX_ENV 4096
 #define MANIFEST_MAX_ENV_VALUE (128u * 1024 - 256) /* name=value fits the spec's 128 KiB */
 #define MANIFEST_MAX_PATH 1023 /* root + "/" + path, as the spec takes it */
-#define MANIFEST_MAX_TIMEOUT_S (366u * 24 * 3600)
-#define MANIFEST_MAX_PIDS 4194304u
+#define MANIFEST_MAX_TIMEOUT_S ((uint64_t)366 * 24 * 3600)
+#define MANIFEST_MAX_PIDS ((uint64_t)4194304)
 
 enum manifest_entry_type {
         MANIFEST_FILE,

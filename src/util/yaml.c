@@ -93,7 +93,9 @@ const char *bridle__doc_quote(const char *s, size_t len, char *buf, size_t size)
         }
         for (size_t i = 0; i < max; i++) {
                 unsigned char c = (unsigned char)s[i];
-                buf[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+                buf[o++] = s[i];
+                if (c < 0x20 || c == 0x7f)
+                        buf[o - 1] = '?';
         }
         if (cut) {
                 memcpy(buf + o, "...", 3);

@@ -37,7 +37,7 @@
 
 #include "bridle/common.h"
 
-#define BRIDLE__DOC_MAX_SIZE (4u * 1024 * 1024)
+#define BRIDLE__DOC_MAX_SIZE ((size_t)4 << 20)
 #define BRIDLE__DOC_MAX_DEPTH 64
 #define BRIDLE__DOC_MAX_NODES 250000
 

@@ -32,7 +32,7 @@ static int setup(void **state)
         char p[PATH_MAX];
         (void)snprintf(p, sizeof(p), "%s/tests/data/manifest", src ? src : ".");
         if (!realpath(p, data_dir)) {
-                fprintf(stderr, "no test data at %s (set BRIDLE_SRCDIR)\n", p);
+                (void)fprintf(stderr, "no test data at %s (set BRIDLE_SRCDIR)\n", p);
                 return -1;
         }
         return 0;
