@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,10 +41,13 @@ struct run_args {
         const char *manifest;
 };
 
-static int usage_error(const char *fmt, const char *arg)
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
+        va_list ap;
+        va_start(ap, fmt);
         fprintf(stderr, "bridle sandbox run: ");
-        fprintf(stderr, fmt, arg);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
         fputs("\n(see 'bridle sandbox run --help')\n", stderr);
         return 2;
 }
