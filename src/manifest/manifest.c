@@ -499,33 +499,37 @@ static int parse_entry(const struct vctx *c, const json_t *list, size_t i,
         return 0;
 }
 
-/* Sorting entry indices by target path. */
+/*
+ * Sorting entry indices by target path, with '/' below every other byte: then
+ * everything under "a" ("a/x", "a/y/z") follows "a" at once, before "a-b" or "a.c".
+ * Ties (duplicates) keep file order.
+ */
 static int cmp_by_path(const void *a, const void *b, void *arg)
 {
         const struct manifest_entry *es = arg;
         size_t x = *(const size_t *)a, y = *(const size_t *)b;
-        int r = strcmp(es[x].path, es[y].path);
-        return r ? r : (x < y ? -1 : x > y);
+        const unsigned char *p = (const unsigned char *)es[x].path;
+        const unsigned char *q = (const unsigned char *)es[y].path;
+        for (; *p && *p == *q; p++, q++)
+                ;
+        if (*p != *q) {
+                int kp = *p == '/' ? 1 : *p ? *p + 1 : 0;
+                int kq = *q == '/' ? 1 : *q ? *q + 1 : 0;
+                return kp - kq;
+        }
+        return x < y ? -1 : x > y;
 }
 
-static const size_t *find_path(const size_t *order, size_t n, const struct manifest_entry *es,
-                               const char *p, size_t plen)
+static bool is_below(const char *child, const char *parent)
 {
-        size_t lo = 0, hi = n;
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                const char *q = es[order[mid]].path;
-                int r = strncmp(q, p, plen);
-                if (r == 0)
-                        r = q[plen] ? 1 : 0;
-                if (r == 0)
-                        return &order[mid];
-                if (r < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return NULL;
+        size_t n = strlen(parent);
+        return strncmp(child, parent, n) == 0 && child[n] == '/';
+}
+
+static bool blocks_children(const struct manifest_entry *e)
+{
+        return e->type == MANIFEST_FILE || e->type == MANIFEST_LOCAL_FILE ||
+               (e->type == MANIFEST_LOCAL_DIR && e->read_only);
 }
 
 static int conflict(const struct vctx *c, const json_t *list, size_t later, size_t earlier,
@@ -543,27 +547,46 @@ static int conflict(const struct vctx *c, const json_t *list, size_t later, size
                     first.line, first.col);
 }
 
-/* An entry below another: refused under files and read-only local_dirs. */
-static int check_parents(const struct vctx *c, const json_t *list, const size_t *order, size_t i)
+/*
+ * Entries below a file or a read-only local_dir. One sweep in sorted order with a
+ * stack of ancestors; block[k] is the outermost blocking ancestor of the entry at
+ * stack[k], or SIZE_MAX. Reports the earliest offending entry in file order.
+ */
+static int check_parents(const struct vctx *c, const json_t *list, const size_t *order)
 {
         const struct manifest_entry *es = c->m->entries;
-        const char *p = es[i].path;
-        for (const char *s = strchr(p, '/'); s; s = strchr(s + 1, '/')) {
-                const size_t *hit = find_path(order, c->m->n_entries, es, p, (size_t)(s - p));
-                if (!hit)
-                        continue;
-                enum manifest_entry_type t = es[*hit].type;
-                if (t == MANIFEST_FILE || t == MANIFEST_LOCAL_FILE)
-                        return conflict(c, list, i, *hit, "is inside a file, the target of");
-                if (t == MANIFEST_LOCAL_DIR && es[*hit].read_only)
-                        return conflict(c, list, i, *hit, "is inside read-only");
+        size_t n = c->m->n_entries, depth = 0, bad = SIZE_MAX, bad_anc = SIZE_MAX;
+        _cleanup_free_ size_t *stack = bridle__calloc(n, sizeof(size_t));
+        _cleanup_free_ size_t *block = bridle__calloc(n, sizeof(size_t));
+        if (!stack || !block)
+                return oom(c);
+        for (size_t k = 0; k < n; k++) {
+                size_t i = order[k];
+                while (depth > 0 && !is_below(es[i].path, es[stack[depth - 1]].path))
+                        depth--;
+                size_t anc = SIZE_MAX;
+                if (depth > 0) {
+                        size_t top = stack[depth - 1];
+                        anc = block[depth - 1] != SIZE_MAX ? block[depth - 1]
+                              : blocks_children(&es[top]) ? top
+                                                          : SIZE_MAX;
+                }
+                if (anc != SIZE_MAX && (bad == SIZE_MAX || i < bad))
+                        bad = i, bad_anc = anc;
+                stack[depth] = i;
+                block[depth++] = anc;
         }
-        return 0;
+        if (bad == SIZE_MAX)
+                return 0;
+        return conflict(c, list, bad, bad_anc,
+                        es[bad_anc].type == MANIFEST_LOCAL_DIR ? "is inside read-only"
+                                                               : "is inside a file, the target of");
 }
 
 static int check_targets(const struct vctx *c, const json_t *list)
 {
-        size_t n = c->m->n_entries;
+        const struct manifest_entry *es = c->m->entries;
+        size_t n = c->m->n_entries, dup = SIZE_MAX, first = SIZE_MAX;
         if (n == 0)
                 return 0;
         _cleanup_free_ size_t *order = bridle__calloc(n, sizeof(size_t));
@@ -572,16 +595,21 @@ static int check_targets(const struct vctx *c, const json_t *list)
         for (size_t i = 0; i < n; i++)
                 order[i] = i;
         qsort_r(order, n, sizeof(size_t), cmp_by_path, c->m->entries);
-        for (size_t k = 1; k < n; k++)
-                if (strcmp(c->m->entries[order[k]].path, c->m->entries[order[k - 1]].path) == 0)
-                        return conflict(c, list, order[k], order[k - 1],
-                                        "is also the target of");
-        for (size_t i = 0; i < n; i++) {
-                int r = check_parents(c, list, order, i);
-                if (r < 0)
-                        return r;
+        /* Equal paths form runs in file order: run[0] is the first, run[1] the
+         * earliest repeat. Report the repeat that comes first in the file. */
+        for (size_t k = 1, run = 0; k < n; k++) {
+                if (strcmp(es[order[k]].path, es[order[run]].path) != 0) {
+                        run = k;
+                        continue;
+                }
+                if (k == run + 1 && (dup == SIZE_MAX || order[k] < dup)) {
+                        dup = order[k];
+                        first = order[run];
+                }
         }
-        return 0;
+        if (dup != SIZE_MAX)
+                return conflict(c, list, dup, first, "is also the target of");
+        return check_parents(c, list, order);
 }
 
 static int parse_entries(struct vctx *c, const json_t *top)
