@@ -423,9 +423,10 @@ static int parse_mode(const struct vctx *c, const json_t *obj, const char *path,
                             "expected an octal string or integer, got %s",
                             bridle__json_type_name(v));
         }
-        if (mode < 0 || mode > 07777)
-                return fail(c, where, sub, BRIDLE_E_INVALID, "mode %#llo is out of range (0 to 07777)",
-                            mode);
+        /* No setuid, setgid or sticky bits: the sandbox refuses them anyway. */
+        if (mode < 0 || mode > 0777)
+                return fail(c, where, sub, BRIDLE_E_INVALID,
+                            "mode %#llo is out of range (0 to 0777)", mode);
         *ret = (int)mode;
         return 0;
 }

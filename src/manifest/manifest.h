@@ -29,7 +29,7 @@ struct manifest_entry {
         char *path;    /* normalised, relative to the root: "a/b" */
         char *content; /* file: the bytes (may hold NULs), NUL-terminated */
         size_t content_len;
-        int mode;     /* file: 0..07777, or -1 when not given */
+        int mode;     /* file: 0..0777, or -1 when not given */
         char *source; /* local_file, local_dir: absolute host path */
         bool read_only;
 };
