@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -32,6 +33,11 @@
 #define SYSCTL_MAX_USERNS "/proc/sys/user/max_user_namespaces"
 #define SYSCTL_UNPRIV_CLONE "/proc/sys/kernel/unprivileged_userns_clone"
 #define SYSCTL_AA_RESTRICT "/proc/sys/kernel/apparmor_restrict_unprivileged_userns"
+
+#define AA_FIX                                                                           \
+        "install bridle's AppArmor profile ('make install' puts it in /etc/apparmor.d/bridle, " \
+        "then apparmor_parser -r /etc/apparmor.d/bridle) or "                                    \
+        "sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"
 
 #define SANDBOX_NS_FLAGS (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
 
@@ -82,6 +88,26 @@ static void set_check(bridle_doctor_check *c, const char *name, int status, cons
         va_end(ap);
 }
 
+#define PROBE_TIMEOUT_MS 10000
+
+/* Wait for the child's result; a probe that hangs is killed. */
+static int probe_result(int fd, pid_t pid)
+{
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        int r = 0, n;
+        while ((n = poll(&pfd, 1, PROBE_TIMEOUT_MS)) < 0 && errno == EINTR)
+                ;
+        if (n == 0) {
+                (void)kill(pid, SIGKILL);
+                r = -ETIMEDOUT;
+        } else if (bridle__read_full(fd, &r, sizeof(r)) != (ssize_t)sizeof(r)) {
+                r = -ECHILD;
+        }
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        return r;
+}
+
 /* Run fn in a forked child; its return value (0 or -errno) comes back over a pipe.
  * Returns that value, or a negative code if the child could not be run. */
 static int probe_in_child(int (*fn)(void *), void *arg)
@@ -97,24 +123,18 @@ static int probe_in_child(int (*fn)(void *), void *arg)
                 return e;
         }
         if (pid == 0) {
+                bridle__close(p[0]);
                 int r = fn(arg);
                 (void)!write(p[1], &r, sizeof(r));
                 _exit(0);
         }
         bridle__close(p[1]);
-        int r = 0;
-        ssize_t n = bridle__read_full(p[0], &r, sizeof(r));
+        int r = probe_result(p[0], pid);
         bridle__close(p[0]);
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-                ;
-        return n == (ssize_t)sizeof(r) ? r : -ECHILD;
+        return r;
 }
 
 /* ---- user namespaces ---------------------------------------------------------- */
-
-struct userns_probe {
-        int step; /* 1: CLONE_NEWUSER failed, 2: the other namespaces failed */
-};
 
 /* Encoded result: 0, or -(step * 1000 + errno). */
 static int userns_child(void *arg)
@@ -128,8 +148,8 @@ static int userns_child(void *arg)
 }
 
 struct verdict {
-        char reason[256];
-        char fix[256];
+        char reason[248]; /* both fit in bridle_error.msg with "; fix: " */
+        char fix[248];
 };
 
 static void verdict_set(struct verdict *v, const char *fix, const char *fmt, ...)
@@ -155,9 +175,7 @@ static bool explain_policy(struct verdict *v)
         }
         if (geteuid() != 0 && read_int(SYSCTL_AA_RESTRICT, &val) == 0 && val == 1) {
                 verdict_set(v,
-                            "install bridle's AppArmor profile ('make install' puts it in "
-                            "/etc/apparmor.d/bridle) or sysctl -w "
-                            "kernel.apparmor_restrict_unprivileged_userns=0",
+                            AA_FIX,
                             "AppArmor restricts unprivileged user namespaces "
                             "('kernel.apparmor_restrict_unprivileged_userns' is 1)");
                 return true;
@@ -274,8 +292,7 @@ static void check_apparmor(bridle_doctor_check *c)
                 return;
         }
         set_check(c, name, BRIDLE_DOCTOR_WARN,
-                  "install bridle's AppArmor profile ('make install' puts it in "
-                  "/etc/apparmor.d/bridle) or sysctl -w kernel.apparmor_restrict_unprivileged_userns=0",
+                  AA_FIX,
                   "AppArmor restricts unprivileged user namespaces to profiles that allow "
                   "them (root is exempt)");
 }
@@ -423,16 +440,29 @@ static int write_proc(const char *path, const char *s, size_t n)
         return r;
 }
 
+/* "/proc/<pid>/<file>", or "/proc/self/<file>" when pid is 0 (cap >= 64). */
+static void proc_path(char *buf, pid_t pid, const char *file)
+{
+        size_t n = 6;
+        memcpy(buf, "/proc/", n);
+        if (pid > 0) {
+                n += fmt_uint(buf + n, (unsigned)pid);
+        } else {
+                memcpy(buf + n, "self", 4);
+                n += 4;
+        }
+        buf[n++] = '/';
+        memcpy(buf + n, file, strlen(file) + 1);
+}
+
 /* Write uid_map and gid_map of process pid ("self" when 0) mapping root to uid/gid. */
 static int write_maps(pid_t pid, unsigned uid, unsigned gid)
 {
-        char dir[32] = "/proc/self/", path[48], map[32];
-        if (pid > 0)
-                dir[6 + fmt_uint(dir + 6, (unsigned)pid)] = '\0', strcat(dir, "/");
+        char path[64], map[32];
         static const char *const files[] = {"setgroups", "uid_map", "gid_map"};
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
                 size_t n = i == 0 ? 4 : fmt_map(map, i == 1 ? uid : gid);
-                (void)snprintf(path, sizeof(path), "%s%s", dir, files[i]);
+                proc_path(path, pid, files[i]);
                 int r = write_proc(path, i == 0 ? "deny" : map, n);
                 if (r < 0)
                         return r;
@@ -453,6 +483,7 @@ static int enter_userns(void)
  * (root outside) configure; the helper exits once we hold the fd. */
 static int userns_fd_nobody(void)
 {
+        /* Runs in a probe child that exits right after: fds are not tidied up. */
         int go[2], ready[2];
         char c = 1;
         if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0)
@@ -461,6 +492,7 @@ static int userns_fd_nobody(void)
         if (pid < 0)
                 return -errno;
         if (pid == 0) {
+                (void)close(go[1]);
                 c = unshare(CLONE_NEWUSER) == 0 ? 0 : 1;
                 (void)!write(ready[1], &c, 1);
                 (void)!read(go[0], &c, 1); /* EOF when the parent is done */
@@ -472,9 +504,8 @@ static int userns_fd_nobody(void)
         if (fd == 0)
                 fd = write_maps(pid, 65534, 65534);
         if (fd == 0) {
-                char path[40] = "/proc/";
-                size_t n = 6 + fmt_uint(path + 6, (unsigned)pid);
-                memcpy(path + n, "/ns/user", 9);
+                char path[64];
+                proc_path(path, pid, "ns/user");
                 fd = open(path, O_RDONLY | O_CLOEXEC);
                 fd = fd < 0 ? -errno : fd;
         }
@@ -508,13 +539,18 @@ static void check_idmap(bridle_doctor_check *c, const char *tmp)
                 return;
         }
         int r = probe_in_child(idmap_child, (void *)tmp);
+        /* Name the parent (TMPDIR): the probe directory is gone afterwards. */
+        int len = (int)(strrchr(tmp, '/') - tmp);
         if (r == 0)
-                set_check(c, name, BRIDLE_DOCTOR_OK, NULL, "supported on '%s'", tmp);
+                set_check(c, name, BRIDLE_DOCTOR_OK, NULL, "supported on the filesystem of '%.*s'",
+                          len, tmp);
         else
                 set_check(c, name, BRIDLE_DOCTOR_WARN,
                           "use Linux 5.12+ and a filesystem with idmap support for workspaces",
-                          "not available on '%s': %s", tmp,
-                          r == -EOWNERDEAD ? "no user namespace" : strerror(-r));
+                          "not available on the filesystem of '%.*s': %s", len, tmp,
+                          r == -EOWNERDEAD ? "no user namespace"
+                          : r == -EPERM    ? "needs root in the initial user namespace"
+                                           : strerror(-r));
 }
 
 /* ---- overlayfs ------------------------------------------------------------------ */
@@ -557,8 +593,9 @@ static void check_overlay(bridle_doctor_check *c, const char *tmp)
                           "overlay is not in /proc/filesystems: %s", strerror(-r));
         } else {
                 set_check(c, name, BRIDLE_DOCTOR_WARN,
-                          "use Linux 5.11+ (overlayfs in user namespaces); workspaces are then "
-                          "copied instead of layered",
+                          r == -EOWNERDEAD ? "allow user namespaces (see 'user namespaces')"
+                                           : "use Linux 5.11+ (overlayfs in user namespaces); "
+                                             "workspaces are then copied instead of layered",
                           "%s, but mounting it in a user namespace failed: %s",
                           listed ? "the kernel has it" : "not listed",
                           r == -EOWNERDEAD ? "no user namespace" : strerror(-r));
