@@ -41,6 +41,7 @@ static const char *const shapes[BRIDLE__OP_MAX] = {
         [BRIDLE__OP_DEV] = "s",       [BRIDLE__OP_REMOUNT_RO] = "s", [BRIDLE__OP_ENV] = "s",
         [BRIDLE__OP_ARG] = "s",       [BRIDLE__OP_CWD] = "s",      [BRIDLE__OP_RLIMIT] = "uU",
         [BRIDLE__OP_NET] = "u",       [BRIDLE__OP_LANDLOCK] = "Us",
+        [BRIDLE__OP_NEWROOT] = "s",
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

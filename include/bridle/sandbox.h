@@ -62,9 +62,11 @@ BRIDLE_EXPORT int bridle_sandbox_spec_add_bind(bridle_sandbox_spec *spec, const 
                                                const char *path, unsigned flags,
                                                bridle_error *err);
 /* A file with the given bytes, created before the command starts. path is
- * absolute, or relative to the workspace. */
+ * absolute, or relative to the workspace. mode: permission bits (0 means 0644;
+ * setuid, setgid and sticky bits are refused). */
 BRIDLE_EXPORT int bridle_sandbox_spec_add_file(bridle_sandbox_spec *spec, const char *path,
-                                               const void *data, size_t len, bridle_error *err);
+                                               const void *data, size_t len, unsigned mode,
+                                               bridle_error *err);
 /* An empty directory (parents created). */
 BRIDLE_EXPORT int bridle_sandbox_spec_add_dir(bridle_sandbox_spec *spec, const char *path,
                                               bridle_error *err);

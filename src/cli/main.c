@@ -2,6 +2,7 @@
 /* bridle: the command line. Uses only the public library API. */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bridle/bridle.h"
@@ -24,6 +25,8 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
         signal(SIGPIPE, SIG_IGN);
+        if (getenv("BRIDLE_DEBUG"))
+                bridle_log_set(cli_log_to_stderr, (void *)1);
         if (argc < 2) {
                 usage(stderr);
                 return 2;

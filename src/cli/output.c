@@ -58,7 +58,8 @@ void cli_json_string(FILE *f, const char *str, size_t len)
 
 void cli_log_to_stderr(int level, const char *msg, void *userdata)
 {
-        (void)userdata;
-        if (level <= 4)
+        if (userdata)
+                fprintf(stderr, "bridle: [%d] %s\n", level, msg);
+        else if (level <= 4)
                 fprintf(stderr, "bridle: %s%s\n", level <= 3 ? "error: " : "warning: ", msg);
 }

@@ -18,7 +18,7 @@ static int apply_entry(const bridle_manifest *m, const struct manifest_entry *e,
         switch (e->type) {
         case MANIFEST_FILE:
                 return bridle_sandbox_spec_add_file(spec, e->path, e->content, e->content_len,
-                                                    err);
+                                                    e->mode < 0 ? 0u : (unsigned)e->mode, err);
         case MANIFEST_DIR:
                 return bridle_sandbox_spec_add_dir(spec, e->path, err);
         case MANIFEST_LOCAL_FILE:

@@ -33,13 +33,14 @@ enum bridle__op {
         BRIDLE__OP_COPY,         /* i32 fd index, u32 mode, str path */
         BRIDLE__OP_PROC,         /* str path */
         BRIDLE__OP_DEV,          /* str path */
-        BRIDLE__OP_REMOUNT_RO,   /* str path */
+        BRIDLE__OP_REMOUNT_RO,   /* str path: read-only, nosuid, nodev, recursive (after the pivot) */
         BRIDLE__OP_ENV,          /* str NAME=VALUE */
         BRIDLE__OP_ARG,          /* str */
         BRIDLE__OP_CWD,          /* str */
         BRIDLE__OP_RLIMIT,       /* u32 resource, u64 value */
         BRIDLE__OP_NET,          /* u32 enum bridle_net */
         BRIDLE__OP_LANDLOCK,     /* u64 access mask, str path */
+        BRIDLE__OP_NEWROOT,      /* str: host directory to build the root on (hides what is under it) */
         BRIDLE__OP_MAX,
 };
 
@@ -47,6 +48,7 @@ enum bridle__bind_flags {
         BRIDLE__BIND_RO = 1u << 0,
         BRIDLE__BIND_DEV = 1u << 1,      /* keep device nodes usable */
         BRIDLE__BIND_OPTIONAL = 1u << 2, /* skip silently if the source is missing */
+        BRIDLE__BIND_DEFER = 1u << 3,    /* no attributes now: a later REMOUNT_RO covers it */
 };
 
 /* Landlock access classes for BRIDLE__OP_LANDLOCK (mapped to kernel bits in init). */

@@ -8,6 +8,7 @@
 #include "sandbox/plan.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <linux/mount.h>
 #include <stdio.h>
@@ -51,11 +52,15 @@ static int add_base(bridle__plan *p)
                         r = bridle__plan_add(p, BRIDLE__OP_BIND, "iuss", -1, BRIDLE__BIND_RO, host, host);
                 }
         }
+        /* /etc is its own small tmpfs so one recursive pass (REMOUNT_RO, after
+         * the files below are written) makes it and every bind in it read-only. */
+        r = bridle__plan_add(p, BRIDLE__OP_TMPFS, "Uus", (uint64_t)(1u << 20), 0755, "/etc");
         for (size_t i = 0; i < ELEMENTSOF(etc_files); i++) {
                 char host[64];
                 (void)snprintf(host, sizeof(host), "/etc/%s", etc_files[i]);
                 r = bridle__plan_add(p, BRIDLE__OP_BIND, "iuss", -1,
-                                     BRIDLE__BIND_RO | BRIDLE__BIND_OPTIONAL, host, host);
+                                     BRIDLE__BIND_RO | BRIDLE__BIND_OPTIONAL | BRIDLE__BIND_DEFER,
+                                     host, host);
         }
         r = bridle__plan_add(p, BRIDLE__OP_PROC, "s", "/proc");
         r = bridle__plan_add(p, BRIDLE__OP_DEV, "s", "/dev");
@@ -68,7 +73,32 @@ static int add_etc_files(bridle__plan *p)
         bridle__plan_add(p, BRIDLE__OP_FILE, "usb", 0644, "/etc/passwd", etc_passwd, sizeof(etc_passwd) - 1);
         bridle__plan_add(p, BRIDLE__OP_FILE, "usb", 0644, "/etc/group", etc_group, sizeof(etc_group) - 1);
         bridle__plan_add(p, BRIDLE__OP_FILE, "usb", 0644, "/etc/hosts", etc_hosts, sizeof(etc_hosts) - 1);
-        return bridle__plan_add(p, BRIDLE__OP_FILE, "usb", 0644, "/etc/hostname", "bridle\n", (size_t)7);
+        bridle__plan_add(p, BRIDLE__OP_FILE, "usb", 0644, "/etc/hostname", "bridle\n", (size_t)7);
+        return bridle__plan_add(p, BRIDLE__OP_REMOUNT_RO, "s", "/etc");
+}
+
+/* A host directory to build the root on: the tmpfs mounted there hides it,
+ * so it must not hold any bind source that is passed by path. */
+static int choose_newroot(const bridle_sandbox_spec *s, const struct plan_ctx *ctx, bridle__plan *p)
+{
+        static const char *const candidates[] = { "/tmp", "/mnt", "/run", "/media", "/srv", "/opt", "/var/tmp" };
+        for (size_t i = 0; i < ELEMENTSOF(candidates); i++) {
+                const char *d = candidates[i];
+                size_t dl = strlen(d);
+                struct stat st;
+                if (stat(d, &st) < 0 || !S_ISDIR(st.st_mode))
+                        continue;
+                bool clash = false;
+                for (size_t j = 0; !ctx->detached_binds && j < s->n_entries; j++) {
+                        const char *h = s->entries[j].kind == SPEC_BIND ? s->entries[j].host : NULL;
+                        clash |= h && strncmp(h, d, dl) == 0 && (h[dl] == '/' || !h[dl]);
+                }
+                const char *w = s->workspace;
+                clash |= !ctx->detached_binds && w && strncmp(w, d, dl) == 0 && (w[dl] == '/' || !w[dl]);
+                if (!clash)
+                        return bridle__plan_add(p, BRIDLE__OP_NEWROOT, "s", d);
+        }
+        return -ENOENT;
 }
 
 /* Where an entry path lands: absolute stays, relative goes under the root. */
@@ -90,10 +120,13 @@ static int target_path(const bridle_sandbox_spec *s, const struct plan_ctx *ctx,
         return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
-static int push_warning(struct plan_ctx *ctx, const char *fmt, const char *arg)
+__attribute__((format(printf, 2, 3))) static int push_warning(struct plan_ctx *ctx, const char *fmt, ...)
 {
         char buf[512];
-        (void)snprintf(buf, sizeof(buf), fmt, arg);
+        va_list ap;
+        va_start(ap, fmt);
+        (void)vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
         char **w = bridle__realloc(ctx->warnings, (ctx->n_warnings + 2) * sizeof(char *));
         if (!w)
                 return -ENOMEM;
@@ -179,7 +212,7 @@ static int add_entries_files(const bridle_sandbox_spec *s, bridle__plan *p, stru
                 if (e->kind == SPEC_DIR) {
                         bridle__plan_add(p, BRIDLE__OP_MKDIR, "us", 0755, path);
                 } else if (e->kind == SPEC_FILE) {
-                        bridle__plan_add(p, BRIDLE__OP_FILE, "usb", 0644, path, e->data, e->len);
+                        bridle__plan_add(p, BRIDLE__OP_FILE, "usb", e->flags, path, e->data, e->len);
                 } else {
                         int fd = open(e->host, O_RDONLY | O_CLOEXEC | O_NOCTTY);
                         if (fd < 0)
@@ -306,6 +339,9 @@ int bridle__plan_build(const bridle_sandbox_spec *s, struct plan_ctx *ctx, bridl
         bridle__plan_add(p, BRIDLE__OP_MODE, "u", (unsigned)s->isolation);
         bridle__plan_add(p, BRIDLE__OP_NET, "u", (unsigned)s->net);
         if (ns) {
+                if (choose_newroot(s, ctx, p) < 0)
+                        return bridle__err(err, -ENOENT, "no host directory to build the sandbox's root on "
+                                                         "(every candidate holds a bind source)");
                 add_base(p);
                 if ((r = add_workspace(s, p, ctx, err)) < 0)
                         return r;

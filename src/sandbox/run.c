@@ -51,6 +51,13 @@ static uint64_t now_ms(void)
         return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static uint64_t now_us(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 static int warn(struct run_ctx *c, const char *msg)
 {
         char **w = bridle__realloc(c->warnings, (c->n_warnings + 2) * sizeof(char *));
@@ -300,9 +307,10 @@ static int run_sandbox(struct run_ctx *c, bridle_run_result *res, bridle_error *
         if ((r = limits_setup(c, err)) < 0 || (r = pipes_setup(c, err)) < 0 ||
             (r = landlock_dirs(c, err)) < 0)
                 return r;
-        uint64_t t0 = now_ms();
+        uint64_t t0 = now_ms(), t0us = now_us();
         if ((r = start(c, err)) < 0)
                 return r;
+        bridle__log(7, "sandbox: cloned and mapped at +%llu us", (unsigned long long)(now_us() - t0us));
         c->pctx.argv = c->opts->argv;
         if ((r = bridle__plan_build(c->spec, &c->pctx, &c->plan, err)) < 0)
                 return r;
@@ -311,12 +319,14 @@ static int run_sandbox(struct run_ctx *c, bridle_run_result *res, bridle_error *
                         return bridle__err(err, -ENOMEM, "warning");
         if ((r = bridle__spawn_go(&c->sp, err)) < 0 || (r = send_plan(c, err)) < 0)
                 return r;
+        bridle__log(7, "sandbox: plan sent at +%llu us", (unsigned long long)(now_us() - t0us));
         /* Binds and copies now live in init: drop ours early. */
         bridle__plan_release(&c->plan);
         struct bridle__supervise sv = {
                 .opts = c->opts,
                 .timeout_ms = c->spec->limits.timeout_ms,
                 .t0_ms = t0,
+                .t0_us = t0us,
                 .pidfd = c->sp.pidfd,
                 .sock = c->sock[0],
                 .out = c->out[0],

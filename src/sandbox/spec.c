@@ -172,14 +172,16 @@ int bridle_sandbox_spec_add_bind(bridle_sandbox_spec *s, const char *host, const
 }
 
 int bridle_sandbox_spec_add_file(bridle_sandbox_spec *s, const char *path, const void *data,
-                                 size_t len, bridle_error *err)
+                                 size_t len, unsigned mode, bridle_error *err)
 {
         if (!s || (!data && len))
                 return bridle__err(err, -EINVAL, "file: bad arguments");
+        if (mode & ~0777u)
+                return bridle__err(err, -EINVAL, "file: mode %04o has bits beyond 0777", mode);
         int r = check_path(path, false, "file", err);
         if (r < 0)
                 return r;
-        return push_entry(s, SPEC_FILE, NULL, path, 0, data ? data : "", len, err);
+        return push_entry(s, SPEC_FILE, NULL, path, mode ? mode : 0644, data ? data : "", len, err);
 }
 
 int bridle_sandbox_spec_add_dir(bridle_sandbox_spec *s, const char *path, bridle_error *err)

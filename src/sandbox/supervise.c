@@ -39,6 +39,7 @@ struct sv_state {
         char inbuf[65536];
         size_t in_len, in_off;
         bool in_eof;
+        uint64_t t0_us;
 };
 
 static uint64_t now_ms(void)
@@ -57,8 +58,17 @@ int bridle__supervise_reap(pid_t pid)
         }
 }
 
+static uint64_t now_us(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 static void on_reply(struct sv_state *s, const struct bridle__init_reply *r)
 {
+        bridle__log(7, "sandbox: init reply %u at +%llu us", r->type,
+                    (unsigned long long)(now_us() - s->t0_us));
         switch (r->type) {
         case BRIDLE__REPLY_SETUP_ERROR:
                 s->setup_err = r->a < 0 ? r->a : -EIO;
@@ -162,6 +172,7 @@ static void reap_init(struct sv_state *s, int pidfd, pid_t *unused)
                 r = syscall(SYS_waitid, P_PIDFD, pidfd, &si, WEXITED, &ru);
         while (r < 0 && errno == EINTR);
         s->exited = true;
+        bridle__log(7, "sandbox: init reaped at +%llu us", (unsigned long long)(now_us() - s->t0_us));
 }
 
 static int poll_timeout(const struct bridle__supervise *sv, const struct sv_state *s,
@@ -265,6 +276,7 @@ int bridle__supervise(struct bridle__supervise *sv, bridle_run_result *res, brid
         struct sv_state *s = bridle__calloc(1, sizeof(*s));
         if (!s)
                 return bridle__err(err, -ENOMEM, "supervise");
+        s->t0_us = sv->t0_us;
         size_t cap = sv->opts->max_output ? sv->opts->max_output : DEFAULT_MAX_OUTPUT;
         int r = 0;
         if (sv->opts->capture && (bridle__capture_init(&s->cap[0], cap) < 0 ||

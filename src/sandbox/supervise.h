@@ -11,6 +11,7 @@ struct bridle__supervise {
         const bridle_run_opts *opts;
         uint64_t timeout_ms; /* 0: none */
         uint64_t t0_ms;
+        uint64_t t0_us;      /* for debug timings */
         int pidfd;           /* bridle-init */
         int sock;            /* replies from init */
         int out, err;        /* read ends, non-blocking */

@@ -50,7 +50,7 @@ int bridle__err(bridle_error *err, int code, const char *fmt, ...)
         va_start(ap, fmt);
         int n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
         va_end(ap);
-        if (n >= 0 && (size_t)n < sizeof(err->msg) && code > -4096 && code < 0)
+        if (n >= 0 && (size_t)n < sizeof(err->msg) && code > -1000 && code < 0)
                 (void)snprintf(err->msg + n, sizeof(err->msg) - (size_t)n, ": %s",
                                strerrordesc_np(-code) ? strerrordesc_np(-code) : "unknown error");
         err->code = code;

@@ -63,9 +63,10 @@ int bridle__read_file(int dirfd, const char *path, size_t max, char **ret, size_
                 return -ENOMEM;
         for (;;) {
                 if (len == cap) {
-                        if (cap >= max)
+                        /* Room for one byte past max, to tell "exactly max" from "more". */
+                        if (cap > max)
                                 return -EFBIG;
-                        size_t ncap = cap * 2 > max ? max : cap * 2;
+                        size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
                         char *nb = bridle__realloc(buf, ncap + 1);
                         if (!nb)
                                 return -ENOMEM;
@@ -82,6 +83,8 @@ int bridle__read_file(int dirfd, const char *path, size_t max, char **ret, size_
                         break;
                 len += (size_t)r;
         }
+        if (len > max)
+                return -EFBIG;
         buf[len] = '\0';
         if (ret_len)
                 *ret_len = len;

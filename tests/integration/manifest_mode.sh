@@ -1,9 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # A manifest file entry's `mode: 0755` makes it executable.
-# KNOWN BUG (meson: should_fail): bridle_manifest_apply() drops the mode, since
-# bridle_sandbox_spec_add_file() has no mode argument. When this passes, remove
-# should_fail from tests/integration/meson.build.
 . "$(dirname "$0")/lib.sh"
 if cli_has_stub bridle_manifest_load; then
         skip "the CLI is linked with a temporary stub of bridle_manifest_load (untracked src/cli/tmp_stubs.c)"

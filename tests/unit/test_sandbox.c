@@ -187,7 +187,7 @@ static void test_spec_paths(void **state)
                 const char *p = dotdot[i];
                 char abs[64];
                 (void)snprintf(abs, sizeof(abs), "%s%s", p[0] == '/' ? "" : "/", p);
-                expect_einval(bridle_sandbox_spec_add_file(s, p, "x", 1, &err), &err, "file ..");
+                expect_einval(bridle_sandbox_spec_add_file(s, p, "x", 1, 0, &err), &err, "file ..");
                 expect_einval(bridle_sandbox_spec_add_dir(s, p, &err), &err, "dir ..");
                 expect_einval(bridle_sandbox_spec_add_copy(s, p, "/etc/hostname", &err), &err, "copy ..");
                 expect_einval(bridle_sandbox_spec_set_cwd(s, p, &err), &err, "cwd ..");
@@ -195,11 +195,11 @@ static void test_spec_paths(void **state)
                 expect_einval(bridle_sandbox_spec_set_root(s, abs, &err), &err, "root ..");
         }
         /* names that only look like .. are fine */
-        assert_int_equal(bridle_sandbox_spec_add_file(s, "..x", "x", 1, &err), 0);
+        assert_int_equal(bridle_sandbox_spec_add_file(s, "..x", "x", 1, 0, &err), 0);
         assert_int_equal(bridle_sandbox_spec_add_dir(s, "a/...", &err), 0);
         assert_int_equal(bridle_sandbox_spec_set_cwd(s, "x../y", &err), 0);
         /* empty, relative where absolute is needed, '/' itself */
-        expect_einval(bridle_sandbox_spec_add_file(s, "", "x", 1, &err), &err, "empty file path");
+        expect_einval(bridle_sandbox_spec_add_file(s, "", "x", 1, 0, &err), &err, "empty file path");
         expect_einval(bridle_sandbox_spec_add_dir(s, "", &err), &err, "empty dir path");
         expect_einval(bridle_sandbox_spec_add_bind(s, "/usr", "rel", 0, &err), &err, "relative bind");
         expect_einval(bridle_sandbox_spec_add_bind(s, "/usr", "/", 0, &err), &err, "bind over /");
@@ -209,7 +209,7 @@ static void test_spec_paths(void **state)
         expect_einval(bridle_sandbox_spec_set_root(s, "ws", &err), &err, "relative root");
         expect_einval(bridle_sandbox_spec_set_workspace(s, "", &err), &err, "empty workspace");
         expect_einval(bridle_sandbox_spec_add_copy(s, "a", "", &err), &err, "copy from ''");
-        expect_einval(bridle_sandbox_spec_add_file(s, "a", NULL, 3, &err), &err, "file NULL data");
+        expect_einval(bridle_sandbox_spec_add_file(s, "a", NULL, 3, 0, &err), &err, "file NULL data");
         char longp[2048];
         memset(longp, 'a', sizeof(longp) - 1);
         longp[sizeof(longp) - 1] = '\0';
@@ -221,7 +221,7 @@ static void test_spec_paths(void **state)
         assert_int_equal(bridle_sandbox_spec_add_bind(s, "/usr", "/opt/u", BRIDLE_BIND_RO, &err), 0);
         assert_int_equal(bridle_sandbox_spec_set_root(s, "/work", &err), 0);
         assert_int_equal(bridle_sandbox_spec_set_workspace(s, NULL, &err), 0);
-        assert_int_equal(bridle_sandbox_spec_add_file(s, "empty", NULL, 0, &err), 0);
+        assert_int_equal(bridle_sandbox_spec_add_file(s, "empty", NULL, 0, 0, &err), 0);
         assert_null(bridle_sandbox_spec_free(s));
         assert_null(bridle_sandbox_spec_free(NULL));
 }
@@ -318,7 +318,7 @@ static int build_spec(bridle_sandbox_spec **ret)
                 char p[32];
                 (void)snprintf(p, sizeof(p), "f%d", i);
                 n_before = s->n_entries;
-                STEP(bridle_sandbox_spec_add_file(s, p, "data", 4, &err));
+                STEP(bridle_sandbox_spec_add_file(s, p, "data", 4, 0, &err));
                 /* a failed add leaves no half entry */
                 assert_int_equal(s->n_entries, n_before + (r == 0));
         }
@@ -378,7 +378,7 @@ static void test_run_alloc_fail(void **state)
         bridle_sandbox_spec *s = bridle_sandbox_spec_new();
         assert_non_null(s);
         bridle_error err;
-        assert_int_equal(bridle_sandbox_spec_add_file(s, "a.txt", "hi\n", 3, &err), 0);
+        assert_int_equal(bridle_sandbox_spec_add_file(s, "a.txt", "hi\n", 3, 0, &err), 0);
         assert_int_equal(bridle_sandbox_spec_set_env(s, "X", "1", &err), 0);
         bridle_limits lim = { .timeout_ms = 10000, .pids = 64 };
         bridle_sandbox_spec_set_limits(s, &lim);
@@ -441,7 +441,7 @@ static void test_leak_1000(void **state)
         assert_non_null(timed);
         bridle_limits l = { .memory = 64ull << 20, .pids = 32, .disk = 1 << 20 };
         bridle_sandbox_spec_set_limits(lim, &l);
-        assert_int_equal(bridle_sandbox_spec_add_file(lim, "f", "x", 1, &err), 0);
+        assert_int_equal(bridle_sandbox_spec_add_file(lim, "f", "x", 1, 0, &err), 0);
         assert_int_equal(bridle_sandbox_spec_add_bind(lim, "/etc", "/hostetc", BRIDLE_BIND_RO, &err), 0);
         bridle_sandbox_spec_set_net(lim, BRIDLE_NET_LOOPBACK);
         bridle_limits t = { .timeout_ms = 30 };

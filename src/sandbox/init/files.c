@@ -117,10 +117,26 @@ static int op_copy(struct init_state *st, bridle__cursor *c)
         return close(out) < 0 ? -errno : 0;
 }
 
+static int op_remount_ro(struct init_state *st, bridle__cursor *c)
+{
+        char path[BRIDLE__INIT_MAX_STR];
+        if (bridle__rec_str(c, path, sizeof(path)) < 0)
+                return -EBADMSG;
+        (void)snprintf(st->step_buf, sizeof(st->step_buf), "make '%s' read-only", path);
+        st->step = st->step_buf;
+        struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
+        if (syscall(SYS_mount_setattr, AT_FDCWD, path, AT_RECURSIVE | AT_SYMLINK_NOFOLLOW, &a,
+                    sizeof(a)) < 0)
+                return -errno;
+        return 0;
+}
+
 int init_files_op(struct init_state *st, const bridle__rec *rec)
 {
         bridle__cursor c = { rec->p, rec->len };
         switch (rec->type) {
+        case BRIDLE__OP_REMOUNT_RO:
+                return op_remount_ro(st, &c);
         case BRIDLE__OP_MKDIR:
                 return op_mkdir(st, &c);
         case BRIDLE__OP_FILE:

@@ -24,6 +24,7 @@ struct init_ll_rule {
 struct init_state {
         uint32_t mode; /* enum bridle_isolation */
         uint32_t net;
+        char newroot[BRIDLE__INIT_MAX_STR];
         int fds[BRIDLE__INIT_MAX_FDS];
         int nfds;
         char **argv;
@@ -36,14 +37,14 @@ struct init_state {
         struct init_ll_rule rules[INIT_MAX_RULES];
         size_t n_rules;
         const char *step; /* what is being done, for error replies */
-        char step_buf[BRIDLE__INIT_MAX_STR + 64];
+        char step_buf[2 * BRIDLE__INIT_MAX_STR + 64];
 };
 
 /* Send a reply to the harness (best effort). */
 void init_reply(uint32_t type, int32_t a, uint64_t cpu_us, uint64_t maxrss, const char *text);
 
 /* Mount ops (namespaces mode). Paths in records are sandbox paths. */
-int init_fs_begin(void);
+int init_fs_begin(const char *newroot);
 int init_fs_op(struct init_state *st, const bridle__rec *rec);
 int init_fs_finish(struct init_state *st);
 int init_net_setup(uint32_t net);

@@ -120,6 +120,8 @@ static int collect(const bridle__rec *rec)
                 return bridle__rec_str(&c, s, sizeof(s)) < 0 ? -EBADMSG : push_str(&S.envp, &S.envc, s);
         case BRIDLE__OP_CWD:
                 return bridle__rec_str(&c, S.cwd, sizeof(S.cwd));
+        case BRIDLE__OP_NEWROOT:
+                return bridle__rec_str(&c, S.newroot, sizeof(S.newroot));
         case BRIDLE__OP_RLIMIT:
                 if (S.n_rlimits >= 16 || bridle__rec_u32(&c, &u) < 0 || bridle__rec_u64(&c, &v) < 0)
                         return -EBADMSG;
@@ -192,7 +194,7 @@ static int loopback_up(void)
 static void build_sandbox(const uint8_t *plan, size_t len)
 {
         int r;
-        if ((r = init_fs_begin()) < 0)
+        if ((r = init_fs_begin(S.newroot)) < 0)
                 die(r, "prepare the root");
         run_pass(plan, len, fs_pass, "mount");
         if ((r = init_fs_finish(&S)) < 0)

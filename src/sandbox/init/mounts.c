@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The sandbox's root filesystem, built as a flat list of small steps:
- *   1. make every mount a slave, mount a scratch tmpfs and pivot into it, so
- *      the host's tree is reachable only under /oldroot;
- *   2. mount a tmpfs at /newroot and build the sandbox there (binds from
- *      /oldroot or from detached trees the harness passed as fds, proc, dev,
- *      tmpfs);
- *   3. pivot into /newroot and detach the old root entirely;
+ *   1. mount a tmpfs on a host directory the harness chose so that no bind
+ *      source lies under it (the mount hides that directory's contents);
+ *   2. build the sandbox there: binds from host paths or from detached trees
+ *      the harness passed as fds, proc, dev, tmpfs;
+ *   3. pivot into it and detach the old root entirely;
  *   4. create the workspace entries (after the pivot, so no path can reach
  *      the host), then make / read-only.
+ * (The new user namespace made every inherited mount a slave already, so
+ * nothing done here propagates to the host.)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,8 +24,8 @@
 
 #include "sandbox/init/init.h"
 
-#define NEWROOT "/newroot"
-#define OLDROOT "/oldroot"
+static char NEWROOT[BRIDLE__INIT_MAX_STR] = "/tmp";
+#define OLDROOT ""
 
 static int sys_pivot_root(const char *new_root, const char *put_old)
 {
@@ -43,7 +44,7 @@ static int sys_move_mount(int from_dfd, const char *from, int to_dfd, const char
 
 static int mkdir_p(const char *path, mode_t mode)
 {
-        char buf[BRIDLE__INIT_MAX_STR + 16];
+        char buf[2 * BRIDLE__INIT_MAX_STR + 16];
         if (strlen(path) >= sizeof(buf))
                 return -ENAMETOOLONG;
         strcpy(buf, path);
@@ -62,7 +63,7 @@ static int mkdir_p(const char *path, mode_t mode)
 
 static int mkparents(const char *path)
 {
-        char buf[BRIDLE__INIT_MAX_STR + 16];
+        char buf[2 * BRIDLE__INIT_MAX_STR + 16];
         if (strlen(path) >= sizeof(buf))
                 return -ENAMETOOLONG;
         strcpy(buf, path);
@@ -102,20 +103,10 @@ static void path_in(char *out, size_t cap, const char *prefix, const char *p)
         (void)snprintf(out, cap, "%s%s%s", prefix, p[0] == '/' ? "" : "/", p);
 }
 
-int init_fs_begin(void)
+int init_fs_begin(const char *newroot)
 {
-        if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
-                return -errno;
-        if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k") < 0)
-                return -errno;
-        if (chdir("/tmp") < 0)
-                return -errno;
-        if (mkdir("newroot", 0755) < 0 || mkdir("oldroot", 0755) < 0)
-                return -errno;
-        if (sys_pivot_root("/tmp", "/tmp/oldroot") < 0)
-                return -errno;
-        if (chdir("/") < 0)
-                return -errno;
+        if (newroot && *newroot)
+                (void)snprintf(NEWROOT, sizeof(NEWROOT), "%s", newroot);
         if (mount("tmpfs", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=4m") < 0)
                 return -errno;
         return 0;
@@ -125,7 +116,7 @@ static int op_bind(struct init_state *st, bridle__cursor *c)
 {
         uint32_t idx, flags;
         char src[BRIDLE__INIT_MAX_STR], dst[BRIDLE__INIT_MAX_STR];
-        char s[BRIDLE__INIT_MAX_STR + 16], d[BRIDLE__INIT_MAX_STR + 16];
+        char s[2 * BRIDLE__INIT_MAX_STR + 16], d[2 * BRIDLE__INIT_MAX_STR + 16];
         if (bridle__rec_u32(c, &idx) < 0 || bridle__rec_u32(c, &flags) < 0 ||
             bridle__rec_str(c, src, sizeof(src)) < 0 || bridle__rec_str(c, dst, sizeof(dst)) < 0)
                 return -EBADMSG;
@@ -153,6 +144,8 @@ static int op_bind(struct init_state *st, bridle__cursor *c)
                         return -errno;
         } else if (mount(s, d, NULL, MS_BIND | MS_REC, NULL) < 0)
                 return -errno;
+        if (flags & BRIDLE__BIND_DEFER)
+                return 0;
         uint64_t attrs = MOUNT_ATTR_NOSUID;
         if (!(flags & BRIDLE__BIND_DEV))
                 attrs |= MOUNT_ATTR_NODEV;
@@ -165,7 +158,7 @@ static int op_tmpfs(struct init_state *st, bridle__cursor *c)
 {
         uint64_t size;
         uint32_t mode;
-        char dst[BRIDLE__INIT_MAX_STR], d[BRIDLE__INIT_MAX_STR + 16], opts[96];
+        char dst[BRIDLE__INIT_MAX_STR], d[2 * BRIDLE__INIT_MAX_STR + 16], opts[96];
         if (bridle__rec_u64(c, &size) < 0 || bridle__rec_u32(c, &mode) < 0 ||
             bridle__rec_str(c, dst, sizeof(dst)) < 0)
                 return -EBADMSG;
@@ -184,7 +177,7 @@ static int op_tmpfs(struct init_state *st, bridle__cursor *c)
 
 static int op_symlink(struct init_state *st, bridle__cursor *c)
 {
-        char target[BRIDLE__INIT_MAX_STR], dst[BRIDLE__INIT_MAX_STR], d[BRIDLE__INIT_MAX_STR + 16];
+        char target[BRIDLE__INIT_MAX_STR], dst[BRIDLE__INIT_MAX_STR], d[2 * BRIDLE__INIT_MAX_STR + 16];
         if (bridle__rec_str(c, target, sizeof(target)) < 0 || bridle__rec_str(c, dst, sizeof(dst)) < 0)
                 return -EBADMSG;
         path_in(d, sizeof(d), NEWROOT, dst);
@@ -198,11 +191,14 @@ static int op_symlink(struct init_state *st, bridle__cursor *c)
 }
 
 /* Host paths under /proc that stay read-only (bind onto themselves). */
-static const char *const proc_ro[] = { "sys", "sysrq-trigger", "irq", "bus", "fs", "latency_stats" };
+/* /proc/sys is the one a namespace's root could write (its own netns's
+ * sysctls); the rest of the host-owned entries are not writable for the
+ * sandbox's unprivileged uid. */
+static const char *const proc_ro[] = { "sys" };
 
 static int op_proc(struct init_state *st, bridle__cursor *c)
 {
-        char dst[BRIDLE__INIT_MAX_STR], d[BRIDLE__INIT_MAX_STR + 16], p[BRIDLE__INIT_MAX_STR + 64];
+        char dst[BRIDLE__INIT_MAX_STR], d[2 * BRIDLE__INIT_MAX_STR + 16], p[2 * BRIDLE__INIT_MAX_STR + 80];
         if (bridle__rec_str(c, dst, sizeof(dst)) < 0)
                 return -EBADMSG;
         path_in(d, sizeof(d), NEWROOT, dst);
@@ -237,8 +233,8 @@ static const char *const dev_links[][2] = {
 
 static int op_dev(struct init_state *st, bridle__cursor *c)
 {
-        char dst[BRIDLE__INIT_MAX_STR], d[BRIDLE__INIT_MAX_STR + 16];
-        char p[BRIDLE__INIT_MAX_STR + 64], s[64];
+        char dst[BRIDLE__INIT_MAX_STR], d[2 * BRIDLE__INIT_MAX_STR + 16];
+        char p[2 * BRIDLE__INIT_MAX_STR + 80], s[64];
         if (bridle__rec_str(c, dst, sizeof(dst)) < 0)
                 return -EBADMSG;
         path_in(d, sizeof(d), NEWROOT, dst);
@@ -256,8 +252,6 @@ static int op_dev(struct init_state *st, bridle__cursor *c)
                         return r;
                 if (mount(s, p, NULL, MS_BIND, NULL) < 0)
                         return -errno;
-                if ((r = set_attrs(p, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC)) < 0)
-                        return r;
         }
         for (size_t i = 0; i < sizeof(dev_links) / sizeof(dev_links[0]); i++) {
                 if (strcmp(dev_links[i][1], "core") == 0)
@@ -269,21 +263,11 @@ static int op_dev(struct init_state *st, bridle__cursor *c)
         (void)snprintf(p, sizeof(p), "%s/shm", d);
         if (mkdir(p, 01777) < 0)
                 return -errno;
+        /* One pass over /dev and its nodes: no setuid, no exec, no new files. */
+        if ((r = set_attrs(d, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_RDONLY)) < 0)
+                return r;
         st->step = "mount /dev/shm";
         if (mount("tmpfs", p, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m") < 0)
-                return -errno;
-        return 0;
-}
-
-static int op_remount_ro(struct init_state *st, bridle__cursor *c)
-{
-        char dst[BRIDLE__INIT_MAX_STR], d[BRIDLE__INIT_MAX_STR + 16];
-        if (bridle__rec_str(c, dst, sizeof(dst)) < 0)
-                return -EBADMSG;
-        path_in(d, sizeof(d), NEWROOT, dst);
-        st->step = "remount read-only";
-        struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
-        if (sys_mount_setattr(AT_FDCWD, d, AT_SYMLINK_NOFOLLOW, &a) < 0)
                 return -errno;
         return 0;
 }
@@ -302,8 +286,6 @@ int init_fs_op(struct init_state *st, const bridle__rec *rec)
                 return op_proc(st, &c);
         case BRIDLE__OP_DEV:
                 return op_dev(st, &c);
-        case BRIDLE__OP_REMOUNT_RO:
-                return op_remount_ro(st, &c);
         default:
                 return 0;
         }
