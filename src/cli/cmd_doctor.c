@@ -24,12 +24,12 @@ static const char *status_name(int status)
 
 static void print_table(const bridle_doctor_check *checks, int n)
 {
-        printf("%-18s %-8s %s\n", "CHECK", "STATUS", "DETAIL");
+        (void)printf("%-18s %-8s %s\n", "CHECK", "STATUS", "DETAIL");
         for (int i = 0; i < n; i++) {
                 const bridle_doctor_check *c = &checks[i];
-                printf("%-18s %-8s %s\n", c->name, status_name(c->status), c->detail);
+                (void)printf("%-18s %-8s %s\n", c->name, status_name(c->status), c->detail);
                 if (c->fix[0] && c->status != BRIDLE_DOCTOR_OK)
-                        printf("%-18s %-8s fix: %s\n", "", "", c->fix);
+                        (void)printf("%-18s %-8s fix: %s\n", "", "", c->fix);
         }
 }
 
@@ -48,10 +48,10 @@ static int print_json(const bridle_doctor_check *checks, int n)
         int r = arr ? json_dumpf(arr, stdout, JSON_COMPACT | JSON_ENSURE_ASCII) : -1;
         json_decref(arr);
         if (r < 0) {
-                fprintf(stderr, "bridle doctor: cannot write the JSON output\n");
+                (void)fprintf(stderr, "bridle doctor: cannot write the JSON output\n");
                 return -1;
         }
-        putchar('\n');
+        (void)putchar('\n');
         return 0;
 }
 
@@ -61,7 +61,7 @@ static bool sandbox_can_run(const bridle_doctor_check *checks, int n, bridle_err
         for (int i = 0; i < n; i++)
                 if (strcmp(checks[i].name, "seccomp") == 0 &&
                     checks[i].status == BRIDLE_DOCTOR_MISSING) {
-                        snprintf(err->msg, sizeof(err->msg), "%s", checks[i].detail);
+                        (void)snprintf(err->msg, sizeof(err->msg), "%s", checks[i].detail);
                         return false;
                 }
         return bridle_doctor_userns_allowed(err) == 1;
@@ -69,7 +69,7 @@ static bool sandbox_can_run(const bridle_doctor_check *checks, int n, bridle_err
 
 static int usage(FILE *f, int status)
 {
-        fputs("usage: bridle doctor [--json]\n"
+        (void)fputs("usage: bridle doctor [--json]\n"
               "\n"
               "Checks what this host allows (user namespaces, AppArmor, Landlock, seccomp,\n"
               "cgroups, idmapped mounts, overlayfs) and how to fix what is missing.\n"
@@ -96,7 +96,7 @@ int bridle_cmd_doctor(int argc, char **argv)
         bridle_error err = {0};
         int n = bridle_doctor_run(checks, BRIDLE_DOCTOR_MAX_CHECKS, &err);
         if (n < 0) {
-                fprintf(stderr, "bridle doctor: %s\n", err.msg);
+                (void)fprintf(stderr, "bridle doctor: %s\n", err.msg);
                 return 1;
         }
         bool ok = sandbox_can_run(checks, n, &err);
@@ -105,9 +105,9 @@ int bridle_cmd_doctor(int argc, char **argv)
                         return 1;
         } else {
                 print_table(checks, n);
-                printf("\n%s\n", ok ? "a sandbox can run here" : "a sandbox cannot run here");
+                (void)printf("\n%s\n", ok ? "a sandbox can run here" : "a sandbox cannot run here");
         }
         if (!ok)
-                fprintf(stderr, "bridle doctor: %s\n", err.msg);
+                (void)fprintf(stderr, "bridle doctor: %s\n", err.msg);
         return ok ? 0 : 1;
 }

@@ -72,19 +72,28 @@ static long status_field(const char *name)
         return -1;
 }
 
+static void set_check_va(bridle_doctor_check *c, const char *name, int status, const char *fix,
+                         const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
+static void set_check_va(bridle_doctor_check *c, const char *name, int status, const char *fix,
+                         const char *fmt, va_list ap)
+{
+        memset(c, 0, sizeof(*c));
+        (void)snprintf(c->name, sizeof(c->name), "%s", name);
+        c->status = status;
+        (void)snprintf(c->fix, sizeof(c->fix), "%s", fix ? fix : "");
+        (void)vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+}
+
 static void set_check(bridle_doctor_check *c, const char *name, int status, const char *fix,
                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 static void set_check(bridle_doctor_check *c, const char *name, int status, const char *fix,
                       const char *fmt, ...)
 {
-        memset(c, 0, sizeof(*c));
-        (void)snprintf(c->name, sizeof(c->name), "%s", name);
-        c->status = status;
-        (void)snprintf(c->fix, sizeof(c->fix), "%s", fix ? fix : "");
         va_list ap;
         va_start(ap, fmt);
-        (void)vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+        set_check_va(c, name, status, fix, fmt, ap);
         va_end(ap);
 }
 
@@ -426,8 +435,10 @@ static size_t fmt_map(char *buf, unsigned id)
         buf[len++] = '0';
         buf[len++] = ' ';
         len += fmt_uint(buf + len, id);
-        memcpy(buf + len, " 1\n", 3);
-        return len + 3;
+        buf[len++] = ' ';
+        buf[len++] = '1';
+        buf[len++] = '\n';
+        return len;
 }
 
 static int write_proc(const char *path, const char *s, size_t n)
@@ -443,16 +454,16 @@ static int write_proc(const char *path, const char *s, size_t n)
 /* "/proc/<pid>/<file>", or "/proc/self/<file>" when pid is 0 (cap >= 64). */
 static void proc_path(char *buf, pid_t pid, const char *file)
 {
-        size_t n = 6;
-        memcpy(buf, "/proc/", n);
+        size_t n = 0;
+        for (const char *p = pid > 0 ? "/proc/" : "/proc/self/"; *p; p++)
+                buf[n++] = *p;
         if (pid > 0) {
                 n += fmt_uint(buf + n, (unsigned)pid);
-        } else {
-                memcpy(buf + n, "self", 4);
-                n += 4;
+                buf[n++] = '/';
         }
-        buf[n++] = '/';
-        memcpy(buf + n, file, strlen(file) + 1);
+        for (const char *p = file; *p && n < 63; p++)
+                buf[n++] = *p;
+        buf[n] = '\0';
 }
 
 /* Write uid_map and gid_map of process pid ("self" when 0) mapping root to uid/gid. */

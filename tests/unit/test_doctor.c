@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* bridle doctor: host checks and the user-namespace verdict. */
 #include "testutil.h"
+#include "childcheck.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,15 +11,6 @@
 #include <unistd.h>
 
 #include "bridle/doctor.h"
-
-#define CHECK(cond)                                                                     \
-        do {                                                                            \
-                if (!(cond)) {                                                          \
-                        fprintf(stderr, "%s:%d: check failed: %s (errno %d %s)\n",      \
-                                __FILE__, __LINE__, #cond, errno, strerror(errno));     \
-                        return 1;                                                       \
-                }                                                                       \
-        } while (0)
 
 static void test_run_fills_checks(void **state)
 {
@@ -82,7 +74,7 @@ static int write_file(const char *path, const char *s)
                 return -errno;
         ssize_t n = write(fd, s, strlen(s));
         int r = n == (ssize_t)strlen(s) ? 0 : -errno;
-        close(fd);
+        (void)close(fd);
         return r;
 }
 
@@ -94,19 +86,19 @@ static int child_forbidden(void *arg)
         char map[64];
         unsigned uid = geteuid(), gid = getegid();
         if (unshare(CLONE_NEWUSER) < 0) {
-                fprintf(stderr, "skip: cannot create a user namespace here: %s\n", strerror(errno));
+                (void)fprintf(stderr, "skip: cannot create a user namespace here: %s\n", strerror(errno));
                 return 77;
         }
         CHECK(write_file("/proc/self/setgroups", "deny") == 0);
-        snprintf(map, sizeof(map), "0 %u 1\n", uid);
+        (void)snprintf(map, sizeof(map), "0 %u 1\n", uid);
         CHECK(write_file("/proc/self/uid_map", map) == 0);
-        snprintf(map, sizeof(map), "0 %u 1\n", gid);
+        (void)snprintf(map, sizeof(map), "0 %u 1\n", gid);
         CHECK(write_file("/proc/self/gid_map", map) == 0);
         CHECK(write_file("/proc/sys/user/max_user_namespaces", "0") == 0);
 
         bridle_error err = {0};
         int r = bridle_doctor_userns_allowed(&err);
-        fprintf(stderr, "verdict %d: %s\n", r, err.msg);
+        (void)fprintf(stderr, "verdict %d: %s\n", r, err.msg);
         CHECK(r == 0);
         CHECK(err.code == BRIDLE_E_FORBIDDEN);
         CHECK(strstr(err.msg, "max_user_namespaces") != NULL);
@@ -117,7 +109,7 @@ static int child_forbidden(void *arg)
         CHECK(n > 0);
         CHECK(strcmp(checks[0].name, "user namespaces") == 0);
         CHECK(checks[0].status == BRIDLE_DOCTOR_MISSING && checks[0].fix[0] != '\0');
-        return 0;
+        return CHILD_RESULT();
 }
 
 static void test_userns_forbidden(void **state)

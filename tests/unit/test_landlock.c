@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The Landlock helper, applied for real in forked children. */
 #include "testutil.h"
+#include "childcheck.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,15 +18,6 @@
 
 #include "sandbox/initproto.h"
 #include "sandbox/landlock.h"
-
-#define CHECK(cond)                                                                     \
-        do {                                                                            \
-                if (!(cond)) {                                                          \
-                        fprintf(stderr, "%s:%d: check failed: %s (errno %d %s)\n",      \
-                                __FILE__, __LINE__, #cond, errno, strerror(errno));     \
-                        return 1;                                                       \
-                }                                                                       \
-        } while (0)
 
 struct fixture {
         char *dir;
@@ -56,7 +48,7 @@ static int skip_without_landlock(const struct fixture *f)
 {
         if (f->abi > 0)
                 return 0;
-        fprintf(stderr, "skip: the kernel has no Landlock (ABI 0)\n");
+        (void)fprintf(stderr, "skip: the kernel has no Landlock (ABI 0)\n");
         return 77;
 }
 
@@ -83,7 +75,7 @@ static int child_filesystem(void *arg)
         if (r)
                 return r;
         char path[4096];
-        snprintf(path, sizeof(path), "%s/written", f->dir);
+        (void)snprintf(path, sizeof(path), "%s/written", f->dir);
         CHECK(apply_basic(f, 0) == 0);
 
         errno = 0;
@@ -91,15 +83,15 @@ static int child_filesystem(void *arg)
         int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
         CHECK(fd >= 0);
         CHECK(write(fd, "ok", 2) == 2);
-        close(fd);
+        (void)close(fd);
         CHECK(unlink(path) == 0);
         errno = 0;
         CHECK(open("/usr/bridle-landlock-test", O_WRONLY | O_CREAT | O_CLOEXEC, 0600) < 0 &&
               errno == EACCES);
         fd = open("/usr", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         CHECK(fd >= 0);
-        close(fd);
-        return 0;
+        (void)close(fd);
+        return CHILD_RESULT();
 }
 
 static void test_filesystem_rules(void **state)
@@ -118,10 +110,10 @@ static int child_file_rule(void *arg)
         CHECK(bridle__landlock_apply(rules, 1, 0) == 0);
         int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
         CHECK(fd >= 0);
-        close(fd);
+        (void)close(fd);
         errno = 0;
         CHECK(open("/etc/group", O_RDONLY | O_CLOEXEC) < 0 && errno == EACCES);
-        return 0;
+        return CHILD_RESULT();
 }
 
 static void test_file_rule(void **state)
@@ -145,7 +137,7 @@ static int child_tcp(void *arg)
 {
         const struct fixture *f = arg;
         if (f->abi < 4) {
-                fprintf(stderr, "skip: Landlock ABI %d has no network rules\n", f->abi);
+                (void)fprintf(stderr, "skip: Landlock ABI %d has no network rules\n", f->abi);
                 return 77;
         }
         struct sockaddr_in a;
@@ -156,9 +148,9 @@ static int child_tcp(void *arg)
         CHECK(fd >= 0);
         errno = 0;
         CHECK(connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno == EACCES);
-        close(fd);
-        close(lfd);
-        return 0;
+        (void)close(fd);
+        (void)close(lfd);
+        return CHILD_RESULT();
 }
 
 static void test_no_tcp(void **state)
@@ -172,7 +164,7 @@ static int child_scopes(void *arg)
         const struct sockaddr_un *addr = arg;
         int abi = bridle__landlock_abi();
         if (abi < 6) {
-                fprintf(stderr, "skip: Landlock ABI %d has no scoping\n", abi);
+                (void)fprintf(stderr, "skip: Landlock ABI %d has no scoping\n", abi);
                 return 77;
         }
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -181,24 +173,24 @@ static int child_scopes(void *arg)
         socklen_t len = offsetof(struct sockaddr_un, sun_path) + 1 + strlen(addr->sun_path + 1);
         errno = 0;
         CHECK(connect(fd, (const struct sockaddr *)addr, len) < 0 && errno == EPERM);
-        close(fd);
+        (void)close(fd);
         errno = 0;
         CHECK(kill(getppid(), 0) < 0 && errno == EPERM);
-        return 0;
+        return CHILD_RESULT();
 }
 
 static void test_scopes(void **state)
 {
         (void)state;
         struct sockaddr_un addr = {.sun_family = AF_UNIX};
-        snprintf(addr.sun_path + 1, sizeof(addr.sun_path) - 1, "bridle-ll-test-%d", getpid());
+        (void)snprintf(addr.sun_path + 1, sizeof(addr.sun_path) - 1, "bridle-ll-test-%d", getpid());
         socklen_t len = offsetof(struct sockaddr_un, sun_path) + 1 + strlen(addr.sun_path + 1);
         int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         assert_true(lfd >= 0);
         assert_int_equal(bind(lfd, (struct sockaddr *)&addr, len), 0);
         assert_int_equal(listen(lfd, 1), 0);
         int st = bridle_test_in_child(child_scopes, &addr);
-        close(lfd);
+        (void)close(lfd);
         if (st == 77)
                 skip();
         assert_int_equal(st, 0);
@@ -211,7 +203,7 @@ static int child_bad_input(void *arg)
         int abi = bridle__landlock_abi();
         CHECK(bridle__landlock_apply(NULL, 1, 0) == -EINVAL);
         CHECK(bridle__landlock_apply(rules, 1, 0) == (abi > 0 ? -EINVAL : -EOPNOTSUPP));
-        return 0;
+        return CHILD_RESULT();
 }
 
 static void test_bad_input(void **state)

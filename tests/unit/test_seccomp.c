@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The generated seccomp filters, installed for real in forked children. */
 #include "testutil.h"
+#include "childcheck.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,24 +32,6 @@
 #endif
 
 extern char **environ;
-
-/* Inside the children cmocka's asserts must not run: report and return. */
-#define CHECK(cond)                                                                     \
-        do {                                                                            \
-                if (!(cond)) {                                                          \
-                        fprintf(stderr, "%s:%d: check failed: %s (errno %d %s)\n",      \
-                                __FILE__, __LINE__, #cond, errno, strerror(errno));     \
-                        return 1;                                                       \
-                }                                                                       \
-        } while (0)
-
-/* The syscall fails with exactly this errno. */
-#define CHECK_ERRNO(call, e)                                                            \
-        do {                                                                            \
-                errno = 0;                                                              \
-                long _r = (long)(call);                                                 \
-                CHECK(_r == -1 && errno == (e));                                        \
-        } while (0)
 
 static int install(const struct sock_filter *f, size_t n)
 {
@@ -82,7 +65,7 @@ static int child_denied(void *arg)
         CHECK_ERRNO(syscall(SYS_io_uring_setup, 1, NULL), EPERM);
         CHECK_ERRNO(syscall(SYS_process_vm_readv, getppid(), NULL, 0, NULL, 0, 0), EPERM);
         CHECK_ERRNO(syscall(SYS_pidfd_getfd, 0, 0, 0), EPERM);
-        return 0;
+        return CHILD_RESULT();
 }
 
 static void test_denied_eperm(void **state)
@@ -99,7 +82,7 @@ static int child_unknown(void *arg)
         /* clone3's flags are in memory seccomp cannot read: refused so libc
          * falls back to clone, whose flags are checked. */
         CHECK_ERRNO(syscall(SYS_clone3, NULL, 0), ENOSYS);
-        return 0;
+        return CHILD_RESULT();
 }
 
 static void test_unknown_enosys(void **state)
@@ -123,7 +106,7 @@ static int child_clone(void *arg)
         if (r == 0)
                 _exit(99);
         CHECK(r == -1 && errno == EPERM);
-        return 0;
+        return CHILD_RESULT();
 }
 
 static void test_clone_namespaces(void **state)
@@ -144,7 +127,7 @@ static int child_ioctl(void *arg)
         CHECK_ERRNO(syscall(SYS_ioctl, 0, (unsigned long)TIOCLINUX | (0xffUL << 40), &c), EPERM);
         int n = -1;
         CHECK(ioctl(p[0], FIONREAD, &n) == 0 && n == 0);
-        return 0;
+        return CHILD_RESULT();
 }
 
 static void test_ioctl_tiocsti(void **state)
@@ -159,7 +142,7 @@ static int child_personality(void *arg)
         CHECK(install_ns() == 0);
         CHECK(personality(0xffffffff) >= 0);
         CHECK_ERRNO(personality(ADDR_NO_RANDOMIZE), EPERM);
-        return 0;
+        return CHILD_RESULT();
 }
 
 static void test_personality(void **state)
@@ -178,20 +161,20 @@ static int child_sockets_ns(void *arg)
         CHECK_ERRNO(socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0), EAFNOSUPPORT);
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         CHECK(fd >= 0);
-        close(fd);
+        (void)close(fd);
         fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         CHECK(fd >= 0 || errno == EAFNOSUPPORT); /* a kernel without IPv6 */
         if (fd >= 0)
-                close(fd);
+                (void)close(fd);
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         CHECK(fd >= 0);
-        close(fd);
+        (void)close(fd);
         int sv[2];
         CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
-        close(sv[0]);
-        close(sv[1]);
+        (void)close(sv[0]);
+        (void)close(sv[1]);
         CHECK_ERRNO(socketpair(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), EAFNOSUPPORT);
-        return 0;
+        return CHILD_RESULT();
 }
 
 static void test_sockets_ns(void **state)
@@ -209,9 +192,9 @@ static int child_sockets_landlock(void *arg)
         CHECK_ERRNO(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0), EAFNOSUPPORT);
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         CHECK(fd >= 0);
-        close(fd);
+        (void)close(fd);
         CHECK_ERRNO(syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0), EPERM);
-        return 0;
+        return CHILD_RESULT();
 }
 
 static void test_sockets_landlock(void **state)
@@ -236,7 +219,7 @@ static int child_x32(void *arg)
         int st;
         CHECK(waitpid(pid, &st, 0) == pid);
         CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
-        return 0;
+        return CHILD_RESULT();
 }
 
 static int child_int80(void *arg)
@@ -254,7 +237,7 @@ static int child_int80(void *arg)
         CHECK(waitpid(pid, &st, 0) == pid);
         /* SIGSYS from the filter; SIGSEGV if the kernel has no ia32 emulation. */
         CHECK(WIFSIGNALED(st) && (WTERMSIG(st) == SIGSYS || WTERMSIG(st) == SIGSEGV));
-        return 0;
+        return CHILD_RESULT();
 }
 #endif
 
@@ -265,7 +248,7 @@ static void test_other_abis_killed(void **state)
         BRIDLE_ASSERT_CHILD(child_x32, NULL);
         BRIDLE_ASSERT_CHILD(child_int80, NULL);
 #else
-        fprintf(stderr, "skip: x32 and i386 are x86_64-only\n");
+        (void)fprintf(stderr, "skip: x32 and i386 are x86_64-only\n");
         skip();
 #endif
 }
@@ -297,14 +280,14 @@ static int child_ordinary(void *arg)
 {
         const char *dir = arg;
         char path[4096];
-        snprintf(path, sizeof(path), "%s/f", dir);
+        (void)snprintf(path, sizeof(path), "%s/f", dir);
         CHECK(install_ns() == 0);
         int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         CHECK(fd >= 0);
         CHECK(write(fd, "hello", 5) == 5);
         char buf[8] = {0};
         CHECK(pread(fd, buf, sizeof(buf), 0) == 5 && memcmp(buf, "hello", 5) == 0);
-        close(fd);
+        (void)close(fd);
         CHECK(unlink(path) == 0);
         CHECK(run_true() == 0);
         pid_t pid;
@@ -316,7 +299,7 @@ static int child_ordinary(void *arg)
         void *ret = NULL;
         CHECK(pthread_create(&t, NULL, thread_fn, (void *)0x5) == 0);
         CHECK(pthread_join(t, &ret) == 0 && ret == (void *)0x5);
-        return 0;
+        return CHILD_RESULT();
 }
 
 static void test_ordinary_work(void **state)
