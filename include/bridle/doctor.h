@@ -5,6 +5,15 @@
  * Each check says what it found and, when something is missing, the fix.
  *
  * Ownership: bridle_doctor_run fills a caller-owned array.
+ *
+ * The probes that change process state (creating namespaces, mounting an
+ * overlay in a user namespace, setting an idmap on a detached mount) run in
+ * short-lived forked children, each bounded by a timeout; nothing is printed.
+ *
+ * A sandbox (the default, namespace isolation) can run when
+ * bridle_doctor_userns_allowed() returns 1 and the "seccomp" check is not
+ * MISSING; the other checks describe limits (Landlock as a second wall,
+ * cgroup memory/pids limits, idmapped or layered workspaces).
  */
 #pragma once
 
@@ -33,7 +42,9 @@ typedef struct bridle_doctor_check {
 BRIDLE_EXPORT int bridle_doctor_run(bridle_doctor_check *checks, size_t max, bridle_error *err);
 
 /* 1 if this host lets this process create the namespaces a sandbox needs, 0 if
- * not (with the reason and the fix in err->msg), negative on error. */
+ * not (err->code BRIDLE_E_FORBIDDEN, err->msg "<reason>; fix: <fix>", e.g.
+ * "user namespaces are disabled: 'user.max_user_namespaces' is 0; fix: ..."),
+ * negative if the probe could not run. Forks a child that tries unshare(). */
 BRIDLE_EXPORT int bridle_doctor_userns_allowed(bridle_error *err);
 
 #ifdef __cplusplus
