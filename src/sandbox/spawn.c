@@ -29,8 +29,10 @@
  * no account uses. (An ordinary user maps its own id, which is all it may.) */
 #define SANDBOX_HOST_ID 100000
 
+/* No CLONE_NEWNET here: init makes the network namespace in parallel with
+ * the root filesystem (init/net.c) and joins it before the command starts. */
 #define NS_FLAGS (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | \
-                  CLONE_NEWNET | CLONE_NEWCGROUP)
+                  CLONE_NEWCGROUP)
 
 void bridle__spawn_host_ids(uid_t *ret_uid, gid_t *ret_gid)
 {

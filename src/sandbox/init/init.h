@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "sandbox/initproto.h"
 
@@ -47,7 +48,13 @@ void init_reply(uint32_t type, int32_t a, uint64_t cpu_us, uint64_t maxrss, cons
 int init_fs_begin(const char *newroot);
 int init_fs_op(struct init_state *st, const bridle__rec *rec);
 int init_fs_finish(struct init_state *st);
-int init_net_setup(uint32_t net);
+/* The network namespace, made by a helper in parallel (net.c). */
+struct init_net {
+        pid_t pid;
+        int pidfd, ready_r, done_w;
+};
+int init_net_start(struct init_net *n, uint32_t net);
+int init_net_join(struct init_net *n);
 
 /* Start the command; returns its pid or -errno. */
 int init_command_start(struct init_state *st, int *ret_exec_err_fd);

@@ -5,7 +5,6 @@
  * exits, the kernel kills every process left in the pid namespace.
  */
 #include <errno.h>
-#include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,27 +172,12 @@ static void run_pass(const uint8_t *plan, size_t len, pass_fn fn, const char *wh
                 die(r, "read the plan");
 }
 
-static int loopback_up(void)
-{
-        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return -errno;
-        struct ifreq ifr;
-        memset(&ifr, 0, sizeof(ifr));
-        strcpy(ifr.ifr_name, "lo");
-        int r = 0;
-        if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-                r = -errno;
-        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-        if (r == 0 && ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-                r = -errno;
-        close(fd);
-        return r;
-}
-
 static void build_sandbox(const uint8_t *plan, size_t len)
 {
         int r;
+        struct init_net net;
+        if ((r = init_net_start(&net, S.net)) < 0)
+                die(r, "start the network namespace helper");
         if ((r = init_fs_begin(S.newroot)) < 0)
                 die(r, "prepare the root");
         run_pass(plan, len, fs_pass, "mount");
@@ -204,8 +188,9 @@ static void build_sandbox(const uint8_t *plan, size_t len)
                 die(r, S.step);
         if (sethostname("bridle", 6) < 0)
                 die(-errno, "set the hostname");
-        if (S.net == 1 && (r = loopback_up()) < 0)
-                die(r, "bring up loopback");
+        if ((r = init_net_join(&net)) < 0)
+                die(r, S.net == 1 ? "make the network namespace with loopback up"
+                                  : "make the network namespace");
 }
 
 /* Children of init right now (landlock mode: orphans reparent to us). */
