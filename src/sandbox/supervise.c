@@ -39,6 +39,8 @@ struct sv_state {
         char inbuf[65536];
         size_t in_len, in_off;
         bool in_eof;
+        bool output_closed; /* the caller's stdout/stderr went away (EPIPE) */
+        bool pipe_killed;
         uint64_t t0_us;
 };
 
@@ -131,8 +133,9 @@ static void pump(struct sv_state *s, const bridle_run_opts *o, int which, int *f
                 }
                 if (o->capture)
                         bridle__capture_add(&s->cap[which], buf, (size_t)n);
-                else
-                        (void)bridle__write_full(which ? o->stderr_fd : o->stdout_fd, buf, (size_t)n);
+                else if (!s->output_closed &&
+                         bridle__write_full(which ? o->stderr_fd : o->stdout_fd, buf, (size_t)n) == -EPIPE)
+                        s->output_closed = true; /* like a pipeline: the writer dies of SIGPIPE */
         }
 }
 
@@ -224,6 +227,10 @@ static void loop(struct bridle__supervise *sv, struct sv_state *s)
                                 sv->in_w = -1;
                         }
                 }
+                if (s->output_closed && !s->exited && !s->pipe_killed) {
+                        s->pipe_killed = true;
+                        (void)syscall(SYS_pidfd_send_signal, sv->pidfd, SIGKILL, NULL, 0);
+                }
                 uint64_t now = now_ms();
                 if (!s->exited && sv->timeout_ms && !s->timed_out && now >= sv->t0_ms + sv->timeout_ms) {
                         s->timed_out = true;
@@ -248,6 +255,9 @@ static int fill_result(struct bridle__supervise *sv, struct sv_state *s, bridle_
         if (s->timed_out) {
                 res->status = 124;
                 res->signal = SIGKILL;
+        } else if (s->pipe_killed && !s->got_exit) {
+                res->signal = SIGPIPE;
+                res->status = 128 + SIGPIPE;
         } else if (s->exec_err) {
                 res->status = res->exit_code = s->exec_err == -ENOENT ? 127 : 126;
                 char m[512];

@@ -31,6 +31,7 @@ else
         assert_match "$ERR" "forbid|disabled|not allowed|blocked" "the message says the host forbids them"
         assert_match "$ERR" "max_user_namespaces|sysctl|apparmor|AppArmor" "the message names a fix"
         assert_contains "$ERR" "--isolation landlock" "the message points at --isolation landlock"
+        assert_not_contains "$ERR" "unknown error" "no meaningless errno text in the message"
 fi
 
 RC=$(cat "$T/js.rc") OUT=$(cat "$T/js.out") ERR=

@@ -110,7 +110,7 @@ assert_match() {
         ok "$what"
 }
 
-need_python() { [ -n "$PY" ] && [ -x "$PY" ] || skip "python3 is not installed on the host"; }
+need_python() { if [ -z "$PY" ] || [ ! -x "$PY" ]; then skip "python3 is not installed on the host"; fi; }
 
 # json_check 'PYTHON EXPR over j' WHAT: evaluates the expression with j = json.loads(OUT).
 json_check() {

@@ -20,7 +20,7 @@ exec {pfd}< <(exec sleep 60 2>/dev/null)
 sleeper=$!
 at_exit "kill $sleeper 2>/dev/null"
 set +e
-timeout 20 "$BRIDLE" sandbox run -- echo done <&"$pfd" >"$T/o" 2>&1
+timeout 20 "$BRIDLE" sandbox run -- echo finished <&"$pfd" >"$T/o" 2>&1
 RC=$?
 set -e
 exec {pfd}<&-

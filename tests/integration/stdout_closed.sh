@@ -2,8 +2,6 @@
 # SPDX-License-Identifier: MIT
 # When the caller's stdout goes away (`bridle sandbox run -- yes | head -1`),
 # the run ends, like any command in a pipeline, and leaves nothing behind.
-# KNOWN BUG (meson: should_fail): the supervisor ignores EPIPE on the relay
-# (the CLI ignores SIGPIPE), so the command runs until its timeout.
 . "$(dirname "$0")/lib.sh"
 
 marker="yes-marker-$$-$RANDOM"

@@ -250,6 +250,10 @@ static int wait_command(pid_t cmd)
 int main(void)
 {
         (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        /* Die with the harness. Set here, not before the exec: the kernel
+         * clears it when the clone child became uid 0 of its namespace. If the
+         * harness is already gone, reading the plan sees EOF and init exits. */
+        (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         signal(SIGPIPE, SIG_IGN);
         size_t len;
         uint8_t *plan = read_plan(&len);
