@@ -23,12 +23,12 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 
-/* Host /etc files a sandbox gets read-only: what dynamic linking, name lookup,
- * TLS and Debian's alternatives need. Never shadow, sudoers, ssh or homes. */
+/* Host /etc entries a sandbox gets read-only: what dynamic linking, name
+ * lookup, TLS and Debian's alternatives need. Never shadow, sudoers, ssh or
+ * homes. Entries that are symlinks on the host become the same symlinks. */
 static const char *const etc_files[] = {
-        "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime",
-        "nsswitch.conf", "ssl/certs", "ssl/openssl.cnf", "ca-certificates", "os-release", "protocols",
-        "services", "mime.types", "gai.conf", "host.conf", "debian_version",
+        "ld.so.cache", "alternatives", "localtime", "nsswitch.conf", "ssl/certs",
+        "ssl/openssl.cnf", "os-release", "protocols", "services",
 };
 
 static const char etc_passwd[] = "root:x:0:0:root:/workspace:/bin/sh\n"
@@ -56,8 +56,14 @@ static int add_base(bridle__plan *p)
          * the files below are written) makes it and every bind in it read-only. */
         r = bridle__plan_add(p, BRIDLE__OP_TMPFS, "Uus", (uint64_t)(1u << 20), 0755, "/etc");
         for (size_t i = 0; i < ELEMENTSOF(etc_files); i++) {
-                char host[64];
+                char host[64], target[256];
                 (void)snprintf(host, sizeof(host), "/etc/%s", etc_files[i]);
+                ssize_t n = readlink(host, target, sizeof(target) - 1);
+                if (n > 0) {
+                        target[n] = '\0';
+                        r = bridle__plan_add(p, BRIDLE__OP_SYMLINK, "ss", target, host);
+                        continue;
+                }
                 r = bridle__plan_add(p, BRIDLE__OP_BIND, "iuss", -1,
                                      BRIDLE__BIND_RO | BRIDLE__BIND_OPTIONAL | BRIDLE__BIND_DEFER,
                                      host, host);

@@ -39,9 +39,21 @@ static int loopback_up(void)
         return r;
 }
 
-static _Noreturn void helper_main(uint32_t net, int ready_w, int done_r)
+struct helper_args {
+        uint32_t net;
+        int ready_w, done_r;
+        int ready_r, done_w; /* init's ends: closed in the helper's fd table */
+};
+
+/* Runs on its own stack in init's memory (CLONE_VM): raw syscalls only. */
+static int helper_main(void *arg)
 {
+        const struct helper_args *a = arg;
+        uint32_t net = a->net;
+        int ready_w = a->ready_w, done_r = a->done_r;
         int32_t r = 0;
+        close(a->ready_r);
+        close(a->done_w);
         if (unshare(CLONE_NEWNET) < 0)
                 r = -errno;
         else if (net == 1)
@@ -52,6 +64,10 @@ static _Noreturn void helper_main(uint32_t net, int ready_w, int done_r)
                 ;
         _exit(0);
 }
+
+/* No page tables to copy: the helper shares init's memory until it exits. */
+static char helper_stack[64 * 1024] __attribute__((aligned(16)));
+static struct helper_args helper_args;
 
 int init_net_start(struct init_net *n, uint32_t net)
 {
@@ -64,7 +80,9 @@ int init_net_start(struct init_net *n, uint32_t net)
                 close(ready[1]);
                 return e;
         }
-        pid_t pid = fork();
+        helper_args = (struct helper_args){ net, ready[1], done[0], ready[0], done[1] };
+        pid_t pid = clone(helper_main, helper_stack + sizeof(helper_stack), CLONE_VM | SIGCHLD,
+                          &helper_args);
         if (pid < 0) {
                 int e = -errno;
                 close(ready[0]);
@@ -73,11 +91,8 @@ int init_net_start(struct init_net *n, uint32_t net)
                 close(done[1]);
                 return e;
         }
-        if (pid == 0) {
-                close(ready[0]);
-                close(done[1]);
-                helper_main(net, ready[1], done[0]);
-        }
+        /* CLONE_VM without CLONE_FILES: the helper has its own fd table and
+         * closes init's ends in it; init closes the helper's ends here. */
         close(ready[1]);
         close(done[0]);
         n->pid = pid;
