@@ -51,7 +51,9 @@ int init_fs_finish(struct init_state *st);
 /* The network namespace, made by a helper in parallel (net.c). */
 struct init_net {
         pid_t pid;
-        int pidfd, ready_r, done_w;
+        uint32_t net;
+        int fd;              /* the namespace, opened by the helper */
+        volatile int result; /* the helper's 0 or -errno */
 };
 int init_net_start(struct init_net *n, uint32_t net);
 int init_net_join(struct init_net *n);

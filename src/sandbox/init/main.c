@@ -278,18 +278,19 @@ int main(void)
         close(0);
         close(1);
         close(2);
+        /* The command's fate is read after it exits: a failed exec left a
+         * report on errfd; a successful one closed it. No wake-up is spent on
+         * the exec itself. */
+        int st = wait_command(pid);
         bool is_exec = false;
         int err = 0;
         char step[128];
         if (init_command_report(errfd, &is_exec, &err, step, sizeof(step)) > 0) {
-                (void)waitpid(pid, NULL, 0);
                 if (!is_exec)
                         die(err, step);
                 init_reply(BRIDLE__REPLY_EXEC_ERROR, err, 0, 0, step);
                 _exit(0);
         }
-        init_reply(BRIDLE__REPLY_STARTED, pid, 0, 0, NULL);
-        int st = wait_command(pid);
         reap_rest();
         struct rusage ru;
         memset(&ru, 0, sizeof(ru));
