@@ -144,19 +144,21 @@ __attribute__((format(printf, 2, 3))) static int push_warning(struct plan_ctx *c
 }
 
 /* A detached copy of a host tree (root callers: init's uid cannot walk the
- * caller's private directories). Read-write trees are idmapped so files the
- * sandbox writes stay owned by the caller. */
-static int detached_tree(struct plan_ctx *ctx, const char *host, bool rw, bridle_error *err)
+ * caller's private directories). Trees are idmapped with the sandbox's user
+ * namespace: the caller's files are the sandbox root's inside (readable even
+ * at 0600), and files the sandbox writes stay owned by the caller. */
+static int detached_tree(struct plan_ctx *ctx, const char *host, bridle_error *err)
 {
         int fd = (int)syscall(SYS_open_tree, AT_FDCWD, host,
                               OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
         if (fd < 0)
                 return bridle__err(err, -errno, "open_tree '%s'", host);
-        if (rw && ctx->idmap_userns_fd >= 0) {
+        if (ctx->idmap_userns_fd >= 0) {
                 struct mount_attr a = { .attr_set = MOUNT_ATTR_IDMAP,
                                         .userns_fd = (uint64_t)ctx->idmap_userns_fd };
                 if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0 &&
-                    push_warning(ctx, "'%s': no idmapped mount here, files the sandbox writes are owned by its uid", host) < 0) {
+                    push_warning(ctx, "'%s': no idmapped mount here: inside, the caller's files belong to nobody "
+                                      "and files the sandbox writes belong to its host uid", host) < 0) {
                         close(fd);
                         return bridle__err(err, -ENOMEM, "warning");
                 }
@@ -172,7 +174,7 @@ static int add_bind(bridle__plan *p, struct plan_ctx *ctx, const char *host, con
                 return bridle__err(err, -errno, "bind source '%s'", host);
         int idx = -1;
         if (ctx->detached_binds) {
-                int fd = detached_tree(ctx, host, !ro, err);
+                int fd = detached_tree(ctx, host, err);
                 if (fd < 0)
                         return fd;
                 if ((idx = bridle__plan_take_fd(p, fd)) < 0)

@@ -30,9 +30,11 @@
 #define SANDBOX_HOST_ID 100000
 
 /* No CLONE_NEWNET here: init makes the network namespace in parallel with
- * the root filesystem (init/net.c) and joins it before the command starts. */
-#define NS_FLAGS (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | \
-                  CLONE_NEWCGROUP)
+ * the root filesystem (init/net.c) and joins it before the command starts.
+ * No CLONE_NEWCGROUP either: init unshares it once the harness has moved it
+ * into its cgroup, so the namespace is rooted there (cgroup v1 has no
+ * CLONE_INTO_CGROUP). */
+#define NS_FLAGS (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS)
 
 void bridle__spawn_host_ids(uid_t *ret_uid, gid_t *ret_gid)
 {

@@ -5,6 +5,7 @@
  * exits, the kernel kills every process left in the pid namespace.
  */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,6 +177,9 @@ static void build_sandbox(const uint8_t *plan, size_t len)
 {
         int r;
         struct init_net net;
+        /* The harness put us in our cgroup before letting us run. */
+        if (unshare(CLONE_NEWCGROUP) < 0)
+                die(-errno, "make the cgroup namespace");
         if ((r = init_net_start(&net, S.net)) < 0)
                 die(r, "start the network namespace helper");
         if ((r = init_fs_begin(S.newroot)) < 0)
