@@ -427,16 +427,50 @@ struct leak_kind {
         int want_status;
 };
 
+/* Whether runs with `lim` get a memory and a pids cgroup: a forked child runs a
+ * short sleep in a sandbox while we look for its cgroups (named after the
+ * harness's pid) on the host. Inside, the cgroup namespace hides them. */
+static bool cgroup_dir_seen(const char *ctrl, pid_t harness)
+{
+        char dir[64], prefix[32];
+        (void)snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s/bridle", ctrl);
+        (void)snprintf(prefix, sizeof(prefix), "sb-%d-", (int)harness);
+        DIR *d = opendir(dir);
+        if (!d)
+                return false;
+        bool seen = false;
+        for (struct dirent *e; (e = readdir(d));)
+                seen |= strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+        closedir(d);
+        return seen;
+}
+
 static void leak_check_cgroups_used(bridle_sandbox_spec *lim, bool *ret_memory, bool *ret_pids)
 {
-        const char *argv[] = { "/bin/cat", "/proc/self/cgroup", NULL };
-        bridle_run_result res;
-        bridle_error err;
-        assert_int_equal(run_argv(lim, argv, &res, &err), 0);
-        assert_int_equal(res.status, 0);
-        *ret_memory = strstr(res.stdout_buf, "memory:") && strstr(res.stdout_buf, "/bridle/sb-");
-        *ret_pids = strstr(res.stdout_buf, "pids:/bridle/sb-") != NULL;
-        bridle_run_result_release(&res);
+        const char *argv[] = { "/bin/sh", "-c", "test \"$(cat /proc/self/cgroup | grep -c ':/$')\" -gt 0 && sleep 0.5", NULL };
+        fflush(NULL);
+        pid_t child = fork();
+        assert_true(child >= 0);
+        if (child == 0) {
+                bridle_run_result res;
+                bridle_error err;
+                int r = run_argv(lim, argv, &res, &err);
+                _exit(r == 0 && res.status == 0 ? 0 : 1);
+        }
+        bool mem = false, pids = false;
+        for (int i = 0; i < 400 && !(mem && pids); i++) { /* at most ~2 s */
+                mem |= cgroup_dir_seen("memory", child);
+                pids |= cgroup_dir_seen("pids", child);
+                usleep(5000);
+        }
+        int st;
+        assert_int_equal(waitpid(child, &st, 0), child);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        /* ... and they are gone once the run returned. */
+        assert_false(cgroup_dir_seen("memory", child));
+        assert_false(cgroup_dir_seen("pids", child));
+        *ret_memory = mem;
+        *ret_pids = pids;
 }
 
 static void test_leak_1000(void **state)
