@@ -20,7 +20,8 @@ struct demo_step {
 static const struct demo_step steps[] = {
         { "who and where am I", "id; hostname; pwd; ls /", true, 0 },
         { "write in the workspace", "echo hello > notes.txt && cat notes.txt", true, 0 },
-        { "only a clean environment (no API keys)", "env | sort", true, 0 },
+        { "only a clean environment (the caller's OPENAI_API_KEY is not here)",
+          "env | sort; test -z \"$OPENAI_API_KEY\"", true, 0 },
         { "only the sandbox's processes", "ls /proc | grep -E '^[0-9]+$' | tr '\\n' ' '", true, 0 },
         { "read /etc/shadow", "cat /etc/shadow", false, 0 },
         { "look into /root and /home", "ls /root /home", false, 0 },
@@ -72,6 +73,8 @@ int bridle_cmd_demo(int argc, char **argv)
         printf("bridle %s demo: each command runs in a fresh sandbox (user, mount, pid, net, ipc,\n"
                "uts and cgroup namespaces; seccomp; Landlock; no capabilities; read-only /usr)\n",
                bridle_version());
+        /* A stand-in secret in the harness's environment, to show it stays out. */
+        (void)setenv("OPENAI_API_KEY", "sk-demo-not-a-real-key", 1);
         size_t good = 0, n = sizeof(steps) / sizeof(steps[0]);
         for (size_t i = 0; i < n; i++) {
                 bool ok = false;
