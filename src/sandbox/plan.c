@@ -126,7 +126,7 @@ static int target_path(const bridle_sandbox_spec *s, const struct plan_ctx *ctx,
         return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
-__attribute__((format(printf, 2, 3))) static int push_warning(struct plan_ctx *ctx, const char *fmt, ...)
+int bridle__plan_warn(struct plan_ctx *ctx, const char *fmt, ...)
 {
         char buf[512];
         va_list ap;
@@ -140,6 +140,7 @@ __attribute__((format(printf, 2, 3))) static int push_warning(struct plan_ctx *c
         if (!(w[ctx->n_warnings] = bridle__strdup(buf)))
                 return -ENOMEM;
         w[++ctx->n_warnings] = NULL;
+        bridle__log(4, "%s", buf);
         return 0;
 }
 
@@ -157,7 +158,7 @@ static int detached_tree(struct plan_ctx *ctx, const char *host, bridle_error *e
                 struct mount_attr a = { .attr_set = MOUNT_ATTR_IDMAP,
                                         .userns_fd = (uint64_t)ctx->idmap_userns_fd };
                 if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0 &&
-                    push_warning(ctx, "'%s': no idmapped mount here: inside, the caller's files belong to nobody "
+                    bridle__plan_warn(ctx, "'%s': no idmapped mount here: inside, the caller's files belong to nobody "
                                       "and files the sandbox writes belong to its host uid", host) < 0) {
                         close(fd);
                         return bridle__err(err, -ENOMEM, "warning");

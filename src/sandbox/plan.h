@@ -23,5 +23,8 @@ struct plan_ctx {
 #define BRIDLE__DEFAULT_NOFILE 4096
 #define BRIDLE__DEFAULT_NPROC 4096
 
+/* Add a warning (limits that fell back, idmap missing, landlock mode) to ctx. */
+int bridle__plan_warn(struct plan_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 int bridle__plan_build(const bridle_sandbox_spec *spec, struct plan_ctx *ctx, bridle__plan *p,
                        bridle_error *err);

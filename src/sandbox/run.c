@@ -40,8 +40,6 @@ struct run_ctx {
         int init_fd, devnull;
         int in[2], out[2], errp[2], sock[2];
         char *ll_ws, *ll_tmp; /* landlock mode: host dirs we made */
-        char **warnings;
-        size_t n_warnings;
 };
 
 static uint64_t now_ms(void)
@@ -60,15 +58,7 @@ static uint64_t now_us(void)
 
 static int warn(struct run_ctx *c, const char *msg)
 {
-        char **w = bridle__realloc(c->warnings, (c->n_warnings + 2) * sizeof(char *));
-        if (!w)
-                return -ENOMEM;
-        c->warnings = w;
-        if (!(w[c->n_warnings] = bridle__strdup(msg)))
-                return -ENOMEM;
-        w[++c->n_warnings] = NULL;
-        bridle__log(4, "%s", msg);
-        return 0;
+        return bridle__plan_warn(&c->pctx, "%s", msg);
 }
 
 static int find_init(const bridle_run_opts *o, bridle_error *err)
@@ -138,10 +128,6 @@ static void ctx_release(struct run_ctx *c)
         rm_rf(c->ll_ws);
         rm_rf(c->ll_tmp);
         c->ll_ws = c->ll_tmp = NULL;
-        for (size_t i = 0; i < c->n_warnings; i++)
-                free(c->warnings[i]);
-        free(c->warnings);
-        c->warnings = NULL;
 }
 
 static int limits_setup(struct run_ctx *c, bridle_error *err)
@@ -314,9 +300,6 @@ static int run_sandbox(struct run_ctx *c, bridle_run_result *res, bridle_error *
         c->pctx.argv = c->opts->argv;
         if ((r = bridle__plan_build(c->spec, &c->pctx, &c->plan, err)) < 0)
                 return r;
-        for (size_t i = 0; i < c->pctx.n_warnings; i++)
-                if (warn(c, c->pctx.warnings[i]) < 0)
-                        return bridle__err(err, -ENOMEM, "warning");
         if ((r = bridle__spawn_go(&c->sp, err)) < 0 || (r = send_plan(c, err)) < 0)
                 return r;
         bridle__log(7, "sandbox: plan sent at +%llu us", (unsigned long long)(now_us() - t0us));
@@ -365,8 +348,8 @@ int bridle_sandbox_run(const bridle_sandbox_spec *spec, const bridle_run_opts *o
                 (void)bridle__supervise_reap(c.sp.pid);
         }
         if (r >= 0) {
-                res.warnings = TAKE_PTR(c.warnings);
-                c.n_warnings = 0;
+                res.warnings = TAKE_PTR(c.pctx.warnings);
+                c.pctx.n_warnings = 0;
         }
         ctx_release(&c);
         if (r < 0) {

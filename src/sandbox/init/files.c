@@ -12,36 +12,9 @@
 
 #include "sandbox/init/init.h"
 
-static int mkdir_p(char *buf, mode_t mode)
-{
-        for (char *p = buf + 1; *p; p++) {
-                if (*p != '/')
-                        continue;
-                *p = '\0';
-                int r = mkdir(buf, mode);
-                *p = '/';
-                if (r < 0 && errno != EEXIST)
-                        return -errno;
-        }
-        if (mkdir(buf, mode) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
-}
-
-static int mkparents(const char *path)
-{
-        char buf[BRIDLE__INIT_MAX_STR];
-        (void)snprintf(buf, sizeof(buf), "%s", path);
-        char *slash = strrchr(buf, '/');
-        if (!slash || slash == buf)
-                return 0;
-        *slash = '\0';
-        return mkdir_p(buf, 0755);
-}
-
 static int open_target(const char *path, uint32_t mode)
 {
-        int r = mkparents(path);
+        int r = init_mkparents(path);
         if (r < 0)
                 return r;
         int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY,
@@ -57,7 +30,7 @@ static int op_mkdir(struct init_state *st, bridle__cursor *c)
                 return -EBADMSG;
         (void)snprintf(st->step_buf, sizeof(st->step_buf), "create directory '%s'", path);
         st->step = st->step_buf;
-        return mkdir_p(path, mode & 07777);
+        return init_mkdir_p(path, mode & 07777);
 }
 
 static int op_file(struct init_state *st, bridle__cursor *c)

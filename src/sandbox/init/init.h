@@ -61,6 +61,10 @@ int init_net_join(struct init_net *n);
 /* Start the command; returns its pid or -errno. */
 int init_command_start(struct init_state *st, int *ret_exec_err_fd);
 
+/* mkdir -p (paths.c). */
+int init_mkdir_p(const char *path, mode_t mode);
+int init_mkparents(const char *path);
+
 /* Workspace entries (after the pivot) and the final read-only root. */
 int init_files_op(struct init_state *st, const bridle__rec *rec);
 int init_root_readonly(struct init_state *st);

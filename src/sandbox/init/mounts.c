@@ -42,44 +42,12 @@ static int sys_move_mount(int from_dfd, const char *from, int to_dfd, const char
         return (int)syscall(SYS_move_mount, from_dfd, from, to_dfd, to, f);
 }
 
-static int mkdir_p(const char *path, mode_t mode)
-{
-        char buf[2 * BRIDLE__INIT_MAX_STR + 16];
-        if (strlen(path) >= sizeof(buf))
-                return -ENAMETOOLONG;
-        strcpy(buf, path);
-        for (char *p = buf + 1; *p; p++) {
-                if (*p != '/')
-                        continue;
-                *p = '\0';
-                if (mkdir(buf, mode) < 0 && errno != EEXIST)
-                        return -errno;
-                *p = '/';
-        }
-        if (mkdir(buf, mode) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
-}
-
-static int mkparents(const char *path)
-{
-        char buf[2 * BRIDLE__INIT_MAX_STR + 16];
-        if (strlen(path) >= sizeof(buf))
-                return -ENAMETOOLONG;
-        strcpy(buf, path);
-        char *slash = strrchr(buf, '/');
-        if (!slash || slash == buf)
-                return 0;
-        *slash = '\0';
-        return mkdir_p(buf, 0755);
-}
-
 /* Create a mount point of the right kind at dst. */
 static int ensure_target(const char *dst, bool dir)
 {
         if (dir)
-                return mkdir_p(dst, 0755);
-        int r = mkparents(dst);
+                return init_mkdir_p(dst, 0755);
+        int r = init_mkparents(dst);
         if (r < 0)
                 return r;
         int fd = open(dst, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -165,7 +133,7 @@ static int op_tmpfs(struct init_state *st, bridle__cursor *c)
         path_in(d, sizeof(d), NEWROOT, dst);
         (void)snprintf(st->step_buf, sizeof(st->step_buf), "tmpfs at '%s'", dst);
         st->step = st->step_buf;
-        int r = mkdir_p(d, 0755);
+        int r = init_mkdir_p(d, 0755);
         if (r < 0)
                 return r;
         (void)snprintf(opts, sizeof(opts), "mode=%04o,size=%llu", mode & 07777,
@@ -182,7 +150,7 @@ static int op_symlink(struct init_state *st, bridle__cursor *c)
                 return -EBADMSG;
         path_in(d, sizeof(d), NEWROOT, dst);
         st->step = "symlink";
-        int r = mkparents(d);
+        int r = init_mkparents(d);
         if (r < 0)
                 return r;
         if (symlink(target, d) < 0 && errno != EEXIST)
@@ -203,7 +171,7 @@ static int op_proc(struct init_state *st, bridle__cursor *c)
                 return -EBADMSG;
         path_in(d, sizeof(d), NEWROOT, dst);
         st->step = "mount proc";
-        int r = mkdir_p(d, 0555);
+        int r = init_mkdir_p(d, 0555);
         if (r < 0)
                 return r;
         if (mount("proc", d, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
@@ -239,7 +207,7 @@ static int op_dev(struct init_state *st, bridle__cursor *c)
                 return -EBADMSG;
         path_in(d, sizeof(d), NEWROOT, dst);
         st->step = "mount /dev";
-        int r = mkdir_p(d, 0755);
+        int r = init_mkdir_p(d, 0755);
         if (r < 0)
                 return r;
         if (mount("tmpfs", d, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k") < 0)
