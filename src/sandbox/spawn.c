@@ -48,7 +48,7 @@ static _Noreturn void child_fail(int sock, int err, const char *what)
         memset(&r, 0, sizeof(r));
         r.type = BRIDLE__REPLY_SETUP_ERROR;
         r.a = err;
-        for (size_t i = 0; what[i] && i < sizeof(r.text) - 1; i++)
+        for (size_t i = 0; i < sizeof(r.text) - 1 && what[i]; i++)
                 r.text[i] = what[i];
         (void)send(sock, &r, sizeof(r), MSG_NOSIGNAL);
         _exit(125);
