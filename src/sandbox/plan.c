@@ -38,39 +38,37 @@ static const char etc_hosts[] = "127.0.0.1\tlocalhost bridle\n::1\tlocalhost ip6
 
 static const char *const top_links[] = { "bin", "sbin", "lib", "lib32", "lib64", "libx32" };
 
+/* A host path the sandbox sees as the host has it: a symlink stays the same
+ * symlink, anything else is bound read-only (skipped if missing). */
+static int add_host_path(bridle__plan *p, const char *host, unsigned flags)
+{
+        char target[256];
+        ssize_t n = readlink(host, target, sizeof(target) - 1);
+        if (n > 0) {
+                target[n] = '\0';
+                return bridle__plan_add(p, BRIDLE__OP_SYMLINK, "ss", target, host);
+        }
+        return bridle__plan_add(p, BRIDLE__OP_BIND, "iuss", -1,
+                                BRIDLE__BIND_RO | BRIDLE__BIND_OPTIONAL | flags, host, host);
+}
+
 static int add_base(bridle__plan *p)
 {
-        int r = bridle__plan_add(p, BRIDLE__OP_BIND, "iuss", -1, BRIDLE__BIND_RO, "/usr", "/usr");
+        char host[64];
+        add_host_path(p, "/usr", 0);
         for (size_t i = 0; i < ELEMENTSOF(top_links); i++) {
-                char host[32], target[256];
                 (void)snprintf(host, sizeof(host), "/%s", top_links[i]);
-                ssize_t n = readlink(host, target, sizeof(target) - 1);
-                if (n > 0) {
-                        target[n] = '\0';
-                        r = bridle__plan_add(p, BRIDLE__OP_SYMLINK, "ss", target, host);
-                } else if (access(host, F_OK) == 0) {
-                        r = bridle__plan_add(p, BRIDLE__OP_BIND, "iuss", -1, BRIDLE__BIND_RO, host, host);
-                }
+                add_host_path(p, host, 0);
         }
         /* /etc is its own small tmpfs so one recursive pass (REMOUNT_RO, after
          * the files below are written) makes it and every bind in it read-only. */
-        r = bridle__plan_add(p, BRIDLE__OP_TMPFS, "Uus", (uint64_t)(1u << 20), 0755, "/etc");
+        bridle__plan_add(p, BRIDLE__OP_TMPFS, "Uus", (uint64_t)(1u << 20), 0755, "/etc");
         for (size_t i = 0; i < ELEMENTSOF(etc_files); i++) {
-                char host[64], target[256];
                 (void)snprintf(host, sizeof(host), "/etc/%s", etc_files[i]);
-                ssize_t n = readlink(host, target, sizeof(target) - 1);
-                if (n > 0) {
-                        target[n] = '\0';
-                        r = bridle__plan_add(p, BRIDLE__OP_SYMLINK, "ss", target, host);
-                        continue;
-                }
-                r = bridle__plan_add(p, BRIDLE__OP_BIND, "iuss", -1,
-                                     BRIDLE__BIND_RO | BRIDLE__BIND_OPTIONAL | BRIDLE__BIND_DEFER,
-                                     host, host);
+                add_host_path(p, host, BRIDLE__BIND_DEFER);
         }
-        r = bridle__plan_add(p, BRIDLE__OP_PROC, "s", "/proc");
-        r = bridle__plan_add(p, BRIDLE__OP_DEV, "s", "/dev");
-        return r;
+        bridle__plan_add(p, BRIDLE__OP_PROC, "s", "/proc");
+        return bridle__plan_add(p, BRIDLE__OP_DEV, "s", "/dev"); /* errors are sticky */
 }
 
 /* Files on the (soon read-only) root, written after the pivot. */
