@@ -140,18 +140,12 @@ static const struct option run_opts[] = {
         { NULL, 0, NULL, 0 },
 };
 
-/* Options that only touch the spec or limits. Returns 0, or an exit status. */
-static int apply_opt(struct run_args *a, int c, const char *v)
+/* Options naming paths, binds and variables. Returns 0, or an exit status. */
+static int apply_place_opt(struct run_args *a, int c, const char *v)
 {
         bridle_error err;
         char buf[PATH_MAX];
         switch (c) {
-        case OPT_MANIFEST:
-                a->manifest = v;
-                return 0;
-        case OPT_JSON:
-                a->json = true;
-                return 0;
         case OPT_WORKSPACE:
                 if (!realpath(v, buf)) {
                         fprintf(stderr, "bridle sandbox run: workspace '%s': %s\n", v, strerror(errno));
@@ -166,17 +160,16 @@ static int apply_opt(struct run_args *a, int c, const char *v)
                 return bridle_sandbox_spec_set_cwd(a->spec, v, &err) < 0 ? usage_error("%s", err.msg) : 0;
         case OPT_ENV:
                 return set_env(a->spec, v);
-        case OPT_NET:
-                if (strcmp(v, "none") && strcmp(v, "loopback"))
-                        return usage_error("--net is none or loopback, not '%s'", v);
-                bridle_sandbox_spec_set_net(a->spec, strcmp(v, "none") ? BRIDLE_NET_LOOPBACK : BRIDLE_NET_NONE);
-                return 0;
-        case OPT_ISO:
-                if (strcmp(v, "namespaces") && strcmp(v, "landlock"))
-                        return usage_error("--isolation is namespaces or landlock, not '%s'", v);
-                bridle_sandbox_spec_set_isolation(a->spec, strcmp(v, "landlock") ? BRIDLE_ISOLATION_NAMESPACES
-                                                                                 : BRIDLE_ISOLATION_LANDLOCK);
-                return 0;
+        default:
+                return 2;
+        }
+}
+
+/* Limits. Returns 0, or an exit status. */
+static int apply_limit_opt(struct run_args *a, int c, const char *v)
+{
+        bridle_error err;
+        switch (c) {
         case OPT_TIMEOUT:
                 return parse_seconds(v, &a->limits.timeout_ms) < 0 ? usage_error("--timeout wants seconds, not '%s'", v) : 0;
         case OPT_CPU:
@@ -198,6 +191,38 @@ static int apply_opt(struct run_args *a, int c, const char *v)
         }
         default:
                 return 2;
+        }
+}
+
+/* Every option but --help. Returns 0, or an exit status. */
+static int apply_opt(struct run_args *a, int c, const char *v)
+{
+        switch (c) {
+        case OPT_MANIFEST:
+                a->manifest = v;
+                return 0;
+        case OPT_JSON:
+                a->json = true;
+                return 0;
+        case OPT_NET:
+                if (strcmp(v, "none") && strcmp(v, "loopback"))
+                        return usage_error("--net is none or loopback, not '%s'", v);
+                bridle_sandbox_spec_set_net(a->spec, strcmp(v, "none") ? BRIDLE_NET_LOOPBACK : BRIDLE_NET_NONE);
+                return 0;
+        case OPT_ISO:
+                if (strcmp(v, "namespaces") && strcmp(v, "landlock"))
+                        return usage_error("--isolation is namespaces or landlock, not '%s'", v);
+                bridle_sandbox_spec_set_isolation(a->spec, strcmp(v, "landlock") ? BRIDLE_ISOLATION_NAMESPACES
+                                                                                 : BRIDLE_ISOLATION_LANDLOCK);
+                return 0;
+        case OPT_WORKSPACE:
+        case OPT_RO:
+        case OPT_RW:
+        case OPT_CWD:
+        case OPT_ENV:
+                return apply_place_opt(a, c, v);
+        default:
+                return apply_limit_opt(a, c, v);
         }
 }
 

@@ -191,20 +191,51 @@ static int poll_timeout(const struct bridle__supervise *sv, const struct sv_stat
         return dl <= now ? 0 : (int)(dl - now > 60000 ? 60000 : dl - now);
 }
 
+static void fill_pollfds(const struct bridle__supervise *sv, const struct sv_state *s,
+                         struct pollfd p[6])
+{
+        bool want_in = sv->in_w >= 0 && s->in_off == s->in_len && !s->in_eof;
+        p[0] = (struct pollfd){ s->exited ? -1 : sv->pidfd, POLLIN, 0 };
+        p[1] = (struct pollfd){ sv->sock, POLLIN, 0 };
+        p[2] = (struct pollfd){ sv->out, POLLIN, 0 };
+        p[3] = (struct pollfd){ sv->err, POLLIN, 0 };
+        p[4] = (struct pollfd){ want_in ? sv->opts->stdin_fd : -1, POLLIN, 0 };
+        p[5] = (struct pollfd){ sv->in_w, (short)(s->in_off < s->in_len ? POLLOUT : 0), 0 };
+}
+
+/* Init is gone: collect its last words, reap it, stop feeding stdin. */
+static void on_init_exit(struct bridle__supervise *sv, struct sv_state *s, uint64_t *ret_drain)
+{
+        read_replies(s, &sv->sock);
+        reap_init(s, sv->pidfd, NULL);
+        *ret_drain = now_ms() + DRAIN_MS;
+        if (sv->in_w >= 0) {
+                bridle__close(sv->in_w);
+                sv->in_w = -1;
+        }
+}
+
+/* Kill the sandbox when its output has nowhere to go or its time is up. */
+static void enforce(const struct bridle__supervise *sv, struct sv_state *s, uint64_t now)
+{
+        if (s->exited)
+                return;
+        if (s->output_closed && !s->pipe_killed) {
+                s->pipe_killed = true;
+                (void)syscall(SYS_pidfd_send_signal, sv->pidfd, SIGKILL, NULL, 0);
+        }
+        if (sv->timeout_ms && !s->timed_out && now >= sv->t0_ms + sv->timeout_ms) {
+                s->timed_out = true;
+                (void)syscall(SYS_pidfd_send_signal, sv->pidfd, SIGKILL, NULL, 0);
+        }
+}
+
 static void loop(struct bridle__supervise *sv, struct sv_state *s)
 {
-        int src = sv->opts->stdin_fd;
         uint64_t drain_deadline = 0;
         for (;;) {
                 struct pollfd p[6];
-                memset(p, 0, sizeof(p));
-                p[0] = (struct pollfd){ s->exited ? -1 : sv->pidfd, POLLIN, 0 };
-                p[1] = (struct pollfd){ sv->sock, POLLIN, 0 };
-                p[2] = (struct pollfd){ sv->out, POLLIN, 0 };
-                p[3] = (struct pollfd){ sv->err, POLLIN, 0 };
-                bool want_in = sv->in_w >= 0 && s->in_off == s->in_len && !s->in_eof;
-                p[4] = (struct pollfd){ want_in ? src : -1, POLLIN, 0 };
-                p[5] = (struct pollfd){ sv->in_w, (short)(s->in_off < s->in_len ? POLLOUT : 0), 0 };
+                fill_pollfds(sv, s, p);
                 if (s->exited && sv->out < 0 && sv->err < 0 && sv->sock < 0)
                         return;
                 int n = poll(p, 6, poll_timeout(sv, s, drain_deadline));
@@ -217,25 +248,11 @@ static void loop(struct bridle__supervise *sv, struct sv_state *s)
                 if (p[3].revents)
                         pump(s, sv->opts, 1, &sv->err);
                 if (sv->in_w >= 0 && (p[4].revents || p[5].revents))
-                        feed_stdin(s, src, &sv->in_w, p[4].revents, p[5].revents);
-                if (p[0].revents) {
-                        read_replies(s, &sv->sock);
-                        reap_init(s, sv->pidfd, NULL);
-                        drain_deadline = now_ms() + DRAIN_MS;
-                        if (sv->in_w >= 0) {
-                                bridle__close(sv->in_w);
-                                sv->in_w = -1;
-                        }
-                }
-                if (s->output_closed && !s->exited && !s->pipe_killed) {
-                        s->pipe_killed = true;
-                        (void)syscall(SYS_pidfd_send_signal, sv->pidfd, SIGKILL, NULL, 0);
-                }
+                        feed_stdin(s, sv->opts->stdin_fd, &sv->in_w, p[4].revents, p[5].revents);
+                if (p[0].revents)
+                        on_init_exit(sv, s, &drain_deadline);
                 uint64_t now = now_ms();
-                if (!s->exited && sv->timeout_ms && !s->timed_out && now >= sv->t0_ms + sv->timeout_ms) {
-                        s->timed_out = true;
-                        (void)syscall(SYS_pidfd_send_signal, sv->pidfd, SIGKILL, NULL, 0);
-                }
+                enforce(sv, s, now);
                 if (s->exited && now >= drain_deadline)
                         return;
         }
