@@ -5,4 +5,5 @@
 #include "bridle/common.h"
 #include "bridle/doctor.h"
 #include "bridle/manifest.h"
+#include "bridle/patch.h"
 #include "bridle/sandbox.h"

@@ -5,6 +5,7 @@
 int bridle_cmd_sandbox(int argc, char **argv);
 int bridle_cmd_doctor(int argc, char **argv);
 int bridle_cmd_demo(int argc, char **argv);
+int bridle_cmd_patch(int argc, char **argv);
 
 /* Shared output helpers (output.c). */
 #include <stdio.h>

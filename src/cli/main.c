@@ -15,6 +15,7 @@ static void usage(FILE *f)
               "commands:\n"
               "  sandbox run [OPTIONS] -- COMMAND [ARG...]   run a command in a fresh sandbox\n"
               "  doctor [--json]                            what this host allows\n"
+              "  patch [--dir DIR] [PATCH]                  apply an apply_patch text (argument or stdin)\n"
               "  demo                                       run a few commands in a sandbox and show what is blocked\n"
               "  version                                    print the version\n"
               "\n"
@@ -36,6 +37,8 @@ int main(int argc, char **argv)
                 return bridle_cmd_sandbox(argc - 1, argv + 1);
         if (strcmp(cmd, "doctor") == 0)
                 return bridle_cmd_doctor(argc - 1, argv + 1);
+        if (strcmp(cmd, "patch") == 0)
+                return bridle_cmd_patch(argc - 1, argv + 1);
         if (strcmp(cmd, "demo") == 0)
                 return bridle_cmd_demo(argc - 1, argv + 1);
         if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
