@@ -65,7 +65,8 @@ static int parent_of(struct xctx *x, const char *rel, size_t off, bridle_error *
         if (fd == -ELOOP || fd == -EXDEV)
                 return bridle__err(err, BRIDLE_E_INVALID, "entry '%s' goes through a symlink", rel);
         if (fd == -ENOENT || fd == -ENOTDIR)
-                return bridle__err(err, BRIDLE_E_INVALID, "entry '%s' has no parent directory before it", rel);
+                return bridle__err(err, BRIDLE_E_INVALID, "entry '%s' is not in a directory extracted before it (missing, a file or a symlink)",
+                                   rel);
         if (fd < 0)
                 return bridle__err(err, fd, "entry '%s'", rel);
         if (x->pfd >= 0)
@@ -187,12 +188,15 @@ static int check_xattrs(struct archive_entry *e, const char *rel, const char **r
         if (archive_entry_xattr_reset(e) == 0)
                 return 0;
         while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
-                bool ok = archive_entry_filetype(e) == AE_IFDIR && !*ret && name && size == 1 &&
+                /* libarchive's pax writer stores each xattr twice (LIBARCHIVE. and SCHILY.). */
+                bool ok = archive_entry_filetype(e) == AE_IFDIR && name && size == 1 &&
+                          (!*ret || strcmp(*ret, name) == 0) &&
                           ((const char *)value)[0] == 'y' &&
                           (strcmp(name, bridle__snap_opaque_xattr[SNAP_OPAQUE_TRUSTED]) == 0 ||
                            strcmp(name, bridle__snap_opaque_xattr[SNAP_OPAQUE_USER]) == 0);
                 if (!ok)
-                        return bridle__err(err, BRIDLE_E_INVALID, "entry '%s': unexpected xattr", rel);
+                        return bridle__err(err, BRIDLE_E_INVALID, "entry '%s': unexpected xattr '%s' (%zu bytes)",
+                                           rel, name ? name : "", size);
                 *ret = strcmp(name, bridle__snap_opaque_xattr[SNAP_OPAQUE_TRUSTED]) == 0
                                ? bridle__snap_opaque_xattr[SNAP_OPAQUE_TRUSTED]
                                : bridle__snap_opaque_xattr[SNAP_OPAQUE_USER];

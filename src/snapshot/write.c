@@ -132,12 +132,14 @@ static int write_archive(int rootfd, int fd, const struct snap_tree *t,
         return bridle__snap_zout_close(a, z, err);
 }
 
-static int fsync_parent(const char *path)
+static char *parent_dir(const char *path)
 {
         size_t off = bridle__snap_basename_off(path);
-        _cleanup_free_ char *dir = off ? bridle__strndup(path, off > 1 ? off - 1 : 1) : bridle__strdup(".");
-        if (!dir)
-                return -ENOMEM;
+        return off ? bridle__strndup(path, off > 1 ? off - 1 : 1) : bridle__strdup(".");
+}
+
+static int fsync_dir(const char *dir)
+{
         _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
@@ -145,7 +147,7 @@ static int fsync_parent(const char *path)
 }
 
 /* Write to path.tmp, fsync, rename into place without replacing anything. */
-static int write_file(int rootfd, const char *path, const char *tmp, const struct snap_tree *t,
+static int write_file(int rootfd, const char *path, const char *tmp, const char *dir, const struct snap_tree *t,
                       const struct bridle__snapshot_meta *m, bridle_error *err)
 {
         _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -160,8 +162,9 @@ static int write_file(int rootfd, const char *path, const char *tmp, const struc
                 (void)unlink(tmp);
                 return r;
         }
-        r = fsync_parent(path);
-        return r < 0 ? bridle__err(err, r, "fsync the directory of '%s'", path) : 0;
+        /* The archive is in place: a failed directory sync is not worth undoing it. */
+        (void)fsync_dir(dir);
+        return 0;
 }
 
 static int snapshot_write(int dirfd, const char *path, struct bridle__snapshot_meta *meta,
@@ -177,13 +180,16 @@ static int snapshot_write(int dirfd, const char *path, struct bridle__snapshot_m
         if (!tmp)
                 return bridle__err(err, -ENOMEM, "path");
         strcpy(stpcpy(tmp, path), ".tmp");
+        _cleanup_free_ char *dir = parent_dir(path);
+        if (!dir)
+                return bridle__err(err, -ENOMEM, "path");
         struct snap_tree t = { 0 };
         r = bridle__snap_walk(dirfd, &t, err);
         if (r < 0)
                 return r;
         m.files = t.n;
         m.bytes = t.bytes;
-        r = write_file(dirfd, path, tmp, &t, &m, err);
+        r = write_file(dirfd, path, tmp, dir, &t, &m, err);
         bridle__snap_tree_release(&t);
         if (r < 0)
                 return r;

@@ -13,6 +13,7 @@
 
 #include <archive.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include "snapshot/internal.h"
 #include "util/alloc.h"
@@ -71,7 +72,8 @@ static int zout_feed(struct snap_zout *z, const void *buf, size_t len, ZSTD_EndD
         for (;;) {
                 size_t left = ZSTD_compressStream2(z->cctx, &ob, &in, mode);
                 if (ZSTD_isError(left))
-                        return BRIDLE_E_INVALID;
+                        return ZSTD_getErrorCode(left) == ZSTD_error_memory_allocation ? -ENOMEM
+                                                                                      : BRIDLE_E_INVALID;
                 bool done = mode == ZSTD_e_end ? left == 0 : in.pos == in.size;
                 if (ob.pos == ob.size || done) {
                         int r = zout_flush(z, &ob);
@@ -215,6 +217,8 @@ static ssize_t zin_next(struct snap_zin *z)
                         return z->code;
                 size_t before = z->inb.pos;
                 size_t ret = ZSTD_decompressStream(z->dctx, &ob, &z->inb);
+                if (ZSTD_isError(ret) && ZSTD_getErrorCode(ret) == ZSTD_error_memory_allocation)
+                        return zin_fail(z, -ENOMEM, "zstd");
                 if (ZSTD_isError(ret)) {
                         char m[160];
                         (void)snprintf(m, sizeof(m), "corrupt (zstd: %s)", ZSTD_getErrorName(ret));
