@@ -31,7 +31,7 @@ extern "C" {
 
 #define BRIDLE_PATCH_MAX_TEXT ((size_t)16 << 20)
 #define BRIDLE_PATCH_MAX_FILE ((size_t)64 << 20)
-#define BRIDLE_PATCH_MAX_OPS 10000u
+#define BRIDLE_PATCH_MAX_OPS  10000u
 
 typedef struct bridle_patch bridle_patch;
 

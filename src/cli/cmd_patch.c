@@ -12,12 +12,12 @@
 
 static void patch_usage(FILE *f)
 {
-        fputs("usage: bridle patch [--dir DIR] [PATCH]\n"
-              "\n"
-              "Apply an apply_patch text (*** Begin Patch ... *** End Patch) to DIR\n"
-              "(default: the current directory). PATCH is one argument; without it the\n"
-              "patch is read from stdin. Paths in the patch stay inside DIR.\n",
-              f);
+        (void)fputs("usage: bridle patch [--dir DIR] [PATCH]\n"
+                    "\n"
+                    "Apply an apply_patch text (*** Begin Patch ... *** End Patch) to DIR\n"
+                    "(default: the current directory). PATCH is one argument; without it the\n"
+                    "patch is read from stdin. Paths in the patch stay inside DIR.\n",
+                    f);
 }
 
 /* Read stdin up to the patch cap (one byte more tells "too large"). */
@@ -58,16 +58,16 @@ static int run_patch(const char *dir, const char *text, size_t len)
 {
         int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0) {
-                fprintf(stderr, "bridle patch: cannot open directory '%s': %s\n", dir,
-                        strerror(errno));
+                (void)fprintf(stderr, "bridle patch: cannot open directory '%s': %s\n", dir,
+                              strerror(errno));
                 return 1;
         }
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         char *summary = NULL;
         int r = bridle_patch_apply(dfd, text, len, &summary, &err);
         (void)close(dfd);
         if (r < 0) {
-                fprintf(stderr, "bridle patch: %s\n", err.msg);
+                (void)fprintf(stderr, "bridle patch: %s\n", err.msg);
                 return 1;
         }
         printf("Success. Updated the following files:\n%s", summary);
@@ -92,7 +92,7 @@ int bridle_cmd_patch(int argc, char **argv)
                         i++;
                         break;
                 } else if (argv[i][0] == '-' && argv[i][1] == '-') {
-                        fprintf(stderr, "bridle patch: unknown option '%s'\n", argv[i]);
+                        (void)fprintf(stderr, "bridle patch: unknown option '%s'\n", argv[i]);
                         patch_usage(stderr);
                         return 2;
                 } else {
@@ -102,7 +102,7 @@ int bridle_cmd_patch(int argc, char **argv)
         if (i < argc)
                 text = argv[i++];
         if (i < argc) {
-                fprintf(stderr, "bridle patch: the patch must be one argument\n");
+                (void)fprintf(stderr, "bridle patch: the patch must be one argument\n");
                 patch_usage(stderr);
                 return 2;
         }
@@ -111,8 +111,8 @@ int bridle_cmd_patch(int argc, char **argv)
         size_t len = 0;
         char *buf = read_stdin(&len);
         if (!buf) {
-                fprintf(stderr, "bridle patch: cannot read the patch from stdin: %s\n",
-                        strerror(errno));
+                (void)fprintf(stderr, "bridle patch: cannot read the patch from stdin: %s\n",
+                              strerror(errno));
                 return 1;
         }
         int rc = run_patch(dir, buf, len);

@@ -42,8 +42,8 @@ static const char *verb(enum bridle_patch_kind k)
 
 /* "patch line N: update of 'p': what", mapping escapes to a clear message. */
 __attribute__((format(printf, 5, 6))) static int operr(bridle_error *err, int code,
-                                                        const struct bridle__pop *op,
-                                                        const char *path, const char *fmt, ...)
+                                                       const struct bridle__pop *op,
+                                                       const char *path, const char *fmt, ...)
 {
         char buf[300];
         va_list ap;
@@ -113,7 +113,7 @@ static int split_text(struct text *t)
         for (size_t i = 0; i < n; i++) {
                 const char *e = memchr(s, '\n', (size_t)(end - s));
                 size_t l = e ? (size_t)(e - s) : (size_t)(end - s);
-                t->lines[i] = (struct bridle__span){ s, l };
+                t->lines[i] = (struct bridle__span){s, l};
                 if (t->crlf && l > 0 && s[l - 1] == '\r')
                         t->lines[i].len--;
                 s += l + 1;
@@ -146,12 +146,13 @@ static int load(int rootfd, const struct bridle__pop *op, struct text *t, bridle
 
 /* The chunk's old and new lines, as spans of the patch text without their prefix. */
 static void chunk_lines(const bridle_patch *p, const struct bridle__pchunk *c,
-                        struct bridle__span *old, size_t *nold, struct bridle__span *nw, size_t *nnew)
+                        struct bridle__span *old, size_t *nold, struct bridle__span *nw,
+                        size_t *nnew)
 {
         *nold = *nnew = 0;
         for (size_t i = c->first; i < c->end; i++) {
                 const struct bridle__pline *l = &p->lines[i];
-                struct bridle__span body = { l->len ? l->s + 1 : l->s, l->len ? l->len - 1 : 0 };
+                struct bridle__span body = {l->len ? l->s + 1 : l->s, l->len ? l->len - 1 : 0};
                 if (l->len == 0 || l->s[0] == ' ' || l->s[0] == '-')
                         old[(*nold)++] = body;
                 if (l->len == 0 || l->s[0] == ' ' || l->s[0] == '+')
@@ -194,7 +195,7 @@ static int chunk_fail(int r, const struct bridle__pop *op, const struct bridle__
                       const struct bridle__span *old, size_t nold, bridle_error *err)
 {
         const char *what = r == -ESRCH ? "the context line" : "the lines to replace, starting";
-        struct bridle__span s = r == -ESRCH ? c->ctx : nold ? old[0] : (struct bridle__span){ "", 0 };
+        struct bridle__span s = r == -ESRCH ? c->ctx : nold ? old[0] : (struct bridle__span){"", 0};
         return bridle__err(err, BRIDLE_E_INVALID,
                            "patch line %u: update of '%s': could not find %s '%.*s'", c->lineno,
                            op->path, what, (int)(s.len > 120 ? 120 : s.len), s.s);
@@ -219,7 +220,7 @@ static int compute(const bridle_patch *p, const struct bridle__pop *op, const st
                 struct bridle__span *old = spans, *nw = spans + body;
                 spans += 2 * body;
                 chunk_lines(p, c, old, &nold, nw, &nnew);
-                reps[k] = (struct repl){ .order = k, .new_lines = nw };
+                reps[k] = (struct repl){.order = k, .new_lines = nw};
                 int r = locate(t, c, &idx, old, nold, nnew, &reps[k]);
                 if (r < 0)
                         return chunk_fail(r, op, c, old, nold, err);
@@ -280,7 +281,7 @@ static int write_result(int rootfd, const struct bridle__pop *op, const struct t
 static int apply_update(int rootfd, const bridle_patch *p, const struct bridle__pop *op,
                         bridle_error *err)
 {
-        _cleanup_(text_release) struct text t = { 0 };
+        _cleanup_(text_release) struct text t = {0};
         int r = load(rootfd, op, &t, err);
         if (r < 0)
                 return r;
@@ -313,7 +314,8 @@ static int summary(const bridle_patch *p, char **ret)
         static const struct {
                 enum bridle_patch_kind kind;
                 char letter;
-        } order[] = { { BRIDLE_PATCH_ADD, 'A' }, { BRIDLE_PATCH_UPDATE, 'M' }, { BRIDLE_PATCH_DELETE, 'D' } };
+        } order[] = {
+                {BRIDLE_PATCH_ADD, 'A'}, {BRIDLE_PATCH_UPDATE, 'M'}, {BRIDLE_PATCH_DELETE, 'D'}};
         for (size_t g = 0; g < 3; g++)
                 for (size_t i = 0; i < p->nops; i++) {
                         const struct bridle__pop *op = &p->ops[i];

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* apply_patch grammar: markers, operations, chunks. Lenient where Codex is lenient. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,28 +9,21 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 
-#define M_BEGIN "*** Begin Patch"
-#define M_END "*** End Patch"
-#define M_ADD "*** Add File: "
+#define M_BEGIN  "*** Begin Patch"
+#define M_END    "*** End Patch"
+#define M_ADD    "*** Add File: "
 #define M_DELETE "*** Delete File: "
 #define M_UPDATE "*** Update File: "
-#define M_MOVE "*** Move to: "
-#define M_EOF "*** End of File"
+#define M_MOVE   "*** Move to: "
+#define M_EOF    "*** End of File"
 
-__attribute__((format(printf, 4, 5))) static int perr(bridle_error *err, int code, unsigned lineno,
-                                                       const char *fmt, ...)
-{
-        char buf[400];
-        va_list ap;
-        va_start(ap, fmt);
-        (void)vsnprintf(buf, sizeof(buf), fmt, ap);
-        va_end(ap);
-        return bridle__err(err, code, "patch line %u: %s", lineno, buf);
-}
+/* "patch line N: ..." (fmt is always a literal). */
+#define perr(err, code, lineno, fmt, ...)                                                          \
+        bridle__err(err, code, "patch line %u: " fmt, lineno, ##__VA_ARGS__)
 
 static struct bridle__span span_of(const struct bridle__pline *l)
 {
-        return (struct bridle__span){ l->s, l->len };
+        return (struct bridle__span){l->s, l->len};
 }
 
 static struct bridle__span tline(const struct bridle__pline *l)
@@ -78,7 +70,7 @@ static int split_lines(bridle_patch *p, const char *text, size_t len)
                 s[l] = '\0';
                 if (l > 0 && s[l - 1] == '\r')
                         s[--l] = '\0';
-                p->lines[i] = (struct bridle__pline){ s, l, (unsigned)(i + 1) };
+                p->lines[i] = (struct bridle__pline){s, l, (unsigned)(i + 1)};
         }
         p->nlines = n;
         return 0;
@@ -140,7 +132,7 @@ static int chunk_header(const bridle_patch *p, const struct bridle__pop *op, siz
         }
         if (t.len >= 3 && memcmp(t.s, "@@ ", 3) == 0) {
                 c->has_ctx = true;
-                c->ctx = (struct bridle__span){ t.s + 3, t.len - 3 };
+                c->ctx = (struct bridle__span){t.s + 3, t.len - 3};
                 *ret_body = i + 1;
                 return 0;
         }
@@ -160,7 +152,7 @@ static int parse_chunk(const bridle_patch *p, const struct bridle__pop *op, size
                        struct bridle__pchunk *c, size_t *ret_next, bridle_error *err)
 {
         size_t j = i;
-        *c = (struct bridle__pchunk){ .lineno = p->lines[i].lineno };
+        *c = (struct bridle__pchunk){.lineno = p->lines[i].lineno};
         int r = chunk_header(p, op, i, c, &j, err);
         if (r < 0)
                 return r;
@@ -293,7 +285,7 @@ static int parse_ops(bridle_patch *p, size_t lo, size_t hi, bridle_error *err)
                         cap = ncap;
                 }
                 struct bridle__pop *op = &p->ops[p->nops++];
-                *op = (struct bridle__pop){ 0 };
+                *op = (struct bridle__pop){0};
                 int r = parse_op(p, op, i, hi, &i, err);
                 if (r < 0)
                         return r;
@@ -313,7 +305,7 @@ int bridle_patch_parse(const char *text, size_t len, bridle_patch **ret, bridle_
         _cleanup_(bridle__patch_freep) bridle_patch *p = bridle__calloc(1, sizeof(*p));
         if (!p || split_lines(p, text ? text : "", len) < 0)
                 return bridle__err(err, -ENOMEM, "patch");
-        size_t lo, hi;
+        size_t lo = 0, hi = 0;
         int r = find_body(p, 0, p->nlines, true, &lo, &hi, err);
         if (r < 0)
                 return r;

@@ -10,7 +10,7 @@
 #include "bridle/patch.h"
 
 #define BRIDLE__PATCH_MAX_LINES ((size_t)8 << 20) /* lines per file */
-#define BRIDLE__PATCH_MAX_PATH 4096u
+#define BRIDLE__PATCH_MAX_PATH  4096u
 
 /* A run of bytes that is not NUL-terminated. */
 struct bridle__span {
@@ -26,19 +26,19 @@ struct bridle__pline {
 };
 
 struct bridle__pchunk {
-        struct bridle__span ctx;         /* the text after "@@ " */
+        struct bridle__span ctx; /* the text after "@@ " */
         bool has_ctx;
-        size_t first, end;               /* body lines [first, end) of the patch's lines */
-        bool eof;                        /* "*** End of File" */
+        size_t first, end; /* body lines [first, end) of the patch's lines */
+        bool eof;          /* "*** End of File" */
         unsigned lineno;
 };
 
 struct bridle__pop {
         enum bridle_patch_kind kind;
-        char *path;    /* as written (trimmed) */
-        char *move_to; /* Update only, or NULL */
-        size_t first, end;                 /* Add: the '+' lines */
-        struct bridle__pchunk *chunks;     /* Update */
+        char *path;                    /* as written (trimmed) */
+        char *move_to;                 /* Update only, or NULL */
+        size_t first, end;             /* Add: the '+' lines */
+        struct bridle__pchunk *chunks; /* Update */
         size_t nchunks;
         unsigned lineno;
 };

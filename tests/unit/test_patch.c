@@ -89,13 +89,14 @@ static void add_creates_parents_and_summary(void **state)
         puts_(f, "m.txt", "one\n");
         puts_(f, "gone.txt", "x\n");
         char *sum = NULL;
-        bridle_error err = { 0 };
-        assert_int_equal(apply(f,
-                               "*** Begin Patch\n*** Delete File: gone.txt\n*** Update File: m.txt\n"
-                               "@@\n-one\n+two\n*** Add File: a/b/c.txt\n+hello\n+world\n"
-                               "*** Add File: empty.txt\n*** End Patch\n",
-                               &sum, &err),
-                         0);
+        bridle_error err = {0};
+        assert_int_equal(
+                apply(f,
+                      "*** Begin Patch\n*** Delete File: gone.txt\n*** Update File: m.txt\n"
+                      "@@\n-one\n+two\n*** Add File: a/b/c.txt\n+hello\n+world\n"
+                      "*** Add File: empty.txt\n*** End Patch\n",
+                      &sum, &err),
+                0);
         assert_string_equal(sum, "A a/b/c.txt\nA empty.txt\nM m.txt\nD gone.txt\n");
         free(sum);
         assert_file(f, "a/b/c.txt", "hello\nworld\n");
@@ -108,7 +109,7 @@ static void crlf_file_stays_crlf(void **state)
 {
         struct fx *f = *state;
         puts_(f, "w.txt", "a\r\nb\r\nc\r\n");
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         /* The patch itself has CRLF line ends too. */
         assert_int_equal(apply(f,
                                "*** Begin Patch\r\n*** Update File: w.txt\r\n@@\r\n a\r\n-b\r\n"
@@ -122,9 +123,10 @@ static void no_trailing_newline_gets_one(void **state)
 {
         struct fx *f = *state;
         puts_(f, "n.txt", "x\ny");
-        bridle_error err = { 0 };
-        assert_int_equal(apply(f, "*** Begin Patch\n*** Update File: n.txt\n@@\n x\n-y\n+z\n"
-                                  "*** End Patch",
+        bridle_error err = {0};
+        assert_int_equal(apply(f,
+                               "*** Begin Patch\n*** Update File: n.txt\n@@\n x\n-y\n+z\n"
+                               "*** End Patch",
                                NULL, &err),
                          0);
         assert_file(f, "n.txt", "x\nz\n");
@@ -136,9 +138,10 @@ static void move_onto_existing_file(void **state)
         puts_(f, "src.txt", "from\n");
         puts_(f, "dst.txt", "existing\n");
         char *sum = NULL;
-        bridle_error err = { 0 };
-        assert_int_equal(apply(f, "*** Begin Patch\n*** Update File: src.txt\n*** Move to: dst.txt\n"
-                                  "@@\n-from\n+to\n*** End Patch",
+        bridle_error err = {0};
+        assert_int_equal(apply(f,
+                               "*** Begin Patch\n*** Update File: src.txt\n*** Move to: dst.txt\n"
+                               "@@\n-from\n+to\n*** End Patch",
                                &sum, &err),
                          0);
         assert_string_equal(sum, "M dst.txt\n");
@@ -146,8 +149,9 @@ static void move_onto_existing_file(void **state)
         assert_file(f, "dst.txt", "to\n");
         assert_null(get(f, "src.txt", NULL));
         /* A move onto itself keeps the file. */
-        assert_int_equal(apply(f, "*** Begin Patch\n*** Update File: dst.txt\n*** Move to: ./dst.txt\n"
-                                  "@@\n-to\n+again\n*** End Patch",
+        assert_int_equal(apply(f,
+                               "*** Begin Patch\n*** Update File: dst.txt\n*** Move to: ./dst.txt\n"
+                               "@@\n-to\n+again\n*** End Patch",
                                NULL, &err),
                          0);
         assert_file(f, "dst.txt", "again\n");
@@ -157,8 +161,9 @@ static void binary_file_refused(void **state)
 {
         struct fx *f = *state;
         put(f, "bin", "a\n\0b\n", 5);
-        bridle_error err = { 0 };
-        int r = apply(f, "*** Begin Patch\n*** Update File: bin\n@@\n-a\n+c\n*** End Patch", NULL, &err);
+        bridle_error err = {0};
+        int r = apply(f, "*** Begin Patch\n*** Update File: bin\n@@\n-a\n+c\n*** End Patch", NULL,
+                      &err);
         assert_int_equal(r, BRIDLE_E_INVALID);
         assert_non_null(strstr(err.msg, "binary"));
         size_t len = 0;
@@ -179,9 +184,11 @@ static void huge_files(void **state)
                 snprintf(big + i * 8, 9, "%07zu\n", i);
         put(f, "big.txt", big, lines * 8);
         char patch[256];
-        snprintf(patch, sizeof(patch), "*** Begin Patch\n*** Update File: big.txt\n@@\n %07zu\n-%07zu\n"
-                 "+changed\n*** End Patch", lines - 3, lines - 2);
-        bridle_error err = { 0 };
+        snprintf(patch, sizeof(patch),
+                 "*** Begin Patch\n*** Update File: big.txt\n@@\n %07zu\n-%07zu\n"
+                 "+changed\n*** End Patch",
+                 lines - 3, lines - 2);
+        bridle_error err = {0};
         assert_int_equal(apply(f, patch, NULL, &err), 0);
         size_t len = 0;
         char *got = get(f, "big.txt", &len);
@@ -195,8 +202,8 @@ static void huge_files(void **state)
         assert_true(fd >= 0);
         assert_int_equal(ftruncate(fd, (off_t)(65u << 20)), 0);
         close(fd);
-        assert_int_equal(apply(f, "*** Begin Patch\n*** Update File: huge\n@@\n+x\n*** End Patch", NULL,
-                               &err),
+        assert_int_equal(apply(f, "*** Begin Patch\n*** Update File: huge\n@@\n+x\n*** End Patch",
+                               NULL, &err),
                          BRIDLE_E_LIMIT);
         assert_non_null(strstr(err.msg, "'huge'"));
 }
@@ -209,12 +216,13 @@ static void hostile_paths_refused(void **state)
                 "*** Begin Patch\n*** Add File: ../escape\n+x\n*** End Patch",
                 "*** Begin Patch\n*** Add File: a/../../escape\n+x\n*** End Patch",
                 "*** Begin Patch\n*** Delete File: ..\n*** End Patch",
-                "*** Begin Patch\n*** Update File: ok.txt\n*** Move to: ../x\n@@\n-a\n+b\n*** End Patch",
+                "*** Begin Patch\n*** Update File: ok.txt\n*** Move to: ../x\n@@\n-a\n+b\n*** End "
+                "Patch",
                 "*** Begin Patch\n*** Add File: a/\n+x\n*** End Patch",
         };
         puts_(f, "ok.txt", "a\n");
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-                bridle_error err = { 0 };
+                bridle_error err = {0};
                 /* An earlier good operation proves nothing is applied: paths fail at parse. */
                 char text[256];
                 snprintf(text, sizeof(text), "*** Begin Patch\n*** Add File: first.txt\n+1\n%s",
@@ -245,7 +253,7 @@ static void symlink_escape_refused(void **state)
                 "*** Begin Patch\n*** Delete File: out/anything\n*** End Patch",
         };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-                bridle_error err = { 0 };
+                bridle_error err = {0};
                 assert_true(apply(f, bad[i], NULL, &err) < 0);
                 assert_non_null(strstr(err.msg, "leaves the directory"));
         }
@@ -263,9 +271,10 @@ static void symlink_inside_followed(void **state)
         puts_(f, "real/t.txt", "old\n");
         assert_int_equal(symlinkat("real/t.txt", f->fd, "link.txt"), 0);
         assert_int_equal(symlinkat("../real", f->fd, "real/self"), 0);
-        bridle_error err = { 0 };
-        assert_int_equal(apply(f, "*** Begin Patch\n*** Update File: link.txt\n@@\n-old\n+new\n"
-                                  "*** Add File: real/self/added.txt\n+via link\n*** End Patch",
+        bridle_error err = {0};
+        assert_int_equal(apply(f,
+                               "*** Begin Patch\n*** Update File: link.txt\n@@\n-old\n+new\n"
+                               "*** Add File: real/self/added.txt\n+via link\n*** End Patch",
                                NULL, &err),
                          0);
         assert_file(f, "real/t.txt", "new\n");
@@ -279,17 +288,20 @@ static void ladder_levels(void **state)
 {
         struct fx *f = *state;
         /* trailing whitespace, leading whitespace, Unicode punctuation (en dash, quotes, nbsp) */
-        puts_(f, "l.txt", "alpha   \n    beta\t\nsay \xe2\x80\x9chi\xe2\x80\x9d \xe2\x80\x93 it\xe2\x80\x99s"
-                          "\xc2\xa0ok\nomega\n");
-        bridle_error err = { 0 };
-        assert_int_equal(apply(f, "*** Begin Patch\n*** Update File: l.txt\n@@\n-alpha\n+ALPHA\n@@\n"
-                                  "-beta\n+BETA\n@@\n-say \"hi\" - it's ok\n+SAID\n*** End Patch",
+        puts_(f, "l.txt",
+              "alpha   \n    beta\t\nsay \xe2\x80\x9chi\xe2\x80\x9d \xe2\x80\x93 it\xe2\x80\x99s"
+              "\xc2\xa0ok\nomega\n");
+        bridle_error err = {0};
+        assert_int_equal(apply(f,
+                               "*** Begin Patch\n*** Update File: l.txt\n@@\n-alpha\n+ALPHA\n@@\n"
+                               "-beta\n+BETA\n@@\n-say \"hi\" - it's ok\n+SAID\n*** End Patch",
                                NULL, &err),
                          0);
         assert_file(f, "l.txt", "ALPHA\nBETA\nSAID\nomega\n");
         /* Exact wins over a looser match earlier in the file. */
         puts_(f, "e.txt", "x \nx\n");
-        assert_int_equal(apply(f, "*** Begin Patch\n*** Update File: e.txt\n@@\n-x\n+y\n*** End Patch",
+        assert_int_equal(apply(f,
+                               "*** Begin Patch\n*** Update File: e.txt\n@@\n-x\n+y\n*** End Patch",
                                NULL, &err),
                          0);
         assert_file(f, "e.txt", "x \ny\n");
@@ -299,18 +311,21 @@ static void context_and_end_of_file(void **state)
 {
         struct fx *f = *state;
         puts_(f, "c.py", "def a():\n    pass\ndef b():\n    pass\nx\nx\n");
-        bridle_error err = { 0 };
-        assert_int_equal(apply(f, "*** Begin Patch\n*** Update File: c.py\n@@ def b():\n-    pass\n"
-                                  "+    return 2\n@@\n-x\n+last\n*** End of File\n*** End Patch",
+        bridle_error err = {0};
+        assert_int_equal(apply(f,
+                               "*** Begin Patch\n*** Update File: c.py\n@@ def b():\n-    pass\n"
+                               "+    return 2\n@@\n-x\n+last\n*** End of File\n*** End Patch",
                                NULL, &err),
                          0);
         assert_file(f, "c.py", "def a():\n    pass\ndef b():\n    return 2\nx\nlast\n");
-        assert_int_equal(apply(f, "*** Begin Patch\n*** Update File: c.py\n@@ def zzz():\n-x\n+y\n"
-                                  "*** End Patch",
+        assert_int_equal(apply(f,
+                               "*** Begin Patch\n*** Update File: c.py\n@@ def zzz():\n-x\n+y\n"
+                               "*** End Patch",
                                NULL, &err),
                          BRIDLE_E_INVALID);
-        assert_string_equal(err.msg, "patch line 3: update of 'c.py': could not find the context line "
-                                     "'def zzz():'");
+        assert_string_equal(err.msg,
+                            "patch line 3: update of 'c.py': could not find the context line "
+                            "'def zzz():'");
 }
 
 static void bad_grammar(void **state)
@@ -320,27 +335,29 @@ static void bad_grammar(void **state)
         static const struct {
                 const char *text, *msg;
         } cases[] = {
-                { "*** Update File: g.txt\n@@\n-a\n+b\n*** End Patch", "patch line 1: the first line" },
-                { "*** Begin Patch\n*** Update File: g.txt\n@@\n-a\n+b\n", "the last line" },
-                { "*** Begin Patch\n*** Frobnicate File: g.txt\n*** End Patch", "patch line 2: '*** Frob" },
-                { "*** Begin Patch\n*** Update File: g.txt\n*** End Patch", "has no changes" },
-                { "*** Begin Patch\n*** Update File: g.txt\n@@\n-a\n@@\nbad\n*** End Patch",
-                  "patch line 6: update of 'g.txt': unexpected line 'bad'" },
-                { "*** Begin Patch\n*** Update File: g.txt\n@@\n*** End of File\n*** End Patch",
-                  "a chunk with no lines" },
-                { "*** Begin Patch\n*** Add File: n.txt\n+x\n\n*** End Patch", "patch line 4" },
-                { "", "the patch is empty" },
-                { "   \n\n", "the patch is empty" },
+                {"*** Update File: g.txt\n@@\n-a\n+b\n*** End Patch",
+                 "patch line 1: the first line"},
+                {"*** Begin Patch\n*** Update File: g.txt\n@@\n-a\n+b\n", "the last line"},
+                {"*** Begin Patch\n*** Frobnicate File: g.txt\n*** End Patch",
+                 "patch line 2: '*** Frob"},
+                {"*** Begin Patch\n*** Update File: g.txt\n*** End Patch", "has no changes"},
+                {"*** Begin Patch\n*** Update File: g.txt\n@@\n-a\n@@\nbad\n*** End Patch",
+                 "patch line 6: update of 'g.txt': unexpected line 'bad'"},
+                {"*** Begin Patch\n*** Update File: g.txt\n@@\n*** End of File\n*** End Patch",
+                 "a chunk with no lines"},
+                {"*** Begin Patch\n*** Add File: n.txt\n+x\n\n*** End Patch", "patch line 4"},
+                {"", "the patch is empty"},
+                {"   \n\n", "the patch is empty"},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-                bridle_error err = { 0 };
+                bridle_error err = {0};
                 assert_int_equal(apply(f, cases[i].text, NULL, &err), BRIDLE_E_INVALID);
                 if (!strstr(err.msg, cases[i].msg))
                         fail_msg("case %zu: '%s' lacks '%s'", i, err.msg, cases[i].msg);
         }
         assert_file(f, "g.txt", "a\n");
         assert_null(get(f, "n.txt", NULL));
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         assert_int_equal(bridle_patch_apply(f->fd, "*** Begin Patch\0x", 17, NULL, &err),
                          BRIDLE_E_INVALID);
 }
@@ -349,8 +366,9 @@ static void empty_patch_modifies_nothing(void **state)
 {
         struct fx *f = *state;
         bridle_patch *p = NULL;
-        bridle_error err = { 0 };
-        assert_int_equal(bridle_patch_parse(" *** Begin Patch \n *** End Patch\n", 33, &p, &err), 0);
+        bridle_error err = {0};
+        assert_int_equal(bridle_patch_parse(" *** Begin Patch \n *** End Patch\n", 33, &p, &err),
+                         0);
         assert_int_equal(bridle_patch_count(p), 0);
         char *sum = NULL;
         assert_int_equal(bridle_patch_apply_parsed(f->fd, p, &sum, &err), BRIDLE_E_INVALID);
@@ -363,10 +381,11 @@ static void partial_failure_keeps_earlier(void **state)
 {
         struct fx *f = *state;
         puts_(f, "keep.txt", "k\n");
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         char *sum = NULL;
-        assert_true(apply(f, "*** Begin Patch\n*** Add File: made.txt\n+m\n*** Delete File: keep.txt\n"
-                             "*** Update File: keep.txt\n@@\n-k\n+K\n*** End Patch",
+        assert_true(apply(f,
+                          "*** Begin Patch\n*** Add File: made.txt\n+m\n*** Delete File: keep.txt\n"
+                          "*** Update File: keep.txt\n@@\n-k\n+K\n*** End Patch",
                           &sum, &err) < 0);
         assert_null(sum);
         assert_non_null(strstr(err.msg, "patch line 5: update of 'keep.txt'"));
@@ -376,8 +395,9 @@ static void partial_failure_keeps_earlier(void **state)
         assert_int_equal(mkdirat(f->fd, "d", 0755), 0);
         assert_true(apply(f, "*** Begin Patch\n*** Delete File: d\n*** End Patch", NULL, &err) < 0);
         assert_non_null(strstr(err.msg, "directory"));
-        assert_int_equal(apply(f, "*** Begin Patch\n*** Delete File: nope\n*** End Patch", NULL, &err),
-                         -ENOENT);
+        assert_int_equal(
+                apply(f, "*** Begin Patch\n*** Delete File: nope\n*** End Patch", NULL, &err),
+                -ENOENT);
 }
 
 static void heredoc_and_ops_api(void **state)
@@ -386,7 +406,7 @@ static void heredoc_and_ops_api(void **state)
         const char *t = "<<'EOF'\n*** Begin Patch\n*** Update File: a\n*** Move to: b/c\n"
                         " ctx\n+added\n*** End Patch\nEOF\n";
         bridle_patch *p = NULL;
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         assert_int_equal(bridle_patch_parse(t, strlen(t), &p, &err), 0);
         assert_int_equal(bridle_patch_count(p), 1);
         enum bridle_patch_kind k = 0;
@@ -406,10 +426,11 @@ static void fifo_not_written(void **state)
 {
         struct fx *f = *state;
         assert_int_equal(mkfifoat(f->fd, "fifo", 0644), 0);
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         assert_true(apply(f, "*** Begin Patch\n*** Update File: fifo\n@@\n+x\n*** End Patch", NULL,
                           &err) < 0);
-        assert_true(apply(f, "*** Begin Patch\n*** Add File: fifo\n+x\n*** End Patch", NULL, &err) < 0);
+        assert_true(apply(f, "*** Begin Patch\n*** Add File: fifo\n+x\n*** End Patch", NULL, &err) <
+                    0);
 }
 
 static void caps(void **state)
@@ -422,7 +443,7 @@ static void caps(void **state)
         for (size_t i = 0; i < n; i++)
                 o += sprintf(o, "*** Delete File: f%zu\n", i);
         o += sprintf(o, "*** End Patch\n");
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         assert_int_equal(bridle_patch_apply(f->fd, t, (size_t)(o - t), NULL, &err), BRIDLE_E_LIMIT);
         free(t);
         size_t big = BRIDLE_PATCH_MAX_TEXT + 1;
@@ -442,7 +463,7 @@ static void alloc_failures(void **state)
         unsigned long n;
         for (n = 1; n < 200 && r == -ENOMEM; n++) {
                 puts_(f, "u.txt", "a\nb\n");
-                bridle_error err = { 0 };
+                bridle_error err = {0};
                 char *sum = NULL;
                 bridle__alloc_fail_at(n);
                 r = apply(f, t, &sum, &err);
