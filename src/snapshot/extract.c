@@ -65,7 +65,9 @@ static int parent_of(struct xctx *x, const char *rel, size_t off, bridle_error *
         if (fd == -ELOOP || fd == -EXDEV)
                 return bridle__err(err, BRIDLE_E_INVALID, "entry '%s' goes through a symlink", rel);
         if (fd == -ENOENT || fd == -ENOTDIR)
-                return bridle__err(err, BRIDLE_E_INVALID, "entry '%s' is not in a directory extracted before it (missing, a file or a symlink)",
+                return bridle__err(err, BRIDLE_E_INVALID,
+                                   "entry '%s' is not in a directory extracted before it (missing, "
+                                   "a file or a symlink)",
                                    rel);
         if (fd < 0)
                 return bridle__err(err, fd, "entry '%s'", rel);
@@ -84,7 +86,8 @@ static int create_fail(const char *rel, bridle_error *err)
         return bridle__err(err, -errno, "create '%s'", rel);
 }
 
-static int set_opaque(int pfd, const char *name, const char *rel, const char *xattr, bridle_error *err)
+static int set_opaque(int pfd, const char *name, const char *rel, const char *xattr,
+                      bridle_error *err)
 {
         _cleanup_close_ int fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
@@ -114,14 +117,14 @@ static int make_dir(struct xctx *x, struct archive_entry *e, int pfd, const char
         }
         x->dirs[x->ndirs++] = (struct dir_fix){
                 .mode = archive_entry_perm(e) & 01777,
-                .mtime = { archive_entry_mtime(e), archive_entry_mtime_nsec(e) },
+                .mtime = {archive_entry_mtime(e), archive_entry_mtime_nsec(e)},
                 .path = TAKE_PTR(*rel),
         };
         return 0;
 }
 
-static int make_file(struct xctx *x, struct archive_entry *e, int pfd, const char *name, const char *rel,
-                     bridle_error *err)
+static int make_file(struct xctx *x, struct archive_entry *e, int pfd, const char *name,
+                     const char *rel, bridle_error *err)
 {
         _cleanup_close_ int fd =
                 openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -138,7 +141,8 @@ static int make_file(struct xctx *x, struct archive_entry *e, int pfd, const cha
                         return bridle__err(err, r, "write '%s'", rel);
                 x->bytes += (uint64_t)n;
         }
-        struct timespec ts[2] = { { 0, UTIME_OMIT }, { archive_entry_mtime(e), archive_entry_mtime_nsec(e) } };
+        struct timespec ts[2] = {{0, UTIME_OMIT},
+                                 {archive_entry_mtime(e), archive_entry_mtime_nsec(e)}};
         if (fchmod(fd, archive_entry_perm(e) & 0777) < 0 || futimens(fd, ts) < 0)
                 return bridle__err(err, -errno, "set mode and time of '%s'", rel);
         return 0;
@@ -147,7 +151,8 @@ static int make_file(struct xctx *x, struct archive_entry *e, int pfd, const cha
 static int set_time_nofollow(int pfd, const char *name, struct archive_entry *e, const char *rel,
                              bridle_error *err)
 {
-        struct timespec ts[2] = { { 0, UTIME_OMIT }, { archive_entry_mtime(e), archive_entry_mtime_nsec(e) } };
+        struct timespec ts[2] = {{0, UTIME_OMIT},
+                                 {archive_entry_mtime(e), archive_entry_mtime_nsec(e)}};
         if (utimensat(pfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
                 return bridle__err(err, -errno, "set time of '%s'", rel);
         return 0;
@@ -172,14 +177,16 @@ static int make_whiteout(struct archive_entry *e, int pfd, const char *name, con
         if (mknodat(pfd, name, S_IFCHR | (archive_entry_perm(e) & 0777), makedev(0, 0)) < 0) {
                 if (errno == EPERM)
                         return bridle__err(err, -EPERM,
-                                           "whiteout '%s': making a 0/0 device needs CAP_MKNOD", rel);
+                                           "whiteout '%s': making a 0/0 device needs CAP_MKNOD",
+                                           rel);
                 return create_fail(rel, err);
         }
         return set_time_nofollow(pfd, name, e, rel, err);
 }
 
 /* Only the overlay opaque marker, on directories; returns its xattr name or NULL. */
-static int check_xattrs(struct archive_entry *e, const char *rel, const char **ret, bridle_error *err)
+static int check_xattrs(struct archive_entry *e, const char *rel, const char **ret,
+                        bridle_error *err)
 {
         const char *name = NULL;
         const void *value = NULL;
@@ -190,16 +197,15 @@ static int check_xattrs(struct archive_entry *e, const char *rel, const char **r
         while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
                 /* libarchive's pax writer stores each xattr twice (LIBARCHIVE. and SCHILY.). */
                 bool ok = archive_entry_filetype(e) == AE_IFDIR && name && size == 1 &&
-                          (!*ret || strcmp(*ret, name) == 0) &&
+                          (!*ret || strcmp(*ret, name) == 0) && value &&
                           ((const char *)value)[0] == 'y' &&
-                          (strcmp(name, bridle__snap_opaque_xattr[SNAP_OPAQUE_TRUSTED]) == 0 ||
-                           strcmp(name, bridle__snap_opaque_xattr[SNAP_OPAQUE_USER]) == 0);
+                          (strcmp(name, SNAP_XATTR_TRUSTED) == 0 ||
+                           strcmp(name, SNAP_XATTR_USER) == 0);
                 if (!ok)
-                        return bridle__err(err, BRIDLE_E_INVALID, "entry '%s': unexpected xattr '%s' (%zu bytes)",
-                                           rel, name ? name : "", size);
-                *ret = strcmp(name, bridle__snap_opaque_xattr[SNAP_OPAQUE_TRUSTED]) == 0
-                               ? bridle__snap_opaque_xattr[SNAP_OPAQUE_TRUSTED]
-                               : bridle__snap_opaque_xattr[SNAP_OPAQUE_USER];
+                        return bridle__err(err, BRIDLE_E_INVALID,
+                                           "entry '%s': unexpected xattr '%s' (%zu bytes)", rel,
+                                           name ? name : "", size);
+                *ret = strcmp(name, SNAP_XATTR_TRUSTED) == 0 ? SNAP_XATTR_TRUSTED : SNAP_XATTR_USER;
         }
         return 0;
 }
@@ -213,7 +219,8 @@ static int extract_entry(struct xctx *x, struct archive_entry *e, bridle_error *
         if (archive_entry_hardlink(e))
                 return bridle__err(err, BRIDLE_E_INVALID, "entry '%.200s' is a hard link", name);
         if (++x->files > BRIDLE__SNAPSHOT_MAX_ENTRIES)
-                return bridle__err(err, BRIDLE_E_LIMIT, "more than %u entries", BRIDLE__SNAPSHOT_MAX_ENTRIES);
+                return bridle__err(err, BRIDLE_E_LIMIT, "more than %u entries",
+                                   BRIDLE__SNAPSHOT_MAX_ENTRIES);
         _cleanup_free_ char *rel = NULL;
         int r = bridle__snap_check_name(name, ft == AE_IFDIR, &rel, err);
         if (r < 0)
@@ -236,7 +243,8 @@ static int extract_entry(struct xctx *x, struct archive_entry *e, bridle_error *
         case AE_IFCHR:
                 return make_whiteout(e, pfd, rel + off, rel, err);
         default:
-                return bridle__err(err, BRIDLE_E_INVALID, "entry '%s': type not allowed in a snapshot", rel);
+                return bridle__err(err, BRIDLE_E_INVALID,
+                                   "entry '%s': type not allowed in a snapshot", rel);
         }
 }
 
@@ -257,7 +265,8 @@ static int extract_all(struct xctx *x, const struct bridle__snapshot_meta *m, br
         if (r < 0)
                 return r;
         if (x->files != m->files || x->bytes != m->bytes)
-                return bridle__err(err, BRIDLE_E_INVALID, "corrupt archive (contents do not match the metadata)");
+                return bridle__err(err, BRIDLE_E_INVALID,
+                                   "corrupt archive (contents do not match the metadata)");
         return 0;
 }
 
@@ -266,20 +275,21 @@ static int fix_dirs(struct xctx *x, bridle_error *err)
 {
         for (size_t i = x->ndirs; i-- > 0;) {
                 const struct dir_fix *d = &x->dirs[i];
-                _cleanup_close_ int fd = bridle__snap_open_beneath(x->stagefd, d->path, O_RDONLY | O_DIRECTORY);
+                _cleanup_close_ int fd =
+                        bridle__snap_open_beneath(x->stagefd, d->path, O_RDONLY | O_DIRECTORY);
                 if (fd < 0)
                         return bridle__err(err, fd, "open '%s'", d->path);
-                struct timespec ts[2] = { { 0, UTIME_OMIT }, d->mtime };
+                struct timespec ts[2] = {{0, UTIME_OMIT}, d->mtime};
                 if (fchmod(fd, d->mode) < 0 || futimens(fd, ts) < 0)
                         return bridle__err(err, -errno, "set mode and time of '%s'", d->path);
         }
         return 0;
 }
 
-static int extract_staged(struct archive *a, struct snap_zin *z, const struct bridle__snapshot_meta *m,
-                          int stagefd, bridle_error *err)
+static int extract_staged(struct archive *a, struct snap_zin *z,
+                          const struct bridle__snapshot_meta *m, int stagefd, bridle_error *err)
 {
-        struct xctx x = { .a = a, .z = z, .stagefd = stagefd, .pfd = -EBADF };
+        struct xctx x = {.a = a, .z = z, .stagefd = stagefd, .pfd = -EBADF};
         x.buf = bridle__malloc(SNAP_BUF_SIZE);
         int r = x.buf ? 0 : bridle__err(err, -ENOMEM, "buffer");
         if (r == 0)
@@ -294,7 +304,7 @@ static int snapshot_extract(const char *path, int dirfd, bridle_error *err)
 {
         struct archive *a = NULL;
         struct snap_zin *z = NULL;
-        struct bridle__snapshot_meta m = { 0 };
+        struct bridle__snapshot_meta m = {0};
         int r = bridle__snap_open_read(path, &a, &z, &m, err);
         if (r < 0)
                 return r;

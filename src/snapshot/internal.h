@@ -13,12 +13,14 @@
 
 #include "snapshot/snapshot.h"
 
-#define SNAP_BUF_SIZE ((size_t)128 << 10)
-#define SNAP_ZSTD_LEVEL 3
-#define SNAP_FORMAT_NAME "bridle-snapshot"
+#define SNAP_BUF_SIZE       ((size_t)128 << 10)
+#define SNAP_ZSTD_LEVEL     3
+#define SNAP_FORMAT_NAME    "bridle-snapshot"
 #define SNAP_FORMAT_VERSION 1
 
 /* Overlayfs' opaque-directory marker, by xattr namespace. */
+#define SNAP_XATTR_TRUSTED "trusted.overlay.opaque"
+#define SNAP_XATTR_USER    "user.overlay.opaque"
 enum snap_opaque { SNAP_OPAQUE_NONE = 0, SNAP_OPAQUE_TRUSTED, SNAP_OPAQUE_USER };
 extern const char *const bridle__snap_opaque_xattr[3]; /* [NONE] is NULL */
 
@@ -26,17 +28,20 @@ extern const char *const bridle__snap_opaque_xattr[3]; /* [NONE] is NULL */
 struct snap_zout;
 struct snap_zin;
 /* Open a libarchive pax writer whose output is compressed onto fd. */
-int bridle__snap_zout_open(int fd, struct archive **ret_a, struct snap_zout **ret_z, bridle_error *err);
+int bridle__snap_zout_open(int fd, struct archive **ret_a, struct snap_zout **ret_z,
+                           bridle_error *err);
 /* Finish the archive and the zstd frame; frees a. */
 int bridle__snap_zout_close(struct archive *a, struct snap_zout *z, bridle_error *err);
 void bridle__snap_zout_free(struct archive *a, struct snap_zout *z);
 /* Open a libarchive tar reader on the zstd frame read from fd; takes fd (closed by free). */
-int bridle__snap_zin_open(int fd, struct archive **ret_a, struct snap_zin **ret_z, bridle_error *err);
+int bridle__snap_zin_open(int fd, struct archive **ret_a, struct snap_zin **ret_z,
+                          bridle_error *err);
 /* After the tar end: the frame must end (checksum verified) with nothing after it. */
 int bridle__snap_zin_finish(struct snap_zin *z, bridle_error *err);
 void bridle__snap_zin_free(struct archive *a, struct snap_zin *z);
 /* Turn a libarchive failure into an error, preferring the zstd layer's own. */
-int bridle__snap_zin_error(struct archive *a, struct snap_zin *z, const char *what, bridle_error *err);
+int bridle__snap_zin_error(struct archive *a, struct snap_zin *z, const char *what,
+                           bridle_error *err);
 
 /* ---- meta.c ---- */
 int bridle__snap_meta_prepare(struct bridle__snapshot_meta *m, bridle_error *err);

@@ -12,10 +12,7 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 
-const char *const bridle__snap_opaque_xattr[3] = { NULL, "trusted.overlay.opaque",
-                                                   "user.overlay.opaque" };
-
-#define _cleanup_jsonp_ _cleanup_(json_decrefp) /* jansson's own helper */
+const char *const bridle__snap_opaque_xattr[3] = {NULL, SNAP_XATTR_TRUSTED, SNAP_XATTR_USER};
 
 static bool id_valid(const char *id)
 {
@@ -54,7 +51,8 @@ int bridle__snap_meta_prepare(struct bridle__snapshot_meta *m, bridle_error *err
                 if (r < 0)
                         return bridle__err(err, r, "snapshot id");
         } else if (!id_valid(m->id)) {
-                return bridle__err(err, BRIDLE_E_INVALID, "snapshot id must be 1-64 of [A-Za-z0-9_-]");
+                return bridle__err(err, BRIDLE_E_INVALID,
+                                   "snapshot id must be 1-64 of [A-Za-z0-9_-]");
         }
         if (m->created == 0)
                 m->created = (int64_t)time(NULL);
@@ -87,11 +85,11 @@ int bridle__snap_meta_encode(const struct bridle__snapshot_meta *m, char **ret, 
         if (r < 0)
                 return r;
         /* "o" steals manifest, even when packing fails. */
-        _cleanup_jsonp_ json_t *root =
-                json_pack("{s:s, s:i, s:s, s:s, s:I, s:b, s:I, s:I, s:o}", "format", SNAP_FORMAT_NAME,
-                          "version", SNAP_FORMAT_VERSION, "id", m->id, "label", m->label, "created",
-                          (json_int_t)m->created, "full", m->full, "files", (json_int_t)m->files,
-                          "bytes", (json_int_t)m->bytes, "manifest", manifest);
+        _cleanup_(json_decrefp) json_t *root = json_pack(
+                "{s:s, s:i, s:s, s:s, s:I, s:b, s:I, s:I, s:o}", "format", SNAP_FORMAT_NAME,
+                "version", SNAP_FORMAT_VERSION, "id", m->id, "label", m->label, "created",
+                (json_int_t)m->created, "full", m->full, "files", (json_int_t)m->files, "bytes",
+                (json_int_t)m->bytes, "manifest", manifest);
         if (!root)
                 return bridle__err(err, BRIDLE_E_INVALID, "snapshot metadata: label is not UTF-8");
         char *s = json_dumps(root, JSON_COMPACT);
@@ -112,10 +110,11 @@ struct meta_fields {
 static int meta_check(const struct meta_fields *f, bridle_error *err)
 {
         if (strcmp(f->format, SNAP_FORMAT_NAME) != 0)
-                return bridle__err(err, BRIDLE_E_INVALID, "metadata: format is not '%s'", SNAP_FORMAT_NAME);
+                return bridle__err(err, BRIDLE_E_INVALID, "metadata: format is not '%s'",
+                                   SNAP_FORMAT_NAME);
         if (f->version != SNAP_FORMAT_VERSION)
-                return bridle__err(err, BRIDLE_E_UNSUPPORTED, "metadata: format version %d is not supported",
-                                   f->version);
+                return bridle__err(err, BRIDLE_E_UNSUPPORTED,
+                                   "metadata: format version %d is not supported", f->version);
         if (!id_valid(f->id))
                 return bridle__err(err, BRIDLE_E_INVALID, "metadata: bad id");
         if (strlen(f->label) >= sizeof(((struct bridle__snapshot_meta *)0)->label))
@@ -132,14 +131,14 @@ int bridle__snap_meta_decode(const char *buf, size_t len, struct bridle__snapsho
                              bridle_error *err)
 {
         json_error_t jerr;
-        _cleanup_jsonp_ json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+        _cleanup_(json_decrefp) json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
         if (!root)
                 return bridle__err(err, BRIDLE_E_INVALID, "metadata: %s", jerr.text);
-        struct meta_fields f = { 0 };
-        if (json_unpack_ex(root, &jerr, 0, "{s:s, s:i, s:s, s:s, s:I, s:b, s:I, s:I, s:o}", "format",
-                           &f.format, "version", &f.version, "id", &f.id, "label", &f.label, "created",
-                           &f.created, "full", &f.full, "files", &f.files, "bytes", &f.bytes,
-                           "manifest", &f.manifest) < 0)
+        struct meta_fields f = {0};
+        if (json_unpack_ex(root, &jerr, 0, "{s:s, s:i, s:s, s:s, s:I, s:b, s:I, s:I, s:o}",
+                           "format", &f.format, "version", &f.version, "id", &f.id, "label",
+                           &f.label, "created", &f.created, "full", &f.full, "files", &f.files,
+                           "bytes", &f.bytes, "manifest", &f.manifest) < 0)
                 return bridle__err(err, BRIDLE_E_INVALID, "metadata: %s", jerr.text);
         int r = meta_check(&f, err);
         if (r < 0)
@@ -150,10 +149,13 @@ int bridle__snap_meta_decode(const char *buf, size_t len, struct bridle__snapsho
                 if (!manifest)
                         return bridle__err(err, -ENOMEM, "metadata");
         }
-        struct bridle__snapshot_meta m = { .created = f.created, .full = f.full, .files = (uint64_t)f.files,
-                                           .bytes = (uint64_t)f.bytes, .manifest_json = manifest };
-        strcpy(m.id, f.id);
-        strcpy(m.label, f.label);
+        struct bridle__snapshot_meta m = {.created = f.created,
+                                          .full = f.full,
+                                          .files = (uint64_t)f.files,
+                                          .bytes = (uint64_t)f.bytes,
+                                          .manifest_json = manifest};
+        memcpy(m.id, f.id, strlen(f.id) + 1);          /* checked: at most 64 */
+        memcpy(m.label, f.label, strlen(f.label) + 1); /* checked: at most 255 */
         *ret = m;
         return 0;
 }
@@ -163,5 +165,5 @@ void bridle__snapshot_meta_release(struct bridle__snapshot_meta *m)
         if (!m)
                 return;
         free(m->manifest_json);
-        *m = (struct bridle__snapshot_meta){ 0 };
+        *m = (struct bridle__snapshot_meta){0};
 }

@@ -24,11 +24,7 @@ char *bridle__snap_join(const char *a, const char *b)
         char *s = bridle__malloc(la + lb + 2);
         if (!s)
                 return NULL;
-        memcpy(s, a, la);
-        size_t o = la;
-        if (la)
-                s[o++] = '/';
-        memcpy(s + o, b, lb + 1);
+        (void)snprintf(s, la + lb + 2, "%s%s%s", a, la ? "/" : "", b);
         return s;
 }
 
@@ -111,8 +107,8 @@ int bridle__snap_check_name(const char *name, bool is_dir, char **ret, bridle_er
         if (is_dir && len > 1 && name[len - 1] == '/')
                 len--;
         if (len == 0 || name_components_ok(name, len) < 0)
-                return bridle__err(err, BRIDLE_E_INVALID, "bad entry name '%.200s' (empty, '.' or '..')",
-                                   name);
+                return bridle__err(err, BRIDLE_E_INVALID,
+                                   "bad entry name '%.200s' (empty, '.' or '..')", name);
         char *s = bridle__strndup(name, len);
         if (!s)
                 return bridle__err(err, -ENOMEM, "entry name");
@@ -209,7 +205,7 @@ void bridle__snap_names_release(struct snap_names *ns)
         for (size_t i = 0; i < ns->n; i++)
                 free(ns->v[i]);
         free(ns->v);
-        *ns = (struct snap_names){ 0 };
+        *ns = (struct snap_names){0};
 }
 
 static int names_cmp(const void *a, const void *b)
@@ -239,7 +235,7 @@ int bridle__snap_list(int fd, struct snap_names *ret)
                 bridle__close(dfd);
                 return -errno;
         }
-        struct snap_names ns = { 0 };
+        struct snap_names ns = {0};
         int r = 0;
         struct dirent *de;
         while (r == 0 && (de = readdir(d)))
@@ -250,7 +246,8 @@ int bridle__snap_list(int fd, struct snap_names *ret)
                 bridle__snap_names_release(&ns);
                 return r;
         }
-        qsort(ns.v, ns.n, sizeof(*ns.v), names_cmp);
+        if (ns.n > 1)
+                qsort(ns.v, ns.n, sizeof(*ns.v), names_cmp);
         *ret = ns;
         return 0;
 }

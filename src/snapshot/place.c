@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The extraction's staging directory: made inside the (empty) target, moved into place at the end. */
+/* The extraction's staging directory: made inside the (empty) target, moved into place at the end.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,7 +16,7 @@
 
 int bridle__snap_stage_new(int dirfd, char *ret_name, size_t size, int *ret_fd, bridle_error *err)
 {
-        struct snap_names ns = { 0 };
+        struct snap_names ns = {0};
         int r = bridle__snap_list(dirfd, &ns);
         if (r < 0)
                 return bridle__err(err, r, "list the target directory");
@@ -48,7 +49,7 @@ static void move_back(int dirfd, int stagefd, const struct snap_names *ns, size_
 
 int bridle__snap_stage_commit(int dirfd, const char *name, int stagefd, bridle_error *err)
 {
-        struct snap_names ns = { 0 };
+        struct snap_names ns = {0};
         int r = bridle__snap_list(stagefd, &ns);
         if (r < 0)
                 return bridle__err(err, r, "list the staging directory");

@@ -65,7 +65,7 @@ int bridle__snap_open_read(const char *path, struct archive **ret_a, struct snap
         int r = bridle__snap_zin_open(fd, &a, &z, err);
         if (r < 0)
                 return r;
-        struct bridle__snapshot_meta m = { 0 };
+        struct bridle__snapshot_meta m = {0};
         r = read_meta_entry(a, z, &m, err);
         if (r < 0) {
                 bridle__snap_zin_free(a, z);
@@ -77,13 +77,14 @@ int bridle__snap_open_read(const char *path, struct archive **ret_a, struct snap
         return 0;
 }
 
-int bridle__snapshot_read_meta(const char *path, struct bridle__snapshot_meta *ret, bridle_error *err)
+int bridle__snapshot_read_meta(const char *path, struct bridle__snapshot_meta *ret,
+                               bridle_error *err)
 {
         if (!path || !ret)
                 return bridle__err(err, -EINVAL, "snapshot read");
         struct archive *a = NULL;
         struct snap_zin *z = NULL;
-        struct bridle__snapshot_meta m = { 0 };
+        struct bridle__snapshot_meta m = {0};
         int r = bridle__snap_open_read(path, &a, &z, &m, err);
         if (r < 0) {
                 (void)bridle__err_prefix(err, "snapshot '%s'", path);

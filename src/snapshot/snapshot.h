@@ -13,16 +13,17 @@
 
 /* Caps on what an archive may hold (the writer refuses trees beyond them too). */
 #define BRIDLE__SNAPSHOT_MAX_ENTRIES 1000000u
-#define BRIDLE__SNAPSHOT_MAX_PATH 4096u
-#define BRIDLE__SNAPSHOT_MAX_META ((size_t)8 << 20)
-#define BRIDLE__SNAPSHOT_META_NAME ".bridle-snapshot.json"
+#define BRIDLE__SNAPSHOT_MAX_PATH    4096u
+#define BRIDLE__SNAPSHOT_MAX_META    ((size_t)8 << 20)
+#define BRIDLE__SNAPSHOT_META_NAME   ".bridle-snapshot.json"
 
 struct bridle__snapshot_meta {
         char id[65];         /* [A-Za-z0-9_-], 1..64 chars; write makes a random one if empty */
         char label[256];     /* UTF-8, may be empty */
         int64_t created;     /* unix seconds; write uses the current time if 0 */
         bool full;           /* true: a whole tree, false: an overlay upper layer with whiteouts */
-        char *manifest_json; /* the manifest the sandbox started from (JSON object or NULL); owned */
+        char *manifest_json; /* the manifest the sandbox started from (JSON object or NULL); owned
+                              */
         uint64_t files;      /* entries in the tree (every type), filled by write */
         uint64_t bytes;      /* bytes of regular-file content, filled by write */
 };
@@ -38,7 +39,8 @@ int bridle__snapshot_write(int dirfd, const char *path, struct bridle__snapshot_
 
 /* Read only the metadata (the first entry). Does not verify the rest of the
  * archive; extract does. On success *ret is filled and owns manifest_json. */
-int bridle__snapshot_read_meta(const char *path, struct bridle__snapshot_meta *ret, bridle_error *err);
+int bridle__snapshot_read_meta(const char *path, struct bridle__snapshot_meta *ret,
+                               bridle_error *err);
 
 /* Free what m owns and zero it. Accepts NULL. */
 void bridle__snapshot_meta_release(struct bridle__snapshot_meta *m);

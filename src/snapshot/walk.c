@@ -21,10 +21,10 @@
 
 static uint8_t opaque_of(int fd)
 {
-        for (uint8_t k = SNAP_OPAQUE_TRUSTED; k <= SNAP_OPAQUE_USER; k++) {
+        for (int k = SNAP_OPAQUE_TRUSTED; k <= SNAP_OPAQUE_USER; k++) {
                 char v[2];
                 if (fgetxattr(fd, bridle__snap_opaque_xattr[k], v, sizeof(v)) == 1 && v[0] == 'y')
-                        return k;
+                        return (uint8_t)k;
         }
         return SNAP_OPAQUE_NONE;
 }
@@ -38,7 +38,8 @@ static int read_link(int dfd, const char *name, const char *path, char **ret, br
         if (n < 0)
                 return bridle__err(err, -errno, "readlink '%s'", path);
         if (n == 0 || n > (ssize_t)BRIDLE__SNAPSHOT_MAX_PATH)
-                return bridle__err(err, BRIDLE_E_LIMIT, "'%s': symlink target empty or too long", path);
+                return bridle__err(err, BRIDLE_E_LIMIT, "'%s': symlink target empty or too long",
+                                   path);
         buf[n] = '\0';
         *ret = TAKE_PTR(buf);
         return 0;
@@ -54,32 +55,36 @@ static int check_type(const struct stat *st, const char *path, bridle_error *err
         case S_IFCHR:
                 if (major(st->st_rdev) == 0 && minor(st->st_rdev) == 0)
                         return 0; /* an overlayfs whiteout */
-                return bridle__err(err, BRIDLE_E_INVALID, "'%s': a device node cannot be snapshotted",
-                                   path);
+                return bridle__err(err, BRIDLE_E_INVALID,
+                                   "'%s': a device node cannot be snapshotted", path);
         case S_IFBLK:
-                return bridle__err(err, BRIDLE_E_INVALID, "'%s': a device node cannot be snapshotted",
-                                   path);
+                return bridle__err(err, BRIDLE_E_INVALID,
+                                   "'%s': a device node cannot be snapshotted", path);
         case S_IFIFO:
-                return bridle__err(err, BRIDLE_E_INVALID, "'%s': a fifo cannot be snapshotted", path);
+                return bridle__err(err, BRIDLE_E_INVALID, "'%s': a fifo cannot be snapshotted",
+                                   path);
         case S_IFSOCK:
-                return bridle__err(err, BRIDLE_E_INVALID, "'%s': a socket cannot be snapshotted", path);
+                return bridle__err(err, BRIDLE_E_INVALID, "'%s': a socket cannot be snapshotted",
+                                   path);
         default:
                 return bridle__err(err, BRIDLE_E_INVALID, "'%s': unknown file type", path);
         }
 }
 
-static int tree_add(struct snap_tree *t, int dfd, const char *dir, const char *name, bridle_error *err)
+static int tree_add(struct snap_tree *t, int dfd, const char *dir, const char *name,
+                    bridle_error *err)
 {
         if (t->n >= BRIDLE__SNAPSHOT_MAX_ENTRIES)
-                return bridle__err(err, BRIDLE_E_LIMIT, "more than %u entries", BRIDLE__SNAPSHOT_MAX_ENTRIES);
-        struct snap_entry e = { .path = bridle__snap_join(dir, name) };
+                return bridle__err(err, BRIDLE_E_LIMIT, "more than %u entries",
+                                   BRIDLE__SNAPSHOT_MAX_ENTRIES);
+        struct snap_entry e = {.path = bridle__snap_join(dir, name)};
         if (!e.path)
                 return bridle__err(err, -ENOMEM, "tree");
-        struct stat st;
+        struct stat st = {0};
         int r = 0;
         if (strlen(e.path) > BRIDLE__SNAPSHOT_MAX_PATH)
-                r = bridle__err(err, BRIDLE_E_LIMIT, "'%.100s...': path longer than %u bytes", e.path,
-                                BRIDLE__SNAPSHOT_MAX_PATH);
+                r = bridle__err(err, BRIDLE_E_LIMIT, "'%.100s...': path longer than %u bytes",
+                                e.path, BRIDLE__SNAPSHOT_MAX_PATH);
         else if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 r = bridle__err(err, -errno, "stat '%s'", e.path);
         else
@@ -94,9 +99,10 @@ static int tree_add(struct snap_tree *t, int dfd, const char *dir, const char *n
                 else
                         t->v = nv, t->cap = cap;
         }
-        if (r < 0) {
+        if (r < 0 || !t->v) {
                 free(e.path);
-                return r;
+                free(e.link);
+                return r < 0 ? r : -ENOMEM;
         }
         e.mode = st.st_mode & ~(mode_t)(S_ISUID | S_ISGID);
         e.mtime = st.st_mtim;
@@ -115,7 +121,7 @@ static int walk_dir(int rootfd, size_t idx, struct snap_tree *t, bridle_error *e
                 return bridle__err(err, fd, "open '%s'", rel[0] ? rel : ".");
         if (idx != SIZE_MAX)
                 t->v[idx].opaque = opaque_of(fd);
-        struct snap_names ns = { 0 };
+        struct snap_names ns = {0};
         int r = bridle__snap_list(fd, &ns);
         if (r < 0)
                 return bridle__err(err, r, "list '%s'", rel[0] ? rel : ".");
@@ -133,7 +139,7 @@ static int walk_dir(int rootfd, size_t idx, struct snap_tree *t, bridle_error *e
 
 int bridle__snap_walk(int rootfd, struct snap_tree *ret, bridle_error *err)
 {
-        struct snap_tree t = { 0 };
+        struct snap_tree t = {0};
         int r = walk_dir(rootfd, SIZE_MAX, &t, err);
         if (r < 0) {
                 bridle__snap_tree_release(&t);
@@ -150,5 +156,5 @@ void bridle__snap_tree_release(struct snap_tree *t)
                 free(t->v[i].link);
         }
         free(t->v);
-        *t = (struct snap_tree){ 0 };
+        *t = (struct snap_tree){0};
 }

@@ -22,14 +22,13 @@ static void entry_freep(struct archive_entry **e)
         if (*e)
                 archive_entry_free(*e);
 }
-#define _cleanup_entry_ _cleanup_(entry_freep)
 
 static int header_fail(struct archive *a, const char *path, bridle_error *err)
 {
         const char *s = archive_error_string(a);
         int e = archive_errno(a);
-        return bridle__err(err, e > 0 && e < 1000 ? -e : BRIDLE_E_INVALID, "archiving '%s': %s", path,
-                           s ? s : "libarchive error");
+        return bridle__err(err, e > 0 && e < 1000 ? -e : BRIDLE_E_INVALID, "archiving '%s': %s",
+                           path, s ? s : "libarchive error");
 }
 
 static int write_meta(struct archive *a, const struct bridle__snapshot_meta *m, bridle_error *err)
@@ -42,7 +41,7 @@ static int write_meta(struct archive *a, const struct bridle__snapshot_meta *m, 
         if (len > BRIDLE__SNAPSHOT_MAX_META)
                 return bridle__err(err, BRIDLE_E_LIMIT, "metadata larger than %zu bytes",
                                    BRIDLE__SNAPSHOT_MAX_META);
-        _cleanup_entry_ struct archive_entry *e = archive_entry_new();
+        _cleanup_(entry_freep) struct archive_entry *e = archive_entry_new();
         if (!e)
                 return bridle__err(err, -ENOMEM, "metadata entry");
         archive_entry_set_pathname(e, BRIDLE__SNAPSHOT_META_NAME);
@@ -65,7 +64,8 @@ static int changed(const char *path, bridle_error *err)
 static int copy_file(struct archive *a, int rootfd, const struct snap_entry *se, uint8_t *buf,
                      bridle_error *err)
 {
-        _cleanup_close_ int fd = bridle__snap_open_beneath(rootfd, se->path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+        _cleanup_close_ int fd =
+                bridle__snap_open_beneath(rootfd, se->path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
         if (fd < 0)
                 return fd == -ELOOP || fd == -ENOENT ? changed(se->path, err)
                                                      : bridle__err(err, fd, "open '%s'", se->path);
@@ -86,13 +86,15 @@ static int copy_file(struct archive *a, int rootfd, const struct snap_entry *se,
                 left -= (off_t)want;
         }
         ssize_t n = bridle__read_full(fd, buf, 1);
-        return n == 0 ? 0 : n < 0 ? bridle__err(err, (int)n, "read '%s'", se->path) : changed(se->path, err);
+        return n == 0  ? 0
+               : n < 0 ? bridle__err(err, (int)n, "read '%s'", se->path)
+                       : changed(se->path, err);
 }
 
 static int write_entry(struct archive *a, int rootfd, const struct snap_entry *se, uint8_t *buf,
                        bridle_error *err)
 {
-        _cleanup_entry_ struct archive_entry *e = archive_entry_new();
+        _cleanup_(entry_freep) struct archive_entry *e = archive_entry_new();
         if (!e)
                 return bridle__err(err, -ENOMEM, "archive entry");
         archive_entry_set_pathname(e, se->path);
@@ -147,10 +149,12 @@ static int fsync_dir(const char *dir)
 }
 
 /* Write to path.tmp, fsync, rename into place without replacing anything. */
-static int write_file(int rootfd, const char *path, const char *tmp, const char *dir, const struct snap_tree *t,
-                      const struct bridle__snapshot_meta *m, bridle_error *err)
+static int write_file(int rootfd, const char *path, const char *tmp, const char *dir,
+                      const struct snap_tree *t, const struct bridle__snapshot_meta *m,
+                      bridle_error *err)
 {
-        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        _cleanup_close_ int fd =
+                open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
                 return bridle__err(err, -errno, "create '%s'", tmp);
         int r = write_archive(rootfd, fd, t, m, err);
@@ -179,11 +183,11 @@ static int snapshot_write(int dirfd, const char *path, struct bridle__snapshot_m
         _cleanup_free_ char *tmp = bridle__malloc(strlen(path) + 5);
         if (!tmp)
                 return bridle__err(err, -ENOMEM, "path");
-        strcpy(stpcpy(tmp, path), ".tmp");
+        (void)snprintf(tmp, strlen(path) + 5, "%s.tmp", path);
         _cleanup_free_ char *dir = parent_dir(path);
         if (!dir)
                 return bridle__err(err, -ENOMEM, "path");
-        struct snap_tree t = { 0 };
+        struct snap_tree t = {0};
         r = bridle__snap_walk(dirfd, &t, err);
         if (r < 0)
                 return r;

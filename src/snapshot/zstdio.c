@@ -4,7 +4,8 @@
  * decompressed here, with 128 KiB buffers, one frame with a content
  * checksum, single-threaded. libarchive only sees the tar bytes.
  */
-#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_createCCtx_advanced: allocations through bridle__malloc */
+#define ZSTD_STATIC_LINKING_ONLY  /* ZSTD_createCCtx_advanced: allocations through bridle__malloc  \
+                                   */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +51,7 @@ static void zfree(void *opaque, void *p)
         free(p);
 }
 
-static const ZSTD_customMem zmem = { zalloc, zfree, NULL };
+static const ZSTD_customMem zmem = {zalloc, zfree, NULL};
 
 /* ---- writing ---- */
 
@@ -67,13 +68,14 @@ static int zout_flush(struct snap_zout *z, ZSTD_outBuffer *ob)
  * and, for ZSTD_e_end, the frame is complete. */
 static int zout_feed(struct snap_zout *z, const void *buf, size_t len, ZSTD_EndDirective mode)
 {
-        ZSTD_inBuffer in = { buf, len, 0 };
-        ZSTD_outBuffer ob = { z->out, SNAP_BUF_SIZE, 0 };
+        ZSTD_inBuffer in = {buf, len, 0};
+        ZSTD_outBuffer ob = {z->out, SNAP_BUF_SIZE, 0};
         for (;;) {
                 size_t left = ZSTD_compressStream2(z->cctx, &ob, &in, mode);
                 if (ZSTD_isError(left))
-                        return ZSTD_getErrorCode(left) == ZSTD_error_memory_allocation ? -ENOMEM
-                                                                                      : BRIDLE_E_INVALID;
+                        return ZSTD_getErrorCode(left) == ZSTD_error_memory_allocation
+                                       ? -ENOMEM
+                                       : BRIDLE_E_INVALID;
                 bool done = mode == ZSTD_e_end ? left == 0 : in.pos == in.size;
                 if (ob.pos == ob.size || done) {
                         int r = zout_flush(z, &ob);
@@ -106,7 +108,8 @@ static struct snap_zout *zout_new(int fd)
         z->out = bridle__malloc(SNAP_BUF_SIZE);
         z->cctx = ZSTD_createCCtx_advanced(zmem);
         if (!z->out || !z->cctx ||
-            ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_compressionLevel, SNAP_ZSTD_LEVEL)) ||
+            ZSTD_isError(
+                    ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_compressionLevel, SNAP_ZSTD_LEVEL)) ||
             ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_checksumFlag, 1)) ||
             ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_nbWorkers, 0))) {
                 bridle__snap_zout_free(NULL, z);
@@ -140,7 +143,8 @@ static int zout_setup(struct archive *a, struct snap_zout *z, bridle_error *err)
         return 0;
 }
 
-int bridle__snap_zout_open(int fd, struct archive **ret_a, struct snap_zout **ret_z, bridle_error *err)
+int bridle__snap_zout_open(int fd, struct archive **ret_a, struct snap_zout **ret_z,
+                           bridle_error *err)
 {
         struct snap_zout *z = zout_new(fd);
         if (!z)
@@ -202,7 +206,7 @@ static int zin_refill(struct snap_zin *z)
         ssize_t n = bridle__read_full(z->fd, z->in, SNAP_BUF_SIZE);
         if (n < 0)
                 return zin_fail(z, (int)n, "reading");
-        z->inb = (ZSTD_inBuffer){ z->in, (size_t)n, 0 };
+        z->inb = (ZSTD_inBuffer){z->in, (size_t)n, 0};
         if (n == 0)
                 z->in_eof = true;
         return 0;
@@ -211,7 +215,7 @@ static int zin_refill(struct snap_zin *z)
 /* Decompress up to one buffer; 0 bytes once the frame has ended. */
 static ssize_t zin_next(struct snap_zin *z)
 {
-        ZSTD_outBuffer ob = { z->out, SNAP_BUF_SIZE, 0 };
+        ZSTD_outBuffer ob = {z->out, SNAP_BUF_SIZE, 0};
         while (ob.pos == 0 && !z->frame_done) {
                 if (z->inb.pos == z->inb.size && !z->in_eof && zin_refill(z) < 0)
                         return z->code;
@@ -253,7 +257,8 @@ static int zin_check_header(struct snap_zin *z)
         if (z->inb.size < 5 || p[0] != 0x28 || p[1] != 0xb5 || p[2] != 0x2f || p[3] != 0xfd)
                 return zin_fail(z, BRIDLE_E_INVALID, "not a snapshot archive (no zstd frame)");
         if (!(p[4] & 0x04))
-                return zin_fail(z, BRIDLE_E_INVALID, "not a snapshot archive (zstd frame without checksum)");
+                return zin_fail(z, BRIDLE_E_INVALID,
+                                "not a snapshot archive (zstd frame without checksum)");
         return 0;
 }
 
@@ -274,7 +279,8 @@ static struct snap_zin *zin_new(int fd)
         return z;
 }
 
-int bridle__snap_zin_error(struct archive *a, struct snap_zin *z, const char *what, bridle_error *err)
+int bridle__snap_zin_error(struct archive *a, struct snap_zin *z, const char *what,
+                           bridle_error *err)
 {
         if (z->code < 0)
                 return bridle__err(err, z->code, "%s: %s", what, z->msg);
@@ -293,7 +299,8 @@ static int zin_start(struct archive *a, struct snap_zin *z, bridle_error *err)
         return 0;
 }
 
-int bridle__snap_zin_open(int fd, struct archive **ret_a, struct snap_zin **ret_z, bridle_error *err)
+int bridle__snap_zin_open(int fd, struct archive **ret_a, struct snap_zin **ret_z,
+                          bridle_error *err)
 {
         struct snap_zin *z = zin_new(fd);
         if (!z) {
@@ -324,12 +331,14 @@ int bridle__snap_zin_finish(struct snap_zin *z, bridle_error *err)
                         return bridle__err(err, z->code, "%s", z->msg);
                 drained += (size_t)n;
                 if (drained > SNAP_MAX_TRAILER)
-                        return bridle__err(err, BRIDLE_E_INVALID, "corrupt (data after the archive end)");
+                        return bridle__err(err, BRIDLE_E_INVALID,
+                                           "corrupt (data after the archive end)");
         }
         if (z->inb.pos == z->inb.size && !z->in_eof && zin_refill(z) < 0)
                 return bridle__err(err, z->code, "%s", z->msg);
         if (z->inb.pos < z->inb.size)
-                return bridle__err(err, BRIDLE_E_INVALID, "corrupt (trailing data after the zstd frame)");
+                return bridle__err(err, BRIDLE_E_INVALID,
+                                   "corrupt (trailing data after the zstd frame)");
         return 0;
 }
 

@@ -64,13 +64,14 @@ static int teardown(void **state)
 
 /* ---- building trees ---- */
 
-static void put(int dirfd, const char *path, const char *content, size_t len, mode_t mode, time_t mtime)
+static void put(int dirfd, const char *path, const char *content, size_t len, mode_t mode,
+                time_t mtime)
 {
         int fd = openat(dirfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         assert_true(fd >= 0);
         assert_int_equal(write(fd, content, len), (ssize_t)len);
         assert_int_equal(fchmod(fd, mode), 0);
-        struct timespec ts[2] = { { mtime, 0 }, { mtime, 123456789 } };
+        struct timespec ts[2] = {{mtime, 0}, {mtime, 123456789}};
         assert_int_equal(futimens(fd, ts), 0);
         close(fd);
 }
@@ -151,14 +152,16 @@ static void describe(int dirfd, const char *prefix, struct desc *d, int depth)
                 assert_int_equal(fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW), 0);
                 char line[8192], extra[4200] = "";
                 if (S_ISREG(st.st_mode))
-                        (void)snprintf(extra, sizeof(extra), "size=%lld hash=%llx", (long long)st.st_size,
+                        (void)snprintf(extra, sizeof(extra), "size=%lld hash=%llx",
+                                       (long long)st.st_size,
                                        (unsigned long long)hash_file(dirfd, names[i]));
                 else if (S_ISLNK(st.st_mode)) {
                         ssize_t k = readlinkat(dirfd, names[i], extra, 4097);
                         assert_true(k > 0);
                         extra[k] = '\0';
                 } else if (S_ISCHR(st.st_mode))
-                        (void)snprintf(extra, sizeof(extra), "rdev=%u:%u", major(st.st_rdev), minor(st.st_rdev));
+                        (void)snprintf(extra, sizeof(extra), "rdev=%u:%u", major(st.st_rdev),
+                                       minor(st.st_rdev));
                 char xa[8] = "";
                 if (S_ISDIR(st.st_mode)) {
                         int cfd = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -172,12 +175,13 @@ static void describe(int dirfd, const char *prefix, struct desc *d, int depth)
                         close(cfd);
                 }
                 bool mt = !S_ISDIR(st.st_mode) || true;
-                (void)snprintf(line, sizeof(line), "%s%s mode=%o mtime=%lld.%09ld %s %s\n", prefix, names[i],
-                               st.st_mode, mt ? (long long)st.st_mtim.tv_sec : 0LL, mt ? st.st_mtim.tv_nsec : 0L,
-                               extra, xa);
+                (void)snprintf(line, sizeof(line), "%s%s mode=%o mtime=%lld.%09ld %s %s\n", prefix,
+                               names[i], st.st_mode, mt ? (long long)st.st_mtim.tv_sec : 0LL,
+                               mt ? st.st_mtim.tv_nsec : 0L, extra, xa);
                 desc_add(d, line);
                 if (S_ISDIR(st.st_mode)) {
-                        int cfd = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                        int cfd = openat(dirfd, names[i],
+                                         O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
                         char sub[4200];
                         (void)snprintf(sub, sizeof(sub), "%s%s/", prefix, names[i]);
                         describe(cfd, sub, d, depth + 1);
@@ -190,7 +194,7 @@ static void describe(int dirfd, const char *prefix, struct desc *d, int depth)
 
 static char *describe_tree(int dirfd)
 {
-        struct desc d = { 0 };
+        struct desc d = {0};
         desc_add(&d, "");
         describe(dirfd, "", &d, 0);
         return d.s;
@@ -246,7 +250,7 @@ static void build_rich_tree(int fd, bool special)
                 close(o);
         }
         /* Directory times and a read-only directory last: filling them changed them. */
-        struct timespec ts[2] = { { 0, UTIME_OMIT }, { 1300000000, 5 } };
+        struct timespec ts[2] = {{0, UTIME_OMIT}, {1300000000, 5}};
         assert_int_equal(utimensat(fd, "a/b", ts, 0), 0);
         assert_int_equal(utimensat(fd, "emptydir", ts, 0), 0);
         assert_int_equal(fchmodat(fd, "ro", 0555, 0), 0);
@@ -258,9 +262,9 @@ static void test_round_trip(void **state)
         struct fx *f = *state;
         bool special = getuid() == 0 && can_mknod(f->srcfd);
         build_rich_tree(f->srcfd, special);
-        struct bridle__snapshot_meta m = { .full = true, .manifest_json = "{\"sources\":[1,2]}" };
+        struct bridle__snapshot_meta m = {.full = true, .manifest_json = "{\"sources\":[1,2]}"};
         strcpy(m.label, "before \xe2\x9c\x93 refactor");
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         int r = bridle__snapshot_write(f->srcfd, f->arc, &m, &err);
         if (r < 0)
                 fprintf(stderr, "%s\n", err.msg);
@@ -270,7 +274,7 @@ static void test_round_trip(void **state)
         assert_int_equal(m.files, special ? 22 : 18);
         assert_true(m.bytes > ((uint64_t)5 << 20));
 
-        struct bridle__snapshot_meta got = { 0 };
+        struct bridle__snapshot_meta got = {0};
         assert_int_equal(bridle__snapshot_read_meta(f->arc, &got, &err), 0);
         assert_string_equal(got.id, m.id);
         assert_string_equal(got.label, m.label);
@@ -304,11 +308,11 @@ static void test_meta_defaults_and_errors(void **state)
 {
         struct fx *f = *state;
         put(f->srcfd, "x", "x", 1, 0644, 1);
-        struct bridle__snapshot_meta m = { .created = 42 };
+        struct bridle__snapshot_meta m = {.created = 42};
         strcpy(m.id, "my-id_1");
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         assert_int_equal(bridle__snapshot_write(f->srcfd, f->arc, &m, &err), 0);
-        struct bridle__snapshot_meta got = { 0 };
+        struct bridle__snapshot_meta got = {0};
         assert_int_equal(bridle__snapshot_read_meta(f->arc, &got, &err), 0);
         assert_string_equal(got.id, "my-id_1");
         assert_int_equal(got.created, 42);
@@ -343,8 +347,8 @@ static void test_setuid_masked(void **state)
         assert_int_equal(fchmodat(f->srcfd, "suid", 06755, 0), 0);
         assert_int_equal(mkdirat(f->srcfd, "sgid", 0755), 0);
         assert_int_equal(fchmodat(f->srcfd, "sgid", 02775, 0), 0);
-        struct bridle__snapshot_meta m = { 0 };
-        bridle_error err = { 0 };
+        struct bridle__snapshot_meta m = {0};
+        bridle_error err = {0};
         assert_int_equal(bridle__snapshot_write(f->srcfd, f->arc, &m, &err), 0);
         assert_int_equal(bridle__snapshot_extract(f->arc, f->dstfd, &err), 0);
         struct stat st;
@@ -356,8 +360,8 @@ static void test_setuid_masked(void **state)
 
 static void expect_write_refused(struct fx *f, const char *name)
 {
-        struct bridle__snapshot_meta m = { 0 };
-        bridle_error err = { 0 };
+        struct bridle__snapshot_meta m = {0};
+        bridle_error err = {0};
         assert_true(bridle__snapshot_write(f->srcfd, f->arc, &m, &err) < 0);
         assert_non_null(strstr(err.msg, name));
         assert_false(exists(f->arc));
@@ -374,7 +378,7 @@ static void test_write_refuses_special_files(void **state)
         assert_int_equal(mkfifoat(f->srcfd, "fifo", 0644), 0);
         expect_write_refused(f, "fifo");
         int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
         assert_true(strlen(f->src) + 6 < sizeof(sa.sun_path));
         memcpy(sa.sun_path, f->src, strlen(f->src));
         memcpy(sa.sun_path + strlen(f->src), "/sock", 6);
@@ -389,8 +393,8 @@ static void test_extract_needs_empty_target(void **state)
 {
         struct fx *f = *state;
         put(f->srcfd, "x", "x", 1, 0644, 1);
-        struct bridle__snapshot_meta m = { 0 };
-        bridle_error err = { 0 };
+        struct bridle__snapshot_meta m = {0};
+        bridle_error err = {0};
         assert_int_equal(bridle__snapshot_write(f->srcfd, f->arc, &m, &err), 0);
         put(f->dstfd, "already", "y", 1, 0644, 1);
         assert_int_equal(bridle__snapshot_extract(f->arc, f->dstfd, &err), -ENOTEMPTY);
@@ -427,7 +431,7 @@ static void spit(const char *path, const void *buf, size_t len)
 
 static void expect_refused(struct fx *f, const char *path, const char *why)
 {
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         int r = bridle__snapshot_extract(path, f->dstfd, &err);
         if (r == 0)
                 fprintf(stderr, "accepted: %s\n", why);
@@ -442,20 +446,20 @@ static void test_corrupt_archives(void **state)
 {
         struct fx *f = *state;
         build_rich_tree(f->srcfd, false);
-        struct bridle__snapshot_meta m = { 0 };
-        bridle_error err = { 0 };
+        struct bridle__snapshot_meta m = {0};
+        bridle_error err = {0};
         assert_int_equal(bridle__snapshot_write(f->srcfd, f->arc, &m, &err), 0);
         size_t len;
         char *good = slurp(f->arc, &len);
         char bad[600];
         (void)snprintf(bad, sizeof(bad), "%s/bad.tar.zst", f->root);
 
-        size_t cuts[] = { 0, 3, 5, 20, 100, len / 3, len / 2, len - 100, len - 5, len - 4, len - 1 };
+        size_t cuts[] = {0, 3, 5, 20, 100, len / 3, len / 2, len - 100, len - 5, len - 4, len - 1};
         for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
                 spit(bad, good, cuts[i]);
                 expect_refused(f, bad, "truncated");
         }
-        size_t flips[] = { len / 2, len / 4, 3 * len / 4, len - 2, 6 };
+        size_t flips[] = {len / 2, len / 4, 3 * len / 4, len - 2, 6};
         for (size_t i = 0; i < sizeof(flips) / sizeof(flips[0]); i++) {
                 good[flips[i]] ^= 0x20;
                 spit(bad, good, len);
@@ -497,7 +501,7 @@ static size_t tar_build(const struct craft *c, size_t n, const char *meta, char 
         size_t used = 0;
         assert_int_equal(archive_write_open_memory(a, out, cap, &used), ARCHIVE_OK);
         for (size_t i = 0; i < n + 1; i++) {
-                struct craft mc = { ".bridle-snapshot.json", AE_IFREG, 0644, meta, NULL, 0, 0 };
+                struct craft mc = {".bridle-snapshot.json", AE_IFREG, 0644, meta, NULL, 0, 0};
                 const struct craft *e = i == 0 ? &mc : &c[i - 1];
                 if (i == 0 && !meta)
                         continue;
@@ -524,7 +528,8 @@ static size_t tar_build(const struct craft *c, size_t n, const char *meta, char 
         return used;
 }
 
-static void craft_file(const char *path, const struct craft *c, size_t n, const char *meta, bool checksum)
+static void craft_file(const char *path, const struct craft *c, size_t n, const char *meta,
+                       bool checksum)
 {
         size_t cap = 1 << 20;
         char *tar = malloc(cap), *z = malloc(ZSTD_compressBound(cap));
@@ -557,11 +562,11 @@ static size_t data_bytes(const struct craft *c, size_t n)
         return b;
 }
 
-#define CRAFT(path, ...)                                                                            \
-        do {                                                                                        \
-                const struct craft _c[] = { __VA_ARGS__ };                                          \
-                size_t _n = sizeof(_c) / sizeof(_c[0]);                                             \
-                craft_file((path), _c, _n, meta_json(_n, data_bytes(_c, _n)), true);                \
+#define CRAFT(path, ...)                                                                           \
+        do {                                                                                       \
+                const struct craft _c[] = {__VA_ARGS__};                                           \
+                size_t _n = sizeof(_c) / sizeof(_c[0]);                                            \
+                craft_file((path), _c, _n, meta_json(_n, data_bytes(_c, _n)), true);               \
         } while (0)
 
 static void test_hostile_archives(void **state)
@@ -571,50 +576,53 @@ static void test_hostile_archives(void **state)
         (void)snprintf(p, sizeof(p), "%s/h.tar.zst", f->root);
         (void)snprintf(outside, sizeof(outside), "%s/outside", f->root);
         assert_int_equal(mkdir(outside, 0755), 0);
-        bridle_error err = { 0 };
+        bridle_error err = {0};
 
         /* Control: a crafted archive that is fine extracts. */
-        CRAFT(p, { "d", AE_IFDIR, 0755, NULL, NULL, 0, 0 }, { "d/f", AE_IFREG, 0644, "hi", NULL, 0, 0 },
-              { "l", AE_IFLNK, 0777, NULL, "d/f", 0, 0 });
+        CRAFT(p, {"d", AE_IFDIR, 0755, NULL, NULL, 0, 0}, {"d/f", AE_IFREG, 0644, "hi", NULL, 0, 0},
+              {"l", AE_IFLNK, 0777, NULL, "d/f", 0, 0});
         assert_int_equal(bridle__snapshot_extract(p, f->dstfd, &err), 0);
         assert_int_equal(unlinkat(f->dstfd, "d/f", 0), 0);
         assert_int_equal(unlinkat(f->dstfd, "d", AT_REMOVEDIR), 0);
         assert_int_equal(unlinkat(f->dstfd, "l", 0), 0);
 
-        CRAFT(p, { "/abs", AE_IFREG, 0644, "x", NULL, 0, 0 });
+        CRAFT(p, {"/abs", AE_IFREG, 0644, "x", NULL, 0, 0});
         expect_refused(f, p, "absolute");
-        CRAFT(p, { "../up", AE_IFREG, 0644, "x", NULL, 0, 0 });
+        CRAFT(p, {"../up", AE_IFREG, 0644, "x", NULL, 0, 0});
         expect_refused(f, p, "dotdot");
-        CRAFT(p, { "a", AE_IFDIR, 0755, NULL, NULL, 0, 0 }, { "a/../../up", AE_IFREG, 0644, "x", NULL, 0, 0 });
+        CRAFT(p, {"a", AE_IFDIR, 0755, NULL, NULL, 0, 0},
+              {"a/../../up", AE_IFREG, 0644, "x", NULL, 0, 0});
         expect_refused(f, p, "inner dotdot");
-        CRAFT(p, { "./x", AE_IFREG, 0644, "x", NULL, 0, 0 });
+        CRAFT(p, {"./x", AE_IFREG, 0644, "x", NULL, 0, 0});
         expect_refused(f, p, "dot");
-        CRAFT(p, { "esc", AE_IFLNK, 0777, NULL, outside, 0, 0 }, { "esc/pwned", AE_IFREG, 0644, "x", NULL, 0, 0 });
+        CRAFT(p, {"esc", AE_IFLNK, 0777, NULL, outside, 0, 0},
+              {"esc/pwned", AE_IFREG, 0644, "x", NULL, 0, 0});
         expect_refused(f, p, "through a symlink");
-        CRAFT(p, { "d", AE_IFDIR, 0755, NULL, NULL, 0, 0 }, { "d/esc", AE_IFLNK, 0777, NULL, "..", 0, 0 },
-              { "d/esc/x", AE_IFREG, 0644, "x", NULL, 0, 0 });
+        CRAFT(p, {"d", AE_IFDIR, 0755, NULL, NULL, 0, 0},
+              {"d/esc", AE_IFLNK, 0777, NULL, "..", 0, 0},
+              {"d/esc/x", AE_IFREG, 0644, "x", NULL, 0, 0});
         expect_refused(f, p, "through a relative symlink");
         char pwned[700];
         (void)snprintf(pwned, sizeof(pwned), "%s/pwned", outside);
         assert_false(exists(pwned));
-        CRAFT(p, { "f", AE_IFREG, 0644, "x", NULL, 0, 0 }, { "g", AE_IFREG, 0644, NULL, "f", 0, 0 });
+        CRAFT(p, {"f", AE_IFREG, 0644, "x", NULL, 0, 0}, {"g", AE_IFREG, 0644, NULL, "f", 0, 0});
         expect_refused(f, p, "hard link");
-        CRAFT(p, { "null", AE_IFCHR, 0666, NULL, NULL, 1, 3 });
+        CRAFT(p, {"null", AE_IFCHR, 0666, NULL, NULL, 1, 3});
         expect_refused(f, p, "char device");
-        CRAFT(p, { "blk", AE_IFBLK, 0666, NULL, NULL, 0, 0 });
+        CRAFT(p, {"blk", AE_IFBLK, 0666, NULL, NULL, 0, 0});
         expect_refused(f, p, "block device");
-        CRAFT(p, { "fifo", AE_IFIFO, 0666, NULL, NULL, 0, 0 });
+        CRAFT(p, {"fifo", AE_IFIFO, 0666, NULL, NULL, 0, 0});
         expect_refused(f, p, "fifo");
-        CRAFT(p, { "f", AE_IFREG, 0644, "x", NULL, 0, 0 }, { "f", AE_IFREG, 0644, "y", NULL, 0, 0 });
+        CRAFT(p, {"f", AE_IFREG, 0644, "x", NULL, 0, 0}, {"f", AE_IFREG, 0644, "y", NULL, 0, 0});
         expect_refused(f, p, "duplicate file");
-        CRAFT(p, { "d", AE_IFDIR, 0755, NULL, NULL, 0, 0 }, { "d", AE_IFDIR, 0755, NULL, NULL, 0, 0 });
+        CRAFT(p, {"d", AE_IFDIR, 0755, NULL, NULL, 0, 0}, {"d", AE_IFDIR, 0755, NULL, NULL, 0, 0});
         expect_refused(f, p, "duplicate dir");
-        CRAFT(p, { "nodir/x", AE_IFREG, 0644, "x", NULL, 0, 0 });
+        CRAFT(p, {"nodir/x", AE_IFREG, 0644, "x", NULL, 0, 0});
         expect_refused(f, p, "no parent");
-        CRAFT(p, { "f", AE_IFREG, 0644, "x", NULL, 0, 0 }, { "f/x", AE_IFREG, 0644, "x", NULL, 0, 0 });
+        CRAFT(p, {"f", AE_IFREG, 0644, "x", NULL, 0, 0}, {"f/x", AE_IFREG, 0644, "x", NULL, 0, 0});
         expect_refused(f, p, "parent is a file");
         /* Counts that disagree with the metadata. */
-        const struct craft one[] = { { "f", AE_IFREG, 0644, "x", NULL, 0, 0 } };
+        const struct craft one[] = {{"f", AE_IFREG, 0644, "x", NULL, 0, 0}};
         craft_file(p, one, 1, meta_json(2, 1), true);
         expect_refused(f, p, "count mismatch");
         /* No metadata first, bad metadata, no checksum. */
@@ -628,9 +636,9 @@ static void test_hostile_archives(void **state)
         char *longname = malloc(5001);
         memset(longname, 'a', 5000);
         longname[5000] = '\0';
-        const struct craft lng[] = { { longname, AE_IFREG, 0644, "x", NULL, 0, 0 } };
+        const struct craft lng[] = {{longname, AE_IFREG, 0644, "x", NULL, 0, 0}};
         craft_file(p, lng, 1, meta_json(1, 1), true);
-        bridle_error e2 = { 0 };
+        bridle_error e2 = {0};
         assert_int_equal(bridle__snapshot_extract(p, f->dstfd, &e2), BRIDLE_E_LIMIT);
         assert_empty(f->dstfd);
         free(longname);
@@ -654,8 +662,8 @@ static void test_alloc_failures(void **state)
         unsigned long n;
         int r = -1;
         for (n = 1; n < 10000 && r != 0; n++) {
-                struct bridle__snapshot_meta m = { 0 };
-                bridle_error err = { 0 };
+                struct bridle__snapshot_meta m = {0};
+                bridle_error err = {0};
                 bridle__alloc_fail_at(n);
                 r = bridle__snapshot_write(f->srcfd, f->arc, &m, &err);
                 bridle__alloc_fail_at(0);
@@ -669,7 +677,7 @@ static void test_alloc_failures(void **state)
         assert_true(n > 5);
         r = -1;
         for (n = 1; n < 10000 && r != 0; n++) {
-                bridle_error err = { 0 };
+                bridle_error err = {0};
                 bridle__alloc_fail_at(n);
                 r = bridle__snapshot_extract(f->arc, f->dstfd, &err);
                 bridle__alloc_fail_at(0);
