@@ -10,18 +10,26 @@
 #define HDR_LEN 12u
 #define REC_HDR 8u
 
-void bridle__plan_init(bridle__plan *p)
+void bridle__plan_init_hdr(bridle__plan *p, size_t hdr)
 {
         memset(p, 0, sizeof(*p));
+        p->hdr = hdr;
+}
+
+void bridle__plan_init(bridle__plan *p)
+{
+        bridle__plan_init_hdr(p, HDR_LEN);
 }
 
 void bridle__plan_release(bridle__plan *p)
 {
+        size_t hdr = p->hdr;
         for (int i = 0; i < p->nfds; i++)
                 if (p->fds[i] >= 0)
                         (void)close(p->fds[i]);
         free(p->buf);
         memset(p, 0, sizeof(*p));
+        p->hdr = hdr;
 }
 
 static int reserve(bridle__plan *p, size_t n)
@@ -99,11 +107,11 @@ int bridle__plan_add(bridle__plan *p, enum bridle__op op, const char *fmt, ...)
         if (p->oom)
                 return p->oom;
         if (p->len == 0) {
-                int r = reserve(p, HDR_LEN);
+                int r = reserve(p, p->hdr);
                 if (r < 0)
                         return p->oom = r;
-                memset(p->buf, 0, HDR_LEN);
-                p->len = HDR_LEN;
+                memset(p->buf, 0, p->hdr);
+                p->len = p->hdr;
         }
         size_t start = p->len;
         int r = reserve(p, REC_HDR);

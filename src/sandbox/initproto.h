@@ -78,12 +78,15 @@ struct bridle__init_reply {
 typedef struct bridle__plan {
         uint8_t *buf;
         size_t len, cap;
+        size_t hdr; /* bytes reserved for the header before the records */
         int fds[BRIDLE__INIT_MAX_FDS];
         int nfds;
         int oom; /* sticky: an append failed */
 } bridle__plan;
 
 void bridle__plan_init(bridle__plan *p);
+/* The same record buffer for another framing (the wire): hdr bytes reserved. */
+void bridle__plan_init_hdr(bridle__plan *p, size_t hdr);
 void bridle__plan_release(bridle__plan *p); /* closes fds it owns */
 /* Record with fields described by fmt: 'u' u32, 'i' i32, 'U' u64, 's' C string,
  * 'b' (const void *, size_t). Returns 0 or -ENOMEM/-E2BIG/-EINVAL. */
