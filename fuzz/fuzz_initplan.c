@@ -41,7 +41,8 @@ static const char *const shapes[BRIDLE__OP_MAX] = {
         [BRIDLE__OP_DEV] = "s",       [BRIDLE__OP_REMOUNT_RO] = "s", [BRIDLE__OP_ENV] = "s",
         [BRIDLE__OP_ARG] = "s",       [BRIDLE__OP_CWD] = "s",      [BRIDLE__OP_RLIMIT] = "uU",
         [BRIDLE__OP_NET] = "u",       [BRIDLE__OP_LANDLOCK] = "Us",
-        [BRIDLE__OP_NEWROOT] = "s",
+        [BRIDLE__OP_NEWROOT] = "s",   [BRIDLE__OP_SERVE] = "u",      [BRIDLE__OP_TIMEOUT] = "U",
+        [BRIDLE__OP_DATA] = "ub",     [BRIDLE__OP_STATUS] = "uUUu",  [BRIDLE__OP_ERROR] = "uus",
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -120,6 +120,50 @@ BRIDLE_EXPORT int bridle_sandbox_run(const bridle_sandbox_spec *spec, const brid
                                      bridle_run_result *ret, bridle_error *err);
 BRIDLE_EXPORT void bridle_run_result_release(bridle_run_result *res);
 
+/*
+ * Living sandboxes (issue 3, first part). A sandbox made with
+ * bridle_sandbox_create() outlives the call: its init serves requests on a
+ * socket under $BRIDLE_HOME (default ~/.local/share/bridle), reachable only by
+ * its owner, until bridle_sandbox_destroy(). Ids are 12 hex characters; a name
+ * given at creation can be used wherever an id is.
+ */
+
+/* Make a living sandbox from spec. name may be NULL. *ret_id (caller frees)
+ * names it. Fails with BRIDLE_E_SANDBOX (and the step) if it cannot be made. */
+BRIDLE_EXPORT int bridle_sandbox_create(const bridle_sandbox_spec *spec, const char *name,
+                                        char **ret_id, bridle_error *err);
+
+typedef struct bridle_exec_opts {
+        const char *const *argv;  /* NULL-terminated */
+        const char *cwd;          /* NULL: the workspace; relative: under the workspace */
+        const char *const *env;   /* NULL-terminated "NAME=VALUE" added for this command, or NULL */
+        uint64_t timeout_ms;      /* 0: none. The command's whole process tree is killed */
+        bool capture;             /* capture into the result instead of streaming */
+        size_t max_output;        /* with capture: per-stream cap (0: 1 MiB), head and tail kept */
+        int stdout_fd, stderr_fd; /* without capture: where output goes */
+} bridle_exec_opts;
+
+/* Run a command in a living sandbox and wait for it. ret follows the
+ * exit-status contract of bridle_sandbox_run (status, exit_code, signal,
+ * timed_out, output, wall_ms, cpu_ms, max_rss_kb). An unknown or dead sandbox
+ * is -ENOENT / -ECONNREFUSED with a message naming it. */
+BRIDLE_EXPORT int bridle_sandbox_exec(const char *id, const bridle_exec_opts *opts,
+                                      bridle_run_result *ret, bridle_error *err);
+
+/* Kill the sandbox and remove everything it had: processes, mounts, cgroups,
+ * its socket and state directory. */
+BRIDLE_EXPORT int bridle_sandbox_destroy(const char *id, bridle_error *err);
+
+typedef struct bridle_sandbox_info {
+        char id[16];
+        char name[64];
+        int64_t created;  /* unix seconds */
+        bool alive;
+} bridle_sandbox_info;
+
+/* Living sandboxes of this user, oldest first. *ret is a caller-freed array. */
+BRIDLE_EXPORT int bridle_sandbox_list_all(bridle_sandbox_info **ret, size_t *ret_n, bridle_error *err);
+
 /* Parse "256M", "1G", "4096" into bytes (K, M, G, T; powers of 1024). */
 BRIDLE_EXPORT int bridle_parse_size(const char *s, uint64_t *ret, bridle_error *err);
 

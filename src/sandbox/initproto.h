@@ -41,6 +41,12 @@ enum bridle__op {
         BRIDLE__OP_NET,          /* u32 enum bridle_net */
         BRIDLE__OP_LANDLOCK,     /* u64 access mask, str path */
         BRIDLE__OP_NEWROOT,      /* str: host directory to build the root on (hides what is under it) */
+        BRIDLE__OP_SERVE,        /* i32 fd index of a listening socket: serve requests, run nothing */
+        /* Fields of wire frames (wire.h), in the same record encoding: */
+        BRIDLE__OP_TIMEOUT,      /* u64 milliseconds */
+        BRIDLE__OP_DATA,         /* u32 stream (1 stdout, 2 stderr), bytes */
+        BRIDLE__OP_STATUS,       /* i32 wait status, u64 cpu us, u64 max rss kB, u32 timed out */
+        BRIDLE__OP_ERROR,        /* i32 -errno or BRIDLE_E_*, u32 is-exec-failure, str message */
         BRIDLE__OP_MAX,
 };
 

@@ -333,8 +333,15 @@ static int add_command(const bridle_sandbox_spec *s, bridle__plan *p, const stru
                 return -EINVAL;
         bridle__plan_add(p, BRIDLE__OP_CWD, "s", cwd);
         int r = 0;
-        for (size_t i = 0; ctx->argv[i]; i++)
+        for (size_t i = 0; ctx->argv && ctx->argv[i]; i++)
                 r = bridle__plan_add(p, BRIDLE__OP_ARG, "s", ctx->argv[i]);
+        if (ctx->serve_fd >= 0) {
+                int fd = fcntl(ctx->serve_fd, F_DUPFD_CLOEXEC, 3);
+                int idx = fd < 0 ? -errno : bridle__plan_take_fd(p, fd);
+                if (idx < 0)
+                        return idx;
+                r = bridle__plan_add(p, BRIDLE__OP_SERVE, "i", idx);
+        }
         return r;
 }
 
@@ -361,8 +368,9 @@ int bridle__plan_build(const bridle_sandbox_spec *s, struct plan_ctx *ctx, bridl
         add_env(s, p, ctx);
         add_rlimits(s, p, ctx);
         add_landlock(s, p, ctx);
-        if (add_command(s, p, ctx) < 0)
-                return bridle__err(err, -EINVAL, "cwd '%s' is outside the workspace", s->cwd);
+        if ((r = add_command(s, p, ctx)) < 0)
+                return r == -EINVAL ? bridle__err(err, r, "cwd '%s' is outside the workspace", s->cwd)
+                                    : bridle__err(err, r, "pass the socket to the sandbox");
         if ((r = bridle__plan_finish(p)) < 0)
                 return bridle__err(err, r, "build the sandbox plan");
         return 0;

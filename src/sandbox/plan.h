@@ -12,7 +12,8 @@ struct plan_ctx {
         int idmap_userns_fd; /* with detached_binds: idmap rw binds with this userns, or -1 */
         const char *host_workspace; /* landlock mode: the host directory used as workspace */
         const char *host_tmp;       /* landlock mode: the host directory used as /tmp */
-        const char *const *argv;
+        const char *const *argv; /* NULL in serve mode */
+        int serve_fd;            /* serve mode: the listening socket (dup'd into the plan), else -1 */
         uint64_t rlimit_as;    /* fallback for memory when no cgroup (0: none) */
         uint64_t rlimit_nproc; /* fallback for pids when no cgroup (0: none) */
         char **warnings;       /* out: idmap fallbacks etc. (appended by the builder) */

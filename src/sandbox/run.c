@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <libgen.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +129,20 @@ static void ctx_release(struct run_ctx *c)
         rm_rf(c->ll_ws);
         rm_rf(c->ll_tmp);
         c->ll_ws = c->ll_tmp = NULL;
+}
+
+static void ctx_init(struct run_ctx *c, const bridle_sandbox_spec *spec, const bridle_run_opts *opts)
+{
+        memset(c, 0, sizeof(*c));
+        c->spec = spec;
+        c->opts = opts;
+        c->init_fd = c->devnull = -EBADF;
+        for (int i = 0; i < 2; i++)
+                c->in[i] = c->out[i] = c->errp[i] = c->sock[i] = -EBADF;
+        c->sp.pidfd = c->sp.go_fd = -EBADF;
+        c->pctx.idmap_userns_fd = -EBADF;
+        c->pctx.serve_fd = -EBADF;
+        bridle__plan_init(&c->plan);
 }
 
 static int limits_setup(struct run_ctx *c, bridle_error *err)
@@ -285,7 +300,8 @@ static int send_plan(struct run_ctx *c, bridle_error *err)
         return 0;
 }
 
-static int run_sandbox(struct run_ctx *c, bridle_run_result *res, bridle_error *err)
+/* Everything up to init having its plan: shared by run and create. */
+static int launch(struct run_ctx *c, uint64_t t0us, bridle_error *err)
 {
         int r;
         if ((c->init_fd = find_init(c->opts, err)) < 0)
@@ -293,7 +309,6 @@ static int run_sandbox(struct run_ctx *c, bridle_run_result *res, bridle_error *
         if ((r = limits_setup(c, err)) < 0 || (r = pipes_setup(c, err)) < 0 ||
             (r = landlock_dirs(c, err)) < 0)
                 return r;
-        uint64_t t0 = now_ms(), t0us = now_us();
         if ((r = start(c, err)) < 0)
                 return r;
         bridle__log(7, "sandbox: cloned and mapped at +%llu us", (unsigned long long)(now_us() - t0us));
@@ -305,6 +320,15 @@ static int run_sandbox(struct run_ctx *c, bridle_run_result *res, bridle_error *
         bridle__log(7, "sandbox: plan sent at +%llu us", (unsigned long long)(now_us() - t0us));
         /* Binds and copies now live in init: drop ours early. */
         bridle__plan_release(&c->plan);
+        return 0;
+}
+
+static int run_sandbox(struct run_ctx *c, bridle_run_result *res, bridle_error *err)
+{
+        uint64_t t0 = now_ms(), t0us = now_us();
+        int r = launch(c, t0us, err);
+        if (r < 0)
+                return r;
         struct bridle__supervise sv = {
                 .opts = c->opts,
                 .timeout_ms = c->spec->limits.timeout_ms,
@@ -329,15 +353,7 @@ int bridle_sandbox_run(const bridle_sandbox_spec *spec, const bridle_run_opts *o
         if (!spec || !opts || !ret || !opts->argv || !opts->argv[0])
                 return bridle__err(err, -EINVAL, "no command to run");
         struct run_ctx c;
-        memset(&c, 0, sizeof(c));
-        c.spec = spec;
-        c.opts = opts;
-        c.init_fd = c.devnull = -EBADF;
-        for (int i = 0; i < 2; i++)
-                c.in[i] = c.out[i] = c.errp[i] = c.sock[i] = -EBADF;
-        c.sp.pidfd = c.sp.go_fd = -EBADF;
-        c.pctx.idmap_userns_fd = -EBADF;
-        bridle__plan_init(&c.plan);
+        ctx_init(&c, spec, opts);
         bridle_run_result res;
         memset(&res, 0, sizeof(res));
         int r = run_sandbox(&c, &res, err);
@@ -371,4 +387,53 @@ void bridle_run_result_release(bridle_run_result *res)
                 free(res->warnings[i]);
         free(res->warnings);
         memset(res, 0, sizeof(*res));
+}
+
+/* Wait for init's first reply: READY (STARTED) or a setup error. */
+static int wait_ready(struct run_ctx *c, bridle_error *err)
+{
+        struct pollfd p = { c->sock[0], POLLIN, 0 };
+        int n;
+        do
+                n = poll(&p, 1, 60000); /* a minute: mounts of a large manifest */
+        while (n < 0 && errno == EINTR);
+        if (n <= 0)
+                return bridle__err(err, BRIDLE_E_SANDBOX, "the sandbox did not get ready within a minute");
+        struct bridle__init_reply r;
+        ssize_t k = bridle__read_full(c->sock[0], &r, sizeof(r));
+        if (k != (ssize_t)sizeof(r))
+                return bridle__err(err, BRIDLE_E_SANDBOX, "the sandbox's init died while starting");
+        r.text[sizeof(r.text) - 1] = '\0';
+        if (r.type == BRIDLE__REPLY_SETUP_ERROR)
+                return bridle__err(err, BRIDLE_E_SANDBOX, "sandbox setup failed at %s: %s", r.text,
+                                   bridle_strerror(r.a));
+        if (r.type != BRIDLE__REPLY_STARTED)
+                return bridle__err(err, BRIDLE_E_PROTOCOL, "unexpected reply %u from init", r.type);
+        return 0;
+}
+
+int bridle__sandbox_serve(const bridle_sandbox_spec *spec, int listen_fd, struct bridle__served *ret,
+                          bridle_error *err)
+{
+        static const bridle_run_opts opts = { .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 };
+        if (spec->isolation != BRIDLE_ISOLATION_NAMESPACES)
+                return bridle__err(err, -EOPNOTSUPP, "living sandboxes need namespaces (not --isolation landlock)");
+        struct run_ctx c;
+        ctx_init(&c, spec, &opts);
+        c.pctx.serve_fd = listen_fd;
+        int r = launch(&c, now_us(), err);
+        if (r >= 0)
+                r = wait_ready(&c, err);
+        if (r >= 0) {
+                /* Detach: init lives on; its cgroups are the sandbox's to remove. */
+                ret->pid = c.sp.pid;
+                ret->cgroup = c.cg;
+                memset(&c.cg, 0, sizeof(c.cg));
+                c.sp.pid = 0;
+        } else if (c.sp.pid > 0) {
+                (void)syscall(SYS_pidfd_send_signal, c.sp.pidfd, SIGKILL, NULL, 0);
+                (void)bridle__supervise_reap(c.sp.pid);
+        }
+        ctx_release(&c);
+        return r;
 }

@@ -28,3 +28,13 @@ int bridle__spawn_map(const struct bridle__spawn *sp, uid_t uid, gid_t gid, brid
 int bridle__spawn_go(struct bridle__spawn *sp, bridle_error *err);
 /* Host uid/gid that the sandbox's root maps to. */
 void bridle__spawn_host_ids(uid_t *ret_uid, gid_t *ret_gid);
+
+/* A sandbox whose init serves requests (run.c): launched, ready, detached. */
+#include "sandbox/cgroup.h"
+struct bridle__served {
+        pid_t pid;                  /* init, a child of the caller until it exits */
+        struct bridle__cgroup cgroup;
+};
+struct bridle_sandbox_spec;
+int bridle__sandbox_serve(const struct bridle_sandbox_spec *spec, int listen_fd,
+                          struct bridle__served *ret, bridle_error *err);

@@ -155,6 +155,12 @@ static int exec_path(char *const *argv, char *const *envp)
 static _Noreturn void child_main(struct init_state *st, int errfd)
 {
         int r;
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL); /* serve mode blocks SIGCHLD for its signalfd */
+        for (int i = 0; i < 3; i++)
+                if (st->stdio[i] >= 0 && dup2(st->stdio[i], i) < 0)
+                        child_fail(errfd, false, -errno, "set up stdio");
         if (setsid() < 0)
                 child_fail(errfd, false, -errno, "setsid");
         if (st->mode == 0 && (r = lock_mounts()) < 0)

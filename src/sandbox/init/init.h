@@ -37,6 +37,8 @@ struct init_state {
         size_t n_rlimits;
         struct init_ll_rule rules[INIT_MAX_RULES];
         size_t n_rules;
+        int serve_fd;     /* serve mode: the listening socket, else -1 */
+        int stdio[3];     /* for the next command: fds to put on 0-2, or -1 to keep init's */
         const char *step; /* what is being done, for error replies */
         char step_buf[2 * BRIDLE__INIT_MAX_STR + 64];
 };
@@ -69,3 +71,6 @@ int init_mkparents(const char *path);
 int init_files_op(struct init_state *st, const bridle__rec *rec);
 int init_root_readonly(struct init_state *st);
 int init_command_report(int fd, bool *ret_is_exec, int *ret_err, char *step, size_t cap);
+
+/* Serve mode (serve.c): answer wire requests on st->serve_fd until killed. */
+_Noreturn void init_serve(struct init_state *st);

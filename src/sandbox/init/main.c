@@ -122,6 +122,12 @@ static int collect(const bridle__rec *rec)
                 return bridle__rec_str(&c, S.cwd, sizeof(S.cwd));
         case BRIDLE__OP_NEWROOT:
                 return bridle__rec_str(&c, S.newroot, sizeof(S.newroot));
+        case BRIDLE__OP_SERVE:
+                if (bridle__rec_u32(&c, &u) < 0 || (int32_t)u < 0 || (int32_t)u >= S.nfds)
+                        return -EBADMSG;
+                S.serve_fd = S.fds[u];
+                S.fds[u] = -1; /* ours to keep, not closed with the others */
+                return 0;
         case BRIDLE__OP_RLIMIT:
                 if (S.n_rlimits >= 16 || bridle__rec_u32(&c, &u) < 0 || bridle__rec_u64(&c, &v) < 0)
                         return -EBADMSG;
@@ -260,10 +266,14 @@ int main(void)
         (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         signal(SIGPIPE, SIG_IGN);
         size_t len;
+        S.serve_fd = -1;
+        S.stdio[0] = S.stdio[1] = S.stdio[2] = -1;
         uint8_t *plan = read_plan(&len);
         run_pass(plan, len, collect, "read the plan");
-        if (S.argc == 0)
+        if (S.argc == 0 && S.serve_fd < 0)
                 die(-EINVAL, "no command");
+        if (S.serve_fd >= 0 && S.mode != 0)
+                die(-EOPNOTSUPP, "living sandboxes need namespaces");
         if (S.mode == 0)
                 build_sandbox(plan, len);
         else
@@ -271,9 +281,12 @@ int main(void)
         if (S.mode == 1)
                 (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
         for (int i = 0; i < S.nfds; i++)
-                close(S.fds[i]);
+                if (S.fds[i] >= 0)
+                        close(S.fds[i]);
         S.nfds = 0;
         free(plan);
+        if (S.serve_fd >= 0)
+                init_serve(&S);
 
         int errfd;
         int pid = init_command_start(&S, &errfd);

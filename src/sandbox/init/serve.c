@@ -1,0 +1,492 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Serve mode: init of a living sandbox. It answers wire requests (wire.h) on a
+ * listening socket the harness made under $BRIDLE_HOME and passed in the plan;
+ * each EXEC starts a walled-in command (command.c) whose output goes back to
+ * the requesting client as OUTPUT frames, then an EXIT frame. When a command
+ * exits, what is left of its process group is killed; a timeout kills its
+ * whole tree. A client that goes away takes its running commands with it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sandbox/init/init.h"
+#include "sandbox/wire.h"
+
+#define MAX_CLIENTS 64
+#define MAX_EXECS 64
+#define CHUNK 65536
+#define DRAIN_MS 200 /* after a command exits, how long its output may still come */
+#define MAX_TREE 4096
+
+struct client {
+        int fd;
+        struct bridle__wire_reader rd;
+};
+
+struct exec {
+        bool used, exited, timed_out;
+        pid_t pid;
+        int out, err, errfd;
+        int client;
+        uint32_t req;
+        uint64_t deadline, drain_until;
+        int status;
+        struct rusage ru;
+};
+
+static struct init_state *ST;
+static struct client C[MAX_CLIENTS];
+static struct exec E[MAX_EXECS];
+static char **base_env;
+static size_t base_envc;
+static char base_cwd[BRIDLE__INIT_MAX_STR];
+
+static uint64_t now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int send_all(int fd, const uint8_t *b, size_t n)
+{
+        while (n) {
+                ssize_t k = send(fd, b, n, MSG_NOSIGNAL);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        return k < 0 ? -errno : -EPIPE;
+                b += k;
+                n -= (size_t)k;
+        }
+        return 0;
+}
+
+/* Finish and send a frame built in p (released here). */
+static int send_frame(int ci, bridle__plan *p, enum bridle__msg type, uint32_t id)
+{
+        int n = bridle__wire_finish(p, type, id);
+        int r = n < 0 ? n : ci >= 0 && C[ci].fd >= 0 ? send_all(C[ci].fd, p->buf, (size_t)n) : 0;
+        bridle__plan_release(p);
+        return r;
+}
+
+static void send_error(int ci, uint32_t id, int code, const char *msg)
+{
+        bridle__plan p;
+        bridle__wire_begin(&p);
+        bridle__plan_add(&p, BRIDLE__OP_ERROR, "ius", code, 0, msg);
+        (void)send_frame(ci, &p, BRIDLE__MSG_ERROR, id);
+}
+
+/* Every descendant of pid (through the main threads' children lists). */
+static size_t descendants(pid_t pid, pid_t *out, size_t cap)
+{
+        size_t n = 0;
+        out[n++] = pid;
+        for (size_t i = 0; i < n && n < cap; i++) {
+                char path[64], buf[4096];
+                (void)snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)out[i], (int)out[i]);
+                FILE *f = fopen(path, "re");
+                if (!f)
+                        continue;
+                if (fgets(buf, sizeof(buf), f))
+                        for (char *t = strtok(buf, " \n"); t && n < cap; t = strtok(NULL, " \n"))
+                                out[n++] = (pid_t)atoi(t);
+                fclose(f);
+        }
+        return n;
+}
+
+static void kill_tree(pid_t pid)
+{
+        static pid_t tree[MAX_TREE];
+        size_t n = descendants(pid, tree, MAX_TREE);
+        (void)kill(-pid, SIGKILL);
+        for (size_t i = 0; i < n; i++)
+                (void)kill(tree[i], SIGKILL);
+}
+
+static void close_fd(int *fd)
+{
+        if (*fd >= 0)
+                close(*fd);
+        *fd = -1;
+}
+
+/* Environment for one command: the sandbox's, then the request's on top. */
+static int build_env(char **extra, size_t nextra, char ***ret)
+{
+        char **env = calloc(base_envc + nextra + 1, sizeof(char *));
+        if (!env)
+                return -ENOMEM;
+        size_t n = 0;
+        for (size_t i = 0; i < base_envc; i++) {
+                size_t nl = strcspn(base_env[i], "=") + 1;
+                bool overridden = false;
+                for (size_t j = 0; j < nextra; j++)
+                        overridden |= strncmp(extra[j], base_env[i], nl) == 0;
+                if (!overridden)
+                        env[n++] = base_env[i];
+        }
+        for (size_t j = 0; j < nextra; j++)
+                env[n++] = extra[j];
+        *ret = env;
+        return 0;
+}
+
+struct exec_req {
+        char *argv[INIT_MAX_ARGS + 1];
+        size_t argc;
+        char *env[256];
+        size_t envc;
+        char cwd[BRIDLE__INIT_MAX_STR * 2 + 2];
+        uint64_t timeout;
+};
+
+static void req_free(struct exec_req *q)
+{
+        for (size_t i = 0; i < q->argc; i++)
+                free(q->argv[i]);
+        for (size_t i = 0; i < q->envc; i++)
+                free(q->env[i]);
+}
+
+static int req_field(struct exec_req *q, const bridle__rec *rec)
+{
+        bridle__cursor c = { rec->p, rec->len };
+        char s[BRIDLE__INIT_MAX_STR];
+        switch (rec->type) {
+        case BRIDLE__OP_ARG:
+        case BRIDLE__OP_ENV: {
+                if (bridle__rec_str(&c, s, sizeof(s)) < 0)
+                        return -EBADMSG;
+                bool arg = rec->type == BRIDLE__OP_ARG;
+                if ((arg && q->argc >= INIT_MAX_ARGS) || (!arg && q->envc >= 256))
+                        return -E2BIG;
+                char *d = strdup(s);
+                if (!d)
+                        return -ENOMEM;
+                if (arg)
+                        q->argv[q->argc++] = d;
+                else
+                        q->env[q->envc++] = d;
+                return 0;
+        }
+        case BRIDLE__OP_CWD:
+                if (bridle__rec_str(&c, s, sizeof(s)) < 0)
+                        return -EBADMSG;
+                (void)snprintf(q->cwd, sizeof(q->cwd), "%s%s%s", s[0] == '/' ? "" : base_cwd,
+                               s[0] == '/' ? "" : "/", s);
+                return 0;
+        case BRIDLE__OP_TIMEOUT:
+                return bridle__rec_u64(&c, &q->timeout);
+        default:
+                return 0;
+        }
+}
+
+static int parse_exec(const struct bridle__frame *f, struct exec_req *q)
+{
+        bridle__cursor c;
+        bridle__rec rec;
+        int r;
+        bridle__wire_records(f, &c);
+        (void)snprintf(q->cwd, sizeof(q->cwd), "%s", base_cwd);
+        while ((r = bridle__plan_next(&c, &rec)) > 0)
+                if ((r = req_field(q, &rec)) < 0)
+                        return r;
+        if (r < 0)
+                return r;
+        return q->argc ? 0 : -EINVAL;
+}
+
+static int free_slot(void)
+{
+        for (int i = 0; i < MAX_EXECS; i++)
+                if (!E[i].used)
+                        return i;
+        return -1;
+}
+
+/* Fork the command with pipes for its output and /dev/null for its input. */
+static int spawn(struct exec_req *q, struct exec *x)
+{
+        int out[2], err[2], nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (nul < 0)
+                return -errno;
+        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+                close(nul);
+                return -errno;
+        }
+        char **env = NULL;
+        size_t cwdlen = strlen(q->cwd);
+        int r = cwdlen >= sizeof(ST->cwd) ? -ENAMETOOLONG : build_env(q->env, q->envc, &env);
+        if (r == 0) {
+                char saved_cwd[sizeof(ST->cwd)];
+                memcpy(saved_cwd, ST->cwd, sizeof(saved_cwd));
+                memcpy(ST->cwd, q->cwd, cwdlen + 1);
+                q->argv[q->argc] = NULL;
+                char **sa = ST->argv, **se = ST->envp;
+                ST->argv = q->argv;
+                ST->envp = env;
+                ST->stdio[0] = nul;
+                ST->stdio[1] = out[1];
+                ST->stdio[2] = err[1];
+                r = init_command_start(ST, &x->errfd);
+                ST->argv = sa;
+                ST->envp = se;
+                ST->stdio[0] = ST->stdio[1] = ST->stdio[2] = -1;
+                memcpy(ST->cwd, saved_cwd, sizeof(saved_cwd));
+        }
+        free(env);
+        close(nul);
+        close(out[1]);
+        close(err[1]);
+        if (r < 0) {
+                close(out[0]);
+                close(err[0]);
+                return r;
+        }
+        x->pid = r;
+        x->out = out[0];
+        x->err = err[0];
+        (void)fcntl(x->out, F_SETFL, O_NONBLOCK);
+        (void)fcntl(x->err, F_SETFL, O_NONBLOCK);
+        return 0;
+}
+
+static void handle_exec(int ci, const struct bridle__frame *f)
+{
+        struct exec_req *q = calloc(1, sizeof(*q));
+        int slot = free_slot(), r;
+        if (!q)
+                r = -ENOMEM;
+        else if ((r = parse_exec(f, q)) < 0)
+                ;
+        else if (slot < 0)
+                r = -EAGAIN;
+        else {
+                struct exec *x = &E[slot];
+                memset(x, 0, sizeof(*x));
+                x->out = x->err = x->errfd = -1;
+                if ((r = spawn(q, x)) == 0) {
+                        x->used = true;
+                        x->client = ci;
+                        x->req = f->id;
+                        x->deadline = q->timeout ? now_ms() + q->timeout : 0;
+                }
+        }
+        if (q)
+                req_free(q);
+        free(q);
+        if (r < 0)
+                send_error(ci, f->id, r, r == -EAGAIN ? "too many running commands" : "bad exec request");
+}
+
+static void client_close(int ci)
+{
+        for (int i = 0; i < MAX_EXECS; i++)
+                if (E[i].used && E[i].client == ci) {
+                        E[i].client = -1;
+                        if (!E[i].exited)
+                                kill_tree(E[i].pid);
+                }
+        close_fd(&C[ci].fd);
+        bridle__wire_reader_release(&C[ci].rd);
+}
+
+static void client_read(int ci)
+{
+        uint8_t buf[CHUNK];
+        ssize_t n = recv(C[ci].fd, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return;
+        if (n <= 0 || bridle__wire_feed(&C[ci].rd, buf, (size_t)n) < 0) {
+                client_close(ci);
+                return;
+        }
+        struct bridle__frame f;
+        int r;
+        while (C[ci].fd >= 0 && (r = bridle__wire_next(&C[ci].rd, &f)) > 0) {
+                if (f.type == BRIDLE__MSG_EXEC)
+                        handle_exec(ci, &f);
+                else
+                        send_error(ci, f.id, -EOPNOTSUPP, "request not supported by this init");
+        }
+        if (C[ci].fd >= 0 && r < 0) {
+                send_error(ci, 0, r, r == -EMSGSIZE ? "frame too large" : "malformed frame");
+                client_close(ci);
+        }
+}
+
+static void accept_client(void)
+{
+        int fd = accept4(ST->serve_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0)
+                return;
+        for (int i = 0; i < MAX_CLIENTS; i++)
+                if (C[i].fd < 0) {
+                        C[i].fd = fd;
+                        bridle__wire_reader_init(&C[i].rd);
+                        return;
+                }
+        close(fd); /* full: the client sees EOF */
+}
+
+/* Move a command's output to its client. */
+static void pump(struct exec *x, int stream)
+{
+        int *fd = stream == 1 ? &x->out : &x->err;
+        uint8_t buf[CHUNK];
+        ssize_t n = read(*fd, buf, sizeof(buf));
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return;
+        if (n <= 0) {
+                close_fd(fd);
+                return;
+        }
+        bridle__plan p;
+        bridle__wire_begin(&p);
+        bridle__plan_add(&p, BRIDLE__OP_DATA, "ub", stream, buf, (size_t)n);
+        if (send_frame(x->client, &p, BRIDLE__MSG_OUTPUT, x->req) < 0 && x->client >= 0)
+                client_close(x->client);
+}
+
+static void reap(void)
+{
+        int st;
+        struct rusage ru;
+        pid_t p;
+        while ((p = wait4(-1, &st, WNOHANG, &ru)) > 0)
+                for (int i = 0; i < MAX_EXECS; i++)
+                        if (E[i].used && !E[i].exited && E[i].pid == p) {
+                                E[i].exited = true;
+                                E[i].status = st;
+                                E[i].ru = ru;
+                                E[i].drain_until = now_ms() + DRAIN_MS;
+                                (void)kill(-p, SIGKILL); /* what it left in its group */
+                        }
+}
+
+static void finish(struct exec *x)
+{
+        bool is_exec = false;
+        int err = 0;
+        char what[128];
+        close_fd(&x->out);
+        close_fd(&x->err);
+        bridle__plan p;
+        bridle__wire_begin(&p);
+        uint64_t cpu = (uint64_t)x->ru.ru_utime.tv_sec * 1000000 + (uint64_t)x->ru.ru_utime.tv_usec +
+                       (uint64_t)x->ru.ru_stime.tv_sec * 1000000 + (uint64_t)x->ru.ru_stime.tv_usec;
+        bridle__plan_add(&p, BRIDLE__OP_STATUS, "iUUu", x->status, cpu, (uint64_t)x->ru.ru_maxrss,
+                         (unsigned)x->timed_out);
+        if (init_command_report(x->errfd, &is_exec, &err, what, sizeof(what)) > 0)
+                bridle__plan_add(&p, BRIDLE__OP_ERROR, "ius", err, (unsigned)is_exec, what);
+        x->errfd = -1;
+        (void)send_frame(x->client, &p, BRIDLE__MSG_EXIT, x->req);
+        x->used = false;
+}
+
+/* Timeouts, finished commands, and the next poll timeout. */
+static int tick(void)
+{
+        uint64_t now = now_ms(), next = UINT64_MAX;
+        for (int i = 0; i < MAX_EXECS; i++) {
+                struct exec *x = &E[i];
+                if (!x->used)
+                        continue;
+                if (!x->exited && x->deadline && now >= x->deadline && !x->timed_out) {
+                        x->timed_out = true;
+                        kill_tree(x->pid);
+                }
+                if (x->exited && ((x->out < 0 && x->err < 0) || now >= x->drain_until)) {
+                        finish(x);
+                        continue;
+                }
+                uint64_t d = x->exited ? x->drain_until : x->deadline && !x->timed_out ? x->deadline : 0;
+                if (d && d < next)
+                        next = d;
+        }
+        if (next == UINT64_MAX)
+                return -1;
+        return next <= now ? 0 : (int)(next - now);
+}
+
+/* Tell the harness we are ready, and stop depending on it. */
+static void detach(void)
+{
+        (void)prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+        init_reply(BRIDLE__REPLY_STARTED, 0, 0, 0, NULL);
+        close(INIT_FD);
+}
+
+_Noreturn void init_serve(struct init_state *st)
+{
+        ST = st;
+        base_env = st->envp;
+        base_envc = st->envc;
+        (void)snprintf(base_cwd, sizeof(base_cwd), "%s", st->cwd);
+        for (int i = 0; i < MAX_CLIENTS; i++)
+                C[i].fd = -1;
+        sigset_t chld;
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &chld, NULL);
+        int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (sfd < 0) {
+                init_reply(BRIDLE__REPLY_SETUP_ERROR, -errno, 0, 0, "signalfd");
+                _exit(125);
+        }
+        detach();
+        for (;;) {
+                struct pollfd p[2 + MAX_CLIENTS + 2 * MAX_EXECS];
+                int map[2 + MAX_CLIENTS + 2 * MAX_EXECS];
+                int n = 0;
+                p[n] = (struct pollfd){ st->serve_fd, POLLIN, 0 }, map[n++] = -1;
+                p[n] = (struct pollfd){ sfd, POLLIN, 0 }, map[n++] = -2;
+                for (int i = 0; i < MAX_CLIENTS; i++)
+                        if (C[i].fd >= 0)
+                                p[n] = (struct pollfd){ C[i].fd, POLLIN, 0 }, map[n++] = 1000 + i;
+                for (int i = 0; i < MAX_EXECS; i++) {
+                        if (E[i].used && E[i].out >= 0)
+                                p[n] = (struct pollfd){ E[i].out, POLLIN, 0 }, map[n++] = 2000 + i;
+                        if (E[i].used && E[i].err >= 0)
+                                p[n] = (struct pollfd){ E[i].err, POLLIN, 0 }, map[n++] = 3000 + i;
+                }
+                int k = poll(p, (nfds_t)n, tick());
+                if (k < 0 && errno != EINTR)
+                        _exit(1);
+                for (int j = 0; k > 0 && j < n; j++) {
+                        if (!p[j].revents)
+                                continue;
+                        if (map[j] == -1)
+                                accept_client();
+                        else if (map[j] == -2) {
+                                struct signalfd_siginfo si;
+                                while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+                                        ;
+                                reap();
+                        } else if (map[j] >= 3000)
+                                pump(&E[map[j] - 3000], 2);
+                        else if (map[j] >= 2000)
+                                pump(&E[map[j] - 2000], 1);
+                        else if (C[map[j] - 1000].fd >= 0)
+                                client_read(map[j] - 1000);
+                }
+        }
+}

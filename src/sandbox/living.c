@@ -1,0 +1,596 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Living sandboxes: create, exec, destroy, list. State lives under
+ * $BRIDLE_HOME/sandboxes/<id>/ (mode 0700): `sock`, the socket init serves
+ * on, and `state`, a few "key=value" lines (pid, start time, name, created,
+ * cgroup directories). A name is a symlink $BRIDLE_HOME/names/<name> -> <id>.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sandbox/capture.h"
+#include "sandbox/living.h"
+#include "sandbox/spawn.h"
+#include "sandbox/wire.h"
+#include "util/alloc.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/fd.h"
+
+int bridle__home(char *out, size_t cap, bridle_error *err)
+{
+        const char *h = getenv("BRIDLE_HOME");
+        int n;
+        if (h && *h)
+                n = snprintf(out, cap, "%s", h);
+        else {
+                const char *home = getenv("HOME");
+                if (!home || !*home)
+                        return bridle__err(err, -ENOENT, "neither BRIDLE_HOME nor HOME is set");
+                n = snprintf(out, cap, "%s/.local/share/bridle", home);
+        }
+        return n < 0 || (size_t)n >= cap ? bridle__err(err, -ENAMETOOLONG, "BRIDLE_HOME is too long") : 0;
+}
+
+static int mkdirs(const char *path, mode_t mode)
+{
+        char buf[4096];
+        if (strlen(path) >= sizeof(buf))
+                return -ENAMETOOLONG;
+        strcpy(buf, path);
+        for (char *p = buf + 1; *p; p++)
+                if (*p == '/') {
+                        *p = '\0';
+                        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+                                return -errno;
+                        *p = '/';
+                }
+        if (mkdir(buf, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+/* $BRIDLE_HOME/sandboxes/<id>[/leaf] */
+static int sb_path(char *out, size_t cap, const char *id, const char *leaf, bridle_error *err)
+{
+        char home[3072];
+        int r = bridle__home(home, sizeof(home), err);
+        if (r < 0)
+                return r;
+        int n = snprintf(out, cap, "%s/sandboxes/%s%s%s", home, id, leaf ? "/" : "", leaf ? leaf : "");
+        return n < 0 || (size_t)n >= cap ? bridle__err(err, -ENAMETOOLONG, "sandbox path too long") : 0;
+}
+
+static bool id_ok(const char *s)
+{
+        size_t n = strlen(s);
+        if (n == 0 || n > 63)
+                return false;
+        for (; *s; s++)
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+                      *s == '-' || *s == '_' || *s == '.'))
+                        return false;
+        return true;
+}
+
+/* An id or a name -> the id. */
+int bridle__sandbox_resolve(const char *ref, char out[16], bridle_error *err)
+{
+        if (!ref || !id_ok(ref) || ref[0] == '.')
+                return bridle__err(err, -EINVAL, "'%s' is not a sandbox id or name", ref ? ref : "");
+        char home[3072], p[4096], target[64];
+        int r = bridle__home(home, sizeof(home), err);
+        if (r < 0)
+                return r;
+        (void)snprintf(p, sizeof(p), "%s/names/%s", home, ref);
+        ssize_t n = readlink(p, target, sizeof(target) - 1);
+        if (n > 0 && n < 16) {
+                target[n] = '\0';
+                memcpy(out, target, (size_t)n + 1);
+                return 0;
+        }
+        if (strlen(ref) != 12)
+                return bridle__err(err, -ENOENT, "no sandbox '%s'", ref);
+        memcpy(out, ref, 13);
+        (void)snprintf(p, sizeof(p), "%s/sandboxes/%s", home, ref);
+        if (access(p, F_OK) < 0)
+                return bridle__err(err, -ENOENT, "no sandbox '%s'", ref);
+        return 0;
+}
+
+/* Field 22 of /proc/<pid>/stat: tells a pid from a later process that reused it. */
+static unsigned long long start_time(pid_t pid)
+{
+        char p[64], *buf = NULL;
+        (void)snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
+        if (bridle__read_file(AT_FDCWD, p, 4096, &buf, NULL) < 0)
+                return 0;
+        char *s = strrchr(buf, ')');
+        unsigned long long v = 0;
+        for (int field = 2; s && *s; s++)
+                if (*s == ' ' && ++field == 22) {
+                        v = strtoull(s + 1, NULL, 10);
+                        break;
+                }
+        free(buf);
+        return v;
+}
+
+struct sb_state {
+        pid_t pid;
+        unsigned long long start;
+        int64_t created;
+        char name[64];
+        char cg_mem[256], cg_pids[256];
+};
+
+static int state_write(const char *id, const struct sb_state *st, bridle_error *err)
+{
+        char p[4096], tmp[4200], buf[1024];
+        int r = sb_path(p, sizeof(p), id, "state", err);
+        if (r < 0)
+                return r;
+        int n = snprintf(buf, sizeof(buf), "pid=%d\nstart=%llu\ncreated=%lld\nname=%s\ncg_mem=%s\ncg_pids=%s\n",
+                         (int)st->pid, st->start, (long long)st->created, st->name, st->cg_mem, st->cg_pids);
+        (void)snprintf(tmp, sizeof(tmp), "%s.tmp", p);
+        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0 || bridle__write_full(fd, buf, (size_t)n) < 0 || rename(tmp, p) < 0)
+                return bridle__err(err, -errno, "write '%s'", p);
+        return 0;
+}
+
+static void state_field(struct sb_state *st, const char *k, const char *v)
+{
+        if (!strcmp(k, "pid"))
+                st->pid = (pid_t)atoi(v);
+        else if (!strcmp(k, "start"))
+                st->start = strtoull(v, NULL, 10);
+        else if (!strcmp(k, "created"))
+                st->created = strtoll(v, NULL, 10);
+        else if (!strcmp(k, "name"))
+                (void)snprintf(st->name, sizeof(st->name), "%s", v);
+        else if (!strcmp(k, "cg_mem"))
+                (void)snprintf(st->cg_mem, sizeof(st->cg_mem), "%s", v);
+        else if (!strcmp(k, "cg_pids"))
+                (void)snprintf(st->cg_pids, sizeof(st->cg_pids), "%s", v);
+}
+
+static int state_read(const char *id, struct sb_state *st, bridle_error *err)
+{
+        char p[4096], *buf = NULL;
+        int r = sb_path(p, sizeof(p), id, "state", err);
+        if (r < 0)
+                return r;
+        if ((r = bridle__read_file(AT_FDCWD, p, 8192, &buf, NULL)) < 0)
+                return bridle__err(err, r == -ENOENT ? -ENOENT : r, "no sandbox '%s'", id);
+        memset(st, 0, sizeof(*st));
+        for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *eq = strchr(line, '=');
+                if (eq) {
+                        *eq = '\0';
+                        state_field(st, line, eq + 1);
+                }
+        }
+        free(buf);
+        return 0;
+}
+
+static bool state_alive(const struct sb_state *st)
+{
+        return st->pid > 0 && start_time(st->pid) == st->start && kill(st->pid, 0) == 0;
+}
+
+static int make_id(char out[16])
+{
+        uint8_t b[6];
+        if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+                return -errno;
+        for (int i = 0; i < 6; i++)
+                (void)snprintf(out + 2 * i, 3, "%02x", b[i]);
+        return 0;
+}
+
+static int listen_at(const char *path, bridle_error *err)
+{
+        struct sockaddr_un a = { .sun_family = AF_UNIX };
+        if (strlen(path) >= sizeof(a.sun_path))
+                return bridle__err(err, -ENAMETOOLONG, "socket path '%s' is too long (set BRIDLE_HOME shorter)", path);
+        strcpy(a.sun_path, path);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return bridle__err(err, -errno, "socket");
+        if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || chmod(path, 0600) < 0 || listen(fd, 64) < 0) {
+                int e = -errno;
+                close(fd);
+                return bridle__err(err, e, "listen on '%s'", path);
+        }
+        return fd;
+}
+
+static int link_name(const char *name, const char *id, bridle_error *err)
+{
+        char home[3072], p[4096];
+        int r = bridle__home(home, sizeof(home), err);
+        if (r < 0)
+                return r;
+        (void)snprintf(p, sizeof(p), "%s/names", home);
+        if ((r = mkdirs(p, 0700)) < 0)
+                return bridle__err(err, r, "make '%s'", p);
+        (void)snprintf(p, sizeof(p), "%s/names/%s", home, name);
+        if (symlink(id, p) < 0)
+                return bridle__err(err, -errno, errno == EEXIST ? "a sandbox is already named '%s'"
+                                                                : "name the sandbox '%s'", name);
+        return 0;
+}
+
+int bridle_sandbox_create(const bridle_sandbox_spec *spec, const char *name, char **ret_id,
+                          bridle_error *err)
+{
+        if (!spec || !ret_id)
+                return bridle__err(err, -EINVAL, "no spec");
+        if (name && (!id_ok(name) || name[0] == '.' || strlen(name) == 12))
+                return bridle__err(err, -EINVAL, "'%s' is not a usable name (letters, digits, '-', '_', '.'; not 12 characters)", name ? name : "");
+        char id[16], dir[4096], sock[4096];
+        int r = make_id(id);
+        if (r < 0)
+                return bridle__err(err, r, "make an id");
+        if ((r = sb_path(dir, sizeof(dir), id, NULL, err)) < 0 || (r = sb_path(sock, sizeof(sock), id, "sock", err)) < 0)
+                return r;
+        if ((r = mkdirs(dir, 0700)) < 0)
+                return bridle__err(err, r, "make '%s'", dir);
+        if (name && (r = link_name(name, id, err)) < 0) {
+                (void)rmdir(dir);
+                return r;
+        }
+        _cleanup_close_ int lfd = listen_at(sock, err);
+        struct bridle__served sv;
+        memset(&sv, 0, sizeof(sv));
+        r = lfd < 0 ? lfd : bridle__sandbox_serve(spec, lfd, &sv, err);
+        struct sb_state st = { .pid = sv.pid, .created = (int64_t)time(NULL) };
+        if (r >= 0) {
+                st.start = start_time(sv.pid);
+                (void)snprintf(st.name, sizeof(st.name), "%s", name ? name : "");
+                memcpy(st.cg_mem, sv.cgroup.mem, sizeof(st.cg_mem));
+                memcpy(st.cg_pids, sv.cgroup.pids, sizeof(st.cg_pids));
+                r = state_write(id, &st, err);
+        }
+        if (r < 0) {
+                if (sv.pid > 0)
+                        (void)kill(sv.pid, SIGKILL);
+                bridle__cgroup_destroy(&sv.cgroup);
+                (void)bridle_sandbox_destroy(id, NULL);
+                return r;
+        }
+        if (!(*ret_id = bridle__strdup(id)))
+                return bridle__err(err, -ENOMEM, "id");
+        return 0;
+}
+
+static int connect_to(const char *id, bridle_error *err)
+{
+        struct sb_state st;
+        char p[4096];
+        int r = state_read(id, &st, err);
+        if (r < 0)
+                return r;
+        if (!state_alive(&st))
+                return bridle__err(err, -ECONNREFUSED, "sandbox '%s' is dead (destroy it to clean up)", id);
+        if ((r = sb_path(p, sizeof(p), id, "sock", err)) < 0)
+                return r;
+        struct sockaddr_un a = { .sun_family = AF_UNIX };
+        if (strlen(p) >= sizeof(a.sun_path))
+                return bridle__err(err, -ENAMETOOLONG, "socket path '%s' is too long", p);
+        strcpy(a.sun_path, p);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return bridle__err(err, -errno, "socket");
+        if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+                int e = -errno;
+                close(fd);
+                return bridle__err(err, e, "sandbox '%s' does not answer", id);
+        }
+        return fd;
+}
+
+static int send_exec(int fd, const bridle_exec_opts *o)
+{
+        bridle__plan p;
+        bridle__wire_begin(&p);
+        for (size_t i = 0; o->argv[i]; i++)
+                bridle__plan_add(&p, BRIDLE__OP_ARG, "s", o->argv[i]);
+        for (size_t i = 0; o->env && o->env[i]; i++)
+                bridle__plan_add(&p, BRIDLE__OP_ENV, "s", o->env[i]);
+        if (o->cwd)
+                bridle__plan_add(&p, BRIDLE__OP_CWD, "s", o->cwd);
+        if (o->timeout_ms)
+                bridle__plan_add(&p, BRIDLE__OP_TIMEOUT, "U", o->timeout_ms);
+        int n = bridle__wire_finish(&p, BRIDLE__MSG_EXEC, 1);
+        int r = n < 0 ? n : bridle__write_full(fd, p.buf, (size_t)n);
+        bridle__plan_release(&p);
+        return r;
+}
+
+struct exec_state {
+        const bridle_exec_opts *o;
+        struct bridle__capture cap[2];
+        bool done;
+        int status, exec_err;
+        bool is_exec, timed_out;
+        uint64_t cpu_us, rss_kb;
+        char what[256];
+        char msg[256];
+        int error;
+};
+
+static void on_record(struct exec_state *s, const bridle__rec *rec)
+{
+        bridle__cursor c = { rec->p, rec->len };
+        uint32_t u, t;
+        uint64_t a, b;
+        const uint8_t *d;
+        switch (rec->type) {
+        case BRIDLE__OP_DATA:
+                if (bridle__rec_u32(&c, &u) < 0 || bridle__rec_bytes(&c, &d, &t) < 0 || (u != 1 && u != 2))
+                        return;
+                if (s->o->capture)
+                        bridle__capture_add(&s->cap[u - 1], (const char *)d, t);
+                else
+                        (void)bridle__write_full(u == 1 ? s->o->stdout_fd : s->o->stderr_fd, d, t);
+                return;
+        case BRIDLE__OP_STATUS:
+                if (bridle__rec_u32(&c, &u) == 0 && bridle__rec_u64(&c, &a) == 0 &&
+                    bridle__rec_u64(&c, &b) == 0 && bridle__rec_u32(&c, &t) == 0) {
+                        s->status = (int)u;
+                        s->cpu_us = a;
+                        s->rss_kb = b;
+                        s->timed_out = t != 0;
+                }
+                return;
+        case BRIDLE__OP_ERROR:
+                if (bridle__rec_u32(&c, &u) == 0 && bridle__rec_u32(&c, &t) == 0) {
+                        s->exec_err = (int)u;
+                        s->is_exec = t != 0;
+                        (void)bridle__rec_str(&c, s->what, sizeof(s->what));
+                }
+                return;
+        default:
+                return;
+        }
+}
+
+static void on_frame(struct exec_state *s, const struct bridle__frame *f)
+{
+        bridle__cursor c;
+        bridle__rec rec;
+        bridle__wire_records(f, &c);
+        while (bridle__plan_next(&c, &rec) > 0)
+                on_record(s, &rec);
+        if (f->type == BRIDLE__MSG_EXIT)
+                s->done = true;
+        if (f->type == BRIDLE__MSG_ERROR) {
+                s->done = true;
+                s->error = s->exec_err ? s->exec_err : -EIO;
+                (void)snprintf(s->msg, sizeof(s->msg), "%s", s->what);
+        }
+}
+
+static int exec_loop(int fd, struct exec_state *s, bridle_error *err)
+{
+        struct bridle__wire_reader rd;
+        bridle__wire_reader_init(&rd);
+        int r = 0;
+        while (!s->done) {
+                uint8_t buf[65536];
+                ssize_t n = read(fd, buf, sizeof(buf));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        r = bridle__err(err, -ECONNRESET, "the sandbox went away during the command");
+                        break;
+                }
+                if ((r = bridle__wire_feed(&rd, buf, (size_t)n)) < 0)
+                        break;
+                struct bridle__frame f;
+                while (!s->done && (r = bridle__wire_next(&rd, &f)) > 0)
+                        on_frame(s, &f);
+                if (r < 0) {
+                        r = bridle__err(err, BRIDLE_E_PROTOCOL, "malformed reply from the sandbox");
+                        break;
+                }
+                r = 0;
+        }
+        bridle__wire_reader_release(&rd);
+        return r;
+}
+
+static int exec_result(struct exec_state *s, uint64_t t0, bridle_run_result *res, bridle_error *err)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        res->wall_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 - t0;
+        res->cpu_ms = s->cpu_us / 1000;
+        res->max_rss_kb = s->rss_kb;
+        res->timed_out = s->timed_out;
+        res->exit_code = -1;
+        if (s->error)
+                return bridle__err(err, s->error, "the sandbox refused the command: %s", s->msg);
+        if (s->exec_err && !s->is_exec)
+                return bridle__err(err, BRIDLE_E_SANDBOX, "starting the command failed at %s: %s", s->what,
+                                   bridle_strerror(s->exec_err));
+        if (s->timed_out) {
+                res->status = 124;
+                res->signal = SIGKILL;
+        } else if (s->exec_err) {
+                res->status = res->exit_code = s->exec_err == -ENOENT ? 127 : 126;
+                char m[512];
+                (void)snprintf(m, sizeof(m), "'%s': %s", s->what, bridle_strerror(s->exec_err));
+                if (!(res->exec_error = bridle__strdup(m)))
+                        return bridle__err(err, -ENOMEM, "result");
+        } else if (WIFSIGNALED(s->status)) {
+                res->signal = WTERMSIG(s->status);
+                res->status = 128 + res->signal;
+        } else {
+                res->status = res->exit_code = WEXITSTATUS(s->status);
+        }
+        if (s->o->capture &&
+            (bridle__capture_take(&s->cap[0], &res->stdout_buf, &res->stdout_len, &res->stdout_truncated) < 0 ||
+             bridle__capture_take(&s->cap[1], &res->stderr_buf, &res->stderr_len, &res->stderr_truncated) < 0))
+                return bridle__err(err, -ENOMEM, "output");
+        return 0;
+}
+
+int bridle_sandbox_exec(const char *ref, const bridle_exec_opts *o, bridle_run_result *ret,
+                        bridle_error *err)
+{
+        if (!o || !ret || !o->argv || !o->argv[0])
+                return bridle__err(err, -EINVAL, "no command to run");
+        char id[16];
+        int r = bridle__sandbox_resolve(ref, id, err);
+        if (r < 0)
+                return r;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        uint64_t t0 = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+        _cleanup_close_ int fd = connect_to(id, err);
+        if (fd < 0)
+                return fd;
+        struct exec_state *s = bridle__calloc(1, sizeof(*s));
+        if (!s)
+                return bridle__err(err, -ENOMEM, "exec");
+        s->o = o;
+        size_t cap = o->max_output ? o->max_output : (1u << 20);
+        bridle_run_result res;
+        memset(&res, 0, sizeof(res));
+        if (o->capture && (bridle__capture_init(&s->cap[0], cap) < 0 || bridle__capture_init(&s->cap[1], cap) < 0))
+                r = bridle__err(err, -ENOMEM, "output buffers");
+        else if ((r = send_exec(fd, o)) < 0)
+                r = bridle__err(err, r, "send the command to sandbox '%s'", id);
+        else if ((r = exec_loop(fd, s, err)) >= 0)
+                r = exec_result(s, t0, &res, err);
+        bridle__capture_release(&s->cap[0]);
+        bridle__capture_release(&s->cap[1]);
+        free(s);
+        if (r < 0) {
+                bridle_run_result_release(&res);
+                return r;
+        }
+        *ret = res;
+        return 0;
+}
+
+static void unlink_names(const char *id)
+{
+        char home[3072], p[4096], t[64];
+        if (bridle__home(home, sizeof(home), NULL) < 0)
+                return;
+        (void)snprintf(p, sizeof(p), "%s/names", home);
+        DIR *d = opendir(p);
+        if (!d)
+                return;
+        for (struct dirent *e; (e = readdir(d));) {
+                ssize_t n = readlinkat(dirfd(d), e->d_name, t, sizeof(t) - 1);
+                if (n > 0 && (size_t)n == strlen(id) && memcmp(t, id, (size_t)n) == 0)
+                        (void)unlinkat(dirfd(d), e->d_name, 0);
+        }
+        closedir(d);
+}
+
+/* Kill init (its pid namespace goes with it) and wait, bounded, until it is gone. */
+static void kill_init(const struct sb_state *st)
+{
+        if (!state_alive(st))
+                return;
+        int pfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+        if (pfd < 0)
+                return;
+        if (start_time(st->pid) == st->start)
+                (void)syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+        struct pollfd p = { pfd, POLLIN, 0 };
+        (void)poll(&p, 1, 5000);
+        close(pfd);
+        (void)waitpid(st->pid, NULL, WNOHANG); /* if it was our child */
+}
+
+int bridle_sandbox_destroy(const char *ref, bridle_error *err)
+{
+        char id[16], p[4096];
+        int r = bridle__sandbox_resolve(ref, id, err);
+        if (r < 0)
+                return r;
+        struct sb_state st;
+        if (state_read(id, &st, NULL) == 0) {
+                kill_init(&st);
+                struct bridle__cgroup cg;
+                memset(&cg, 0, sizeof(cg));
+                memcpy(cg.mem, st.cg_mem, sizeof(cg.mem));
+                memcpy(cg.pids, st.cg_pids, sizeof(cg.pids));
+                bridle__cgroup_destroy(&cg);
+        }
+        unlink_names(id);
+        const char *leaves[] = { "sock", "state", "state.tmp" };
+        for (size_t i = 0; i < 3; i++)
+                if (sb_path(p, sizeof(p), id, leaves[i], NULL) == 0)
+                        (void)unlink(p);
+        if ((r = sb_path(p, sizeof(p), id, NULL, err)) < 0)
+                return r;
+        if (rmdir(p) < 0 && errno != ENOENT)
+                return bridle__err(err, -errno, "remove '%s'", p);
+        return 0;
+}
+
+static int info_cmp(const void *a, const void *b)
+{
+        const bridle_sandbox_info *x = a, *y = b;
+        return x->created < y->created ? -1 : x->created > y->created;
+}
+
+int bridle_sandbox_list_all(bridle_sandbox_info **ret, size_t *ret_n, bridle_error *err)
+{
+        char home[3072], p[4096];
+        int r = bridle__home(home, sizeof(home), err);
+        if (r < 0)
+                return r;
+        (void)snprintf(p, sizeof(p), "%s/sandboxes", home);
+        bridle_sandbox_info *v = NULL;
+        size_t n = 0;
+        DIR *d = opendir(p);
+        for (struct dirent *e; d && (e = readdir(d));) {
+                struct sb_state st;
+                if (strlen(e->d_name) != 12 || state_read(e->d_name, &st, NULL) < 0)
+                        continue;
+                bridle_sandbox_info *nv = bridle__realloc(v, (n + 1) * sizeof(*v));
+                if (!nv) {
+                        free(v);
+                        closedir(d);
+                        return bridle__err(err, -ENOMEM, "list");
+                }
+                v = nv;
+                memset(&v[n], 0, sizeof(v[n]));
+                memcpy(v[n].id, e->d_name, 13);
+                memcpy(v[n].name, st.name, sizeof(v[n].name));
+                v[n].created = st.created;
+                v[n].alive = state_alive(&st);
+                n++;
+        }
+        if (d)
+                closedir(d);
+        if (n)
+                qsort(v, n, sizeof(*v), info_cmp);
+        *ret = v;
+        *ret_n = n;
+        return (int)n;
+}
