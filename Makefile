@@ -35,6 +35,7 @@ test-asan: deps
 
 bench: build
 	bench/sandbox-start $(BUILD)/bridle
+	BRIDLE_INIT_PATH=$(BUILD)/bridle-init $(BUILD)/bench/living-exec 300
 
 install: build
 	meson install -C $(BUILD)
