@@ -150,6 +150,27 @@ typedef struct bridle_exec_opts {
 BRIDLE_EXPORT int bridle_sandbox_exec(const char *id, const bridle_exec_opts *opts,
                                       bridle_run_result *ret, bridle_error *err);
 
+/* File operations inside a living sandbox, with the rights a command has there
+ * (so the kernel's mount view and the sandbox's walls decide, not string
+ * checks). Relative paths are relative to the workspace. */
+/* A file's bytes (at most 64 MiB); *ret_data (caller frees) is NUL-terminated. */
+BRIDLE_EXPORT int bridle_sandbox_read(const char *id, const char *path, char **ret_data,
+                                      size_t *ret_len, bridle_error *err);
+/* Create or replace a file (parents created), at most 15 MiB per call. */
+BRIDLE_EXPORT int bridle_sandbox_write(const char *id, const char *path, const void *data,
+                                       size_t len, bridle_error *err);
+
+typedef struct bridle_dir_entry {
+        char name[256];
+        char type;     /* 'f' file, 'd' directory, 'l' symlink, 'o' other */
+        uint64_t size;
+        unsigned mode; /* permission bits */
+} bridle_dir_entry;
+
+/* A directory's entries, sorted by name. *ret is a caller-freed array. */
+BRIDLE_EXPORT int bridle_sandbox_list_dir(const char *id, const char *path, bridle_dir_entry **ret,
+                                          size_t *ret_n, bridle_error *err);
+
 /* Kill the sandbox and remove everything it had: processes, mounts, cgroups,
  * its socket and state directory. */
 BRIDLE_EXPORT int bridle_sandbox_destroy(const char *id, bridle_error *err);

@@ -47,6 +47,7 @@ enum bridle__op {
         BRIDLE__OP_DATA,         /* u32 stream (1 stdout, 2 stderr), bytes */
         BRIDLE__OP_STATUS,       /* i32 wait status, u64 cpu us, u64 max rss kB, u32 timed out */
         BRIDLE__OP_ERROR,        /* i32 -errno or BRIDLE_E_*, u32 is-exec-failure, str message */
+        BRIDLE__OP_BUILTIN,      /* str: run init's file operation instead of exec'ing argv */
         BRIDLE__OP_MAX,
 };
 

@@ -130,6 +130,40 @@ static void test_concurrent_execs(void **state)
         }
 }
 
+static void test_file_ops(void **state)
+{
+        (void)state;
+        bridle_error e;
+        char *d = NULL;
+        size_t l = 0;
+        assert_int_equal(bridle_sandbox_write(sid, "sub/dir/a.txt", "alpha\n", 6, &e), 0);
+        assert_int_equal(bridle_sandbox_read(sid, "/workspace/sub/dir/a.txt", &d, &l, &e), 0);
+        assert_int_equal(l, 6);
+        assert_string_equal(d, "alpha\n");
+        free(d);
+        bridle_dir_entry *v = NULL;
+        size_t n = 0;
+        assert_int_equal(bridle_sandbox_list_dir(sid, "sub/dir", &v, &n, &e), 1);
+        assert_string_equal(v[0].name, "a.txt");
+        assert_int_equal(v[0].type, 'f');
+        assert_int_equal(v[0].size, 6);
+        free(v);
+        /* A command sees the file too. */
+        bridle_run_result r;
+        assert_int_equal(sh(sid, "cat sub/dir/a.txt", 0, &r), 0);
+        assert_string_equal(r.stdout_buf, "alpha\n");
+        bridle_run_result_release(&r);
+        /* The walls of a command apply: read-only mounts, missing files, directories. */
+        assert_int_equal(bridle_sandbox_write(sid, "/usr/evil", "x", 1, &e), -EROFS);
+        assert_int_equal(bridle_sandbox_read(sid, "/etc/shadow", &d, &l, &e), -ENOENT);
+        assert_non_null(strstr(e.msg, "/etc/shadow"));
+        assert_int_equal(bridle_sandbox_read(sid, "sub", &d, &l, &e), -EISDIR);
+        /* A symlink planted by a command does not lend init's rights. */
+        assert_int_equal(sh(sid, "ln -sf /proc/1/environ /workspace/e", 0, &r), 0);
+        bridle_run_result_release(&r);
+        assert_true(bridle_sandbox_read(sid, "e", &d, &l, &e) < 0);
+}
+
 static void test_list_and_destroy(void **state)
 {
         (void)state;
@@ -163,6 +197,7 @@ int main(void)
                 cmocka_unit_test(test_state_persists),
                 cmocka_unit_test(test_timeout_kills_tree),
                 cmocka_unit_test(test_concurrent_execs),
+                cmocka_unit_test(test_file_ops),
                 cmocka_unit_test(test_list_and_destroy),
         };
         return cmocka_run_group_tests_name("living", tests, setup, teardown);

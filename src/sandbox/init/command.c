@@ -183,6 +183,10 @@ static _Noreturn void child_main(struct init_state *st, int errfd)
         if (syscall(SYS_close_range, 3, errfd - 1, 0) < 0 ||
             syscall(SYS_close_range, errfd + 1, ~0U, 0) < 0)
                 child_fail(errfd, false, -errno, "close fds");
+        if (st->builtin) {
+                close(errfd); /* no exec to report: the status tells */
+                _exit(st->builtin(st->argv, st->builtin_data, st->builtin_len));
+        }
         r = exec_path(st->argv, st->envp);
         child_fail(errfd, true, r, st->argv[0]);
 }

@@ -39,6 +39,11 @@ struct init_state {
         size_t n_rules;
         int serve_fd;     /* serve mode: the listening socket, else -1 */
         int stdio[3];     /* for the next command: fds to put on 0-2, or -1 to keep init's */
+        /* For the next command: run this instead of exec'ing argv, behind the same
+         * walls; its return value is the exit status (builtins.c). */
+        int (*builtin)(char *const *argv, const void *data, size_t len);
+        const void *builtin_data;
+        size_t builtin_len;
         const char *step; /* what is being done, for error replies */
         char step_buf[2 * BRIDLE__INIT_MAX_STR + 64];
 };
@@ -71,6 +76,11 @@ int init_mkparents(const char *path);
 int init_files_op(struct init_state *st, const bridle__rec *rec);
 int init_root_readonly(struct init_state *st);
 int init_command_report(int fd, bool *ret_is_exec, int *ret_err, char *step, size_t cap);
+
+/* File operations run as commands (builtins.c): argv[0] names the path. */
+int init_builtin_read(char *const *argv, const void *data, size_t len);
+int init_builtin_write(char *const *argv, const void *data, size_t len);
+int init_builtin_list(char *const *argv, const void *data, size_t len);
 
 /* Serve mode (serve.c): answer wire requests on st->serve_fd until killed. */
 _Noreturn void init_serve(struct init_state *st);

@@ -155,6 +155,18 @@ struct exec_req {
         size_t envc;
         char cwd[BRIDLE__INIT_MAX_STR * 2 + 2];
         uint64_t timeout;
+        int (*builtin)(char *const *argv, const void *data, size_t len);
+        const uint8_t *data; /* points into the request frame */
+        uint32_t len;
+};
+
+static const struct {
+        const char *name;
+        int (*fn)(char *const *argv, const void *data, size_t len);
+} builtins[] = {
+        { "read", init_builtin_read },
+        { "write", init_builtin_write },
+        { "list", init_builtin_list },
 };
 
 static void req_free(struct exec_req *q)
@@ -194,6 +206,18 @@ static int req_field(struct exec_req *q, const bridle__rec *rec)
                 return 0;
         case BRIDLE__OP_TIMEOUT:
                 return bridle__rec_u64(&c, &q->timeout);
+        case BRIDLE__OP_BUILTIN:
+                if (bridle__rec_str(&c, s, sizeof(s)) < 0)
+                        return -EBADMSG;
+                for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
+                        if (!strcmp(s, builtins[i].name))
+                                q->builtin = builtins[i].fn;
+                return q->builtin ? 0 : -EOPNOTSUPP;
+        case BRIDLE__OP_DATA: {
+                uint32_t stream;
+                return bridle__rec_u32(&c, &stream) < 0 || bridle__rec_bytes(&c, &q->data, &q->len) < 0
+                               ? -EBADMSG : 0;
+        }
         default:
                 return 0;
         }
@@ -246,7 +270,11 @@ static int spawn(struct exec_req *q, struct exec *x)
                 ST->stdio[0] = nul;
                 ST->stdio[1] = out[1];
                 ST->stdio[2] = err[1];
+                ST->builtin = q->builtin;
+                ST->builtin_data = q->data;
+                ST->builtin_len = q->len;
                 r = init_command_start(ST, &x->errfd);
+                ST->builtin = NULL;
                 ST->argv = sa;
                 ST->envp = se;
                 ST->stdio[0] = ST->stdio[1] = ST->stdio[2] = -1;
@@ -294,7 +322,9 @@ static void handle_exec(int ci, const struct bridle__frame *f)
                 req_free(q);
         free(q);
         if (r < 0)
-                send_error(ci, f->id, r, r == -EAGAIN ? "too many running commands" : "bad exec request");
+                send_error(ci, f->id, r, r == -EAGAIN       ? "too many running commands"
+                                         : r == -EOPNOTSUPP ? "unknown file operation"
+                                                            : "bad exec request");
 }
 
 static void client_close(int ci)

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * File operations of a living sandbox. They run as commands do (forked by
+ * init, behind the nested user namespace, no capabilities, Landlock and
+ * seccomp), so they can read and write exactly what a command could: path
+ * limits are the kernel's, not string checks. Output goes to stdout; a
+ * failure prints one line on stderr and exits with the errno (1..255).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sandbox/init/init.h"
+
+static int fail(const char *what, const char *path)
+{
+        int e = errno ? errno : EIO;
+        dprintf(2, "%s '%s'\n", what, path); /* the client adds the errno's text */
+        return e > 255 ? 255 : e;
+}
+
+static int write_all(int fd, const char *b, size_t n)
+{
+        while (n) {
+                ssize_t k = write(fd, b, n);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        return -1;
+                b += k;
+                n -= (size_t)k;
+        }
+        return 0;
+}
+
+int init_builtin_read(char *const *argv, const void *data, size_t len)
+{
+        (void)data;
+        (void)len;
+        int fd = open(argv[0], O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return fail("read", argv[0]);
+        struct stat st;
+        if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+                errno = EISDIR;
+                return fail("read", argv[0]);
+        }
+        char buf[65536];
+        for (;;) {
+                ssize_t n = read(fd, buf, sizeof(buf));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return fail("read", argv[0]);
+                if (n == 0)
+                        return 0;
+                if (write_all(1, buf, (size_t)n) < 0)
+                        return fail("send", argv[0]);
+        }
+}
+
+int init_builtin_write(char *const *argv, const void *data, size_t len)
+{
+        int r = init_mkparents(argv[0]);
+        if (r < 0) {
+                errno = -r;
+                return fail("create the parents of", argv[0]);
+        }
+        int fd = open(argv[0], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
+        if (fd < 0)
+                return fail("write", argv[0]);
+        if (write_all(fd, data, len) < 0 || close(fd) < 0)
+                return fail("write", argv[0]);
+        return 0;
+}
+
+static char type_of(unsigned char t)
+{
+        return t == DT_DIR ? 'd' : t == DT_LNK ? 'l' : t == DT_REG ? 'f' : 'o';
+}
+
+/* One record per entry: "<type> <size> <mode octal> <name>\0", sorted by the caller. */
+int init_builtin_list(char *const *argv, const void *data, size_t len)
+{
+        (void)data;
+        (void)len;
+        DIR *d = opendir(argv[0]);
+        if (!d)
+                return fail("list", argv[0]);
+        for (struct dirent *e; (e = readdir(d));) {
+                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                        continue;
+                struct stat st;
+                if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                char rec[512];
+                int n = snprintf(rec, sizeof(rec), "%c %lld %o %s", type_of(e->d_type),
+                                 (long long)st.st_size, (unsigned)(st.st_mode & 07777), e->d_name);
+                if (n < 0 || (size_t)n >= sizeof(rec) || write_all(1, rec, (size_t)n + 1) < 0)
+                        continue;
+        }
+        closedir(d);
+        return 0;
+}
