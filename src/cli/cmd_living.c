@@ -6,6 +6,7 @@
  *   bridle sandbox list
  *   bridle sandbox destroy ID
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,14 +66,18 @@ static const char destroy_help[] =
         "Kills the sandbox (by id or name) and removes its processes, mounts, cgroups\n"
         "and state. exit status: 0 gone; 1 it could not be destroyed; 2 usage\n";
 
-/* "bridle: sandbox 'ID' ...": the library's message when it names the sandbox. */
+/* "bridle: sandbox 'ID' ...", whatever the library's wording. */
 static void print_sandbox_error(const char *id, const bridle_error *err)
 {
         const char *msg = err->msg[0] ? err->msg : bridle_strerror(err->code);
-        if (strstr(msg, id) && strstr(msg, "sandbox"))
+        char quoted[128];
+        (void)snprintf(quoted, sizeof(quoted), "sandbox '%s'", id);
+        if (err->code == -ENOENT && strstr(msg, quoted))
+                fprintf(stderr, "bridle: %s does not exist\n", quoted);
+        else if (strncmp(msg, quoted, strlen(quoted)) == 0)
                 fprintf(stderr, "bridle: %s\n", msg);
         else
-                fprintf(stderr, "bridle: sandbox '%s': %s\n", id, msg);
+                fprintf(stderr, "bridle: %s: %s\n", quoted, msg);
 }
 
 /* --help anywhere before "--": print help and stop. */

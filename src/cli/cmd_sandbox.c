@@ -136,6 +136,14 @@ int bridle_cmd_sandbox(int argc, char **argv)
         }
         if (strcmp(argv[1], "run") == 0)
                 return cmd_run(argc - 1, argv + 1);
+        if (strcmp(argv[1], "create") == 0)
+                return bridle_cmd_sandbox_create(argc - 1, argv + 1);
+        if (strcmp(argv[1], "exec") == 0)
+                return bridle_cmd_sandbox_exec(argc - 1, argv + 1);
+        if (strcmp(argv[1], "list") == 0)
+                return bridle_cmd_sandbox_list(argc - 1, argv + 1);
+        if (strcmp(argv[1], "destroy") == 0)
+                return bridle_cmd_sandbox_destroy(argc - 1, argv + 1);
         fprintf(stderr, "bridle sandbox: unknown subcommand '%s'\n", argv[1]);
         return 2;
 }
