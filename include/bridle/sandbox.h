@@ -160,6 +160,13 @@ BRIDLE_EXPORT int bridle_sandbox_read(const char *id, const char *path, char **r
 BRIDLE_EXPORT int bridle_sandbox_write(const char *id, const char *path, const void *data,
                                        size_t len, bridle_error *err);
 
+/* apply_patch inside (see bridle/patch.h for the grammar and the rules on paths),
+ * relative to the workspace. *ret_summary (may be NULL; caller frees) gets the
+ * "A path\nM path\nD path\n" lines. A patch that does not apply is
+ * BRIDLE_E_INVALID with the reason. */
+BRIDLE_EXPORT int bridle_sandbox_patch(const char *id, const char *text, size_t len,
+                                       char **ret_summary, bridle_error *err);
+
 typedef struct bridle_dir_entry {
         char name[256];
         char type;     /* 'f' file, 'd' directory, 'l' symlink, 'o' other */

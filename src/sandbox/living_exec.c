@@ -238,7 +238,10 @@ static int file_op(const char *ref, const char *op, const char *path, const void
         if (rc < 0)
                 return rc;
         if (r.status != 0 || r.stdout_truncated) {
-                int code = r.stdout_truncated ? -EFBIG : r.status > 0 && r.status < 200 ? -r.status : -EIO;
+                int code = r.stdout_truncated      ? -EFBIG
+                           : r.status == 201       ? BRIDLE_E_INVALID /* init's BUILTIN_INVALID */
+                           : r.status > 0 && r.status < 200 ? -r.status
+                                                            : -EIO;
                 size_t l = r.stderr_len && r.stderr_buf[r.stderr_len - 1] == '\n' ? r.stderr_len - 1 : r.stderr_len;
                 rc = r.stdout_truncated ? bridle__err(err, code, "%s '%s': larger than %zu bytes", op, path, max_out)
                                         : bridle__err(err, code, "%.*s", (int)l, r.stderr_buf ? r.stderr_buf : op);
@@ -335,4 +338,21 @@ int bridle_sandbox_list_dir(const char *ref, const char *path, bridle_dir_entry 
         rc = parse_entries(r.stdout_buf ? r.stdout_buf : "", r.stdout_len, ret, ret_n);
         bridle_run_result_release(&r);
         return rc < 0 ? bridle__err(err, rc, "list") : (int)*ret_n;
+}
+
+int bridle_sandbox_patch(const char *ref, const char *text, size_t len, char **ret_summary,
+                         bridle_error *err)
+{
+        if (!text)
+                return bridle__err(err, -EINVAL, "patch: no text");
+        if (len > BRIDLE__WIRE_MAX - 64 * 1024)
+                return bridle__err(err, -EFBIG, "patch: %zu bytes is over the limit", len);
+        bridle_run_result r;
+        int rc = file_op(ref, "patch", ".", text, len, 4u << 20, &r, err);
+        if (rc < 0)
+                return rc;
+        if (ret_summary)
+                *ret_summary = TAKE_PTR(r.stdout_buf);
+        bridle_run_result_release(&r);
+        return 0;
 }

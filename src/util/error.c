@@ -6,6 +6,14 @@
 #include <stdio.h>
 #include <string.h>
 
+/* glibc's strerrordesc_np() is thread-safe and not localised; musl (which
+ * bridle-init is built with) has only strerror(). */
+#if defined(__GLIBC__)
+#define errno_text(e) strerrordesc_np(e)
+#else
+#define errno_text(e) strerror(e)
+#endif
+
 static bridle_log_fn log_fn;
 static void *log_userdata;
 
@@ -30,7 +38,7 @@ const char *bridle_strerror(int code)
                 if (codes[i].code == code)
                         return codes[i].text;
         if (code < 0 && code > -4096)
-                return strerrordesc_np(-code) ? strerrordesc_np(-code) : "unknown error";
+                return errno_text(-code) ? errno_text(-code) : "unknown error";
         return "unknown error";
 }
 
@@ -52,7 +60,7 @@ int bridle__err(bridle_error *err, int code, const char *fmt, ...)
         va_end(ap);
         if (n >= 0 && (size_t)n < sizeof(err->msg) && code > -1000 && code < 0)
                 (void)snprintf(err->msg + n, sizeof(err->msg) - (size_t)n, ": %s",
-                               strerrordesc_np(-code) ? strerrordesc_np(-code) : "unknown error");
+                               errno_text(-code) ? errno_text(-code) : "unknown error");
         err->code = code;
         return code;
 }

@@ -164,6 +164,28 @@ static void test_file_ops(void **state)
         assert_true(bridle_sandbox_read(sid, "e", &d, &l, &e) < 0);
 }
 
+static void test_patch(void **state)
+{
+        (void)state;
+        bridle_error e;
+        char *summary = NULL, *d = NULL;
+        size_t l;
+        const char *p = "*** Begin Patch\n*** Add File: p/new.txt\n+one\n+two\n*** End Patch\n";
+        assert_int_equal(bridle_sandbox_patch(sid, p, strlen(p), &summary, &e), 0);
+        assert_string_equal(summary, "A p/new.txt\n");
+        free(summary);
+        const char *u = "*** Begin Patch\n*** Update File: p/new.txt\n@@\n one\n-two\n+2\n*** End Patch\n";
+        assert_int_equal(bridle_sandbox_patch(sid, u, strlen(u), NULL, &e), 0);
+        assert_int_equal(bridle_sandbox_read(sid, "p/new.txt", &d, &l, &e), 0);
+        assert_string_equal(d, "one\n2\n");
+        free(d);
+        const char *bad = "*** Begin Patch\n*** Update File: p/new.txt\n@@\n-nope\n+x\n*** End Patch\n";
+        assert_int_equal(bridle_sandbox_patch(sid, bad, strlen(bad), NULL, &e), BRIDLE_E_INVALID);
+        assert_non_null(strstr(e.msg, "new.txt"));
+        const char *out = "*** Begin Patch\n*** Add File: ../../etc/x\n+x\n*** End Patch\n";
+        assert_true(bridle_sandbox_patch(sid, out, strlen(out), NULL, &e) < 0);
+}
+
 static void test_list_and_destroy(void **state)
 {
         (void)state;
@@ -198,6 +220,7 @@ int main(void)
                 cmocka_unit_test(test_timeout_kills_tree),
                 cmocka_unit_test(test_concurrent_execs),
                 cmocka_unit_test(test_file_ops),
+                cmocka_unit_test(test_patch),
                 cmocka_unit_test(test_list_and_destroy),
         };
         return cmocka_run_group_tests_name("living", tests, setup, teardown);

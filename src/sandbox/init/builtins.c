@@ -10,10 +10,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bridle/patch.h"
 #include "sandbox/init/init.h"
 
 static int fail(const char *what, const char *path)
@@ -105,4 +107,27 @@ int init_builtin_list(char *const *argv, const void *data, size_t len)
         }
         closedir(d);
         return 0;
+}
+
+/* argv[0]: the directory to patch (the workspace unless told); data: the patch text.
+ * A patch that does not apply exits with BUILTIN_INVALID, its reason on stderr. */
+int init_builtin_patch(char *const *argv, const void *data, size_t len)
+{
+        int dfd = open(argv[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return fail("patch", argv[0]);
+        char *summary = NULL;
+        bridle_error err;
+        bridle_error_clear(&err);
+        int r = bridle_patch_apply(dfd, data, len, &summary, &err);
+        close(dfd);
+        if (r < 0) {
+                dprintf(2, "%s\n", err.msg);
+                free(summary);
+                return BUILTIN_INVALID;
+        }
+        if (summary && write_all(1, summary, strlen(summary)) < 0)
+                r = -EIO;
+        free(summary);
+        return r < 0 ? EIO : 0;
 }

@@ -167,6 +167,7 @@ static const struct {
         { "read", init_builtin_read },
         { "write", init_builtin_write },
         { "list", init_builtin_list },
+        { "patch", init_builtin_patch },
 };
 
 static void req_free(struct exec_req *q)
