@@ -73,17 +73,17 @@ static void print_sandbox_error(const char *id, const bridle_error *err)
         char quoted[128];
         (void)snprintf(quoted, sizeof(quoted), "sandbox '%s'", id);
         if (err->code == -ENOENT && strstr(msg, quoted))
-                fprintf(stderr, "bridle: %s does not exist\n", quoted);
+                (void)fprintf(stderr, "bridle: %s does not exist\n", quoted);
         else if (strncmp(msg, quoted, strlen(quoted)) == 0)
-                fprintf(stderr, "bridle: %s\n", msg);
+                (void)fprintf(stderr, "bridle: %s\n", msg);
         else
-                fprintf(stderr, "bridle: %s: %s\n", quoted, msg);
+                (void)fprintf(stderr, "bridle: %s: %s\n", quoted, msg);
 }
 
 /* --help anywhere before "--": print help and stop. */
 static bool wants_help(int argc, char **argv)
 {
-        for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
                 if (strcmp(argv[i], "--help") == 0)
                         return true;
         return false;
@@ -139,12 +139,12 @@ static int parse_create(struct cli_spec_args *a, int argc, char **argv, const ch
 int bridle_cmd_sandbox_create(int argc, char **argv)
 {
         if (wants_help(argc, argv)) {
-                fputs(create_help, stdout);
+                (void)fputs(create_help, stdout);
                 return 0;
         }
         struct cli_spec_args a = {.prog = create_prog, .spec = bridle_sandbox_spec_new()};
         if (!a.spec) {
-                fputs("bridle: out of memory\n", stderr);
+                (void)fputs("bridle: out of memory\n", stderr);
                 return 125;
         }
         const char *name = NULL;
@@ -155,7 +155,7 @@ int bridle_cmd_sandbox_create(int argc, char **argv)
                 bridle_error_clear(&err);
                 bridle_sandbox_spec_set_limits(a.spec, &a.limits);
                 if (bridle_sandbox_create(a.spec, name, &id, &err) < 0) {
-                        fprintf(stderr, "bridle: %s\n", err.msg);
+                        (void)fprintf(stderr, "bridle: %s\n", err.msg);
                         r = 125;
                 } else {
                         printf("%s\n", id);
@@ -246,7 +246,7 @@ static int parse_exec(struct exec_args *x, int argc, char **argv, int *ret_cmd)
                         return cli_usage_error(exec_prog, "unknown option or missing value: '%s'",
                                                argv[optind - 1]);
                 if (c == CLI_OPT_HELP) {
-                        fputs(exec_help, stdout);
+                        (void)fputs(exec_help, stdout);
                         return -1;
                 }
                 if (c != -1) {
@@ -292,7 +292,7 @@ int bridle_cmd_sandbox_exec(int argc, char **argv)
 {
         struct exec_args x = {.env = calloc((size_t)argc + 1, sizeof(char *))};
         if (!x.env) {
-                fputs("bridle: out of memory\n", stderr);
+                (void)fputs("bridle: out of memory\n", stderr);
                 return 125;
         }
         int cmd = 0;
@@ -310,7 +310,7 @@ int bridle_cmd_sandbox_exec(int argc, char **argv)
 int bridle_cmd_sandbox_list(int argc, char **argv)
 {
         if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
-                fputs(list_help, stdout);
+                (void)fputs(list_help, stdout);
                 return 0;
         }
         if (argc > 1)
@@ -320,7 +320,7 @@ int bridle_cmd_sandbox_list(int argc, char **argv)
         bridle_error err;
         bridle_error_clear(&err);
         if (bridle_sandbox_list_all(&infos, &n, &err) < 0) {
-                fprintf(stderr, "bridle: %s\n", err.msg);
+                (void)fprintf(stderr, "bridle: %s\n", err.msg);
                 return 1;
         }
         for (size_t i = 0; i < n; i++) {
@@ -341,7 +341,7 @@ int bridle_cmd_sandbox_list(int argc, char **argv)
 int bridle_cmd_sandbox_destroy(int argc, char **argv)
 {
         if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
-                fputs(destroy_help, stdout);
+                (void)fputs(destroy_help, stdout);
                 return 0;
         }
         if (argc != 2 || argv[1][0] == '-')

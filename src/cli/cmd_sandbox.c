@@ -71,7 +71,7 @@ static int run(struct cli_spec_args *a, char **argv)
         bridle_error err;
         bridle_error_clear(&err);
         if (bridle_sandbox_run(a->spec, &o, &res, &err) < 0) {
-                fprintf(stderr, "bridle: %s\n", err.msg);
+                (void)fprintf(stderr, "bridle: %s\n", err.msg);
                 if (a->json)
                         cli_print_error_json(err.msg);
                 return 125;
@@ -85,7 +85,7 @@ static int cmd_run(int argc, char **argv)
 {
         struct cli_spec_args a = {.prog = run_prog, .spec = bridle_sandbox_spec_new()};
         if (!a.spec) {
-                fputs("bridle: out of memory\n", stderr);
+                (void)fputs("bridle: out of memory\n", stderr);
                 return 125;
         }
         /* Manifest first, then flags on top. */
@@ -96,7 +96,7 @@ static int cmd_run(int argc, char **argv)
                 goto out;
         while ((c = getopt_long(argc, argv, "+", run_opts, NULL)) != -1) {
                 if (c == CLI_OPT_HELP) {
-                        fputs(run_help, stdout);
+                        (void)fputs(run_help, stdout);
                         goto out;
                 }
                 if (c == '?' || c == ':') {
@@ -131,7 +131,7 @@ static const char sandbox_help[] =
 int bridle_cmd_sandbox(int argc, char **argv)
 {
         if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-                fputs(sandbox_help, argc < 2 ? stderr : stdout);
+                (void)fputs(sandbox_help, argc < 2 ? stderr : stdout);
                 return argc < 2 ? 2 : 0;
         }
         if (strcmp(argv[1], "run") == 0)
@@ -144,6 +144,6 @@ int bridle_cmd_sandbox(int argc, char **argv)
                 return bridle_cmd_sandbox_list(argc - 1, argv + 1);
         if (strcmp(argv[1], "destroy") == 0)
                 return bridle_cmd_sandbox_destroy(argc - 1, argv + 1);
-        fprintf(stderr, "bridle sandbox: unknown subcommand '%s'\n", argv[1]);
+        (void)fprintf(stderr, "bridle sandbox: unknown subcommand '%s'\n", argv[1]);
         return 2;
 }

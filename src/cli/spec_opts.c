@@ -14,10 +14,10 @@ int cli_usage_error(const char *prog, const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
-        fprintf(stderr, "%s: ", prog);
-        vfprintf(stderr, fmt, ap);
+        (void)fprintf(stderr, "%s: ", prog);
+        (void)vfprintf(stderr, fmt, ap);
         va_end(ap);
-        fprintf(stderr, "\n(see '%s --help')\n", prog);
+        (void)fprintf(stderr, "\n(see '%s --help')\n", prog);
         return 2;
 }
 
@@ -84,7 +84,7 @@ static int add_bind(const struct cli_spec_args *a, const char *arg, unsigned fla
         memcpy(host, arg, hl);
         host[hl] = '\0';
         if (!realpath(host, resolved)) {
-                fprintf(stderr, "%s: bind source '%s': %s\n", a->prog, host, strerror(errno));
+                (void)fprintf(stderr, "%s: bind source '%s': %s\n", a->prog, host, strerror(errno));
                 return 125;
         }
         if (!dst)
@@ -116,7 +116,7 @@ static int set_workspace(const struct cli_spec_args *a, const char *v)
         char buf[PATH_MAX];
         bridle_error err;
         if (!realpath(v, buf)) {
-                fprintf(stderr, "%s: workspace '%s': %s\n", a->prog, v, strerror(errno));
+                (void)fprintf(stderr, "%s: workspace '%s': %s\n", a->prog, v, strerror(errno));
                 return 125;
         }
         if (bridle_sandbox_spec_set_workspace(a->spec, buf, &err) < 0)
@@ -198,16 +198,16 @@ int cli_spec_apply_opt(struct cli_spec_args *a, int c, const char *v)
                 a->json = true;
                 return 0;
         case CLI_OPT_NET:
-                if (strcmp(v, "none") && strcmp(v, "loopback"))
+                if (strcmp(v, "none") != 0 && strcmp(v, "loopback") != 0)
                         return cli_usage_error(a->prog, "--net is none or loopback, not '%s'", v);
-                bridle_sandbox_spec_set_net(a->spec, strcmp(v, "none") ? BRIDLE_NET_LOOPBACK
-                                                                       : BRIDLE_NET_NONE);
+                bridle_sandbox_spec_set_net(a->spec, strcmp(v, "none") != 0 ? BRIDLE_NET_LOOPBACK
+                                                                            : BRIDLE_NET_NONE);
                 return 0;
         case CLI_OPT_ISO:
-                if (strcmp(v, "namespaces") && strcmp(v, "landlock"))
+                if (strcmp(v, "namespaces") != 0 && strcmp(v, "landlock") != 0)
                         return cli_usage_error(
                                 a->prog, "--isolation is namespaces or landlock, not '%s'", v);
-                bridle_sandbox_spec_set_isolation(a->spec, strcmp(v, "landlock")
+                bridle_sandbox_spec_set_isolation(a->spec, strcmp(v, "landlock") != 0
                                                                    ? BRIDLE_ISOLATION_NAMESPACES
                                                                    : BRIDLE_ISOLATION_LANDLOCK);
                 return 0;
@@ -224,7 +224,7 @@ int cli_spec_apply_opt(struct cli_spec_args *a, int c, const char *v)
 
 int cli_spec_load_manifest(struct cli_spec_args *a, int argc, char **argv)
 {
-        for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
                 if (strcmp(argv[i], "--manifest") == 0 && i + 1 < argc)
                         a->manifest = argv[i + 1];
                 else if (strncmp(argv[i], "--manifest=", 11) == 0)
@@ -235,13 +235,13 @@ int cli_spec_load_manifest(struct cli_spec_args *a, int argc, char **argv)
         bridle_error err;
         bridle_error_clear(&err);
         if (bridle_manifest_load(a->manifest, &m, &err) < 0) {
-                fprintf(stderr, "bridle: %s\n", err.msg);
+                (void)fprintf(stderr, "bridle: %s\n", err.msg);
                 return 125;
         }
         int r = bridle_manifest_apply(m, a->spec, &err);
         bridle_manifest_free(m);
         if (r < 0) {
-                fprintf(stderr, "bridle: %s\n", err.msg);
+                (void)fprintf(stderr, "bridle: %s\n", err.msg);
                 return 125;
         }
         return 0;
@@ -292,12 +292,12 @@ void cli_print_error_json(const char *msg)
 int cli_report_result(const bridle_run_result *r, bool json, const char *killed)
 {
         for (size_t i = 0; r->warnings && r->warnings[i]; i++)
-                fprintf(stderr, "bridle: warning: %s\n", r->warnings[i]);
+                (void)fprintf(stderr, "bridle: warning: %s\n", r->warnings[i]);
         if (r->exec_error)
-                fprintf(stderr, "bridle: %s\n", r->exec_error);
+                (void)fprintf(stderr, "bridle: %s\n", r->exec_error);
         if (r->timed_out && !json)
-                fprintf(stderr, "bridle: timed out after %llu ms; %s was killed\n",
-                        (unsigned long long)r->wall_ms, killed);
+                (void)fprintf(stderr, "bridle: timed out after %llu ms; %s was killed\n",
+                              (unsigned long long)r->wall_ms, killed);
         if (json)
                 cli_print_run_json(r);
         return r->status;
