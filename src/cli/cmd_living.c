@@ -19,7 +19,6 @@
 
 static const char create_prog[] = "bridle sandbox create";
 static const char exec_prog[] = "bridle sandbox exec";
-static const char list_prog[] = "bridle sandbox list";
 static const char destroy_prog[] = "bridle sandbox destroy";
 
 static const char create_help[] =
@@ -156,7 +155,7 @@ int bridle_cmd_sandbox_create(int argc, char **argv)
                 bridle_sandbox_spec_set_limits(a.spec, &a.limits);
                 if (bridle_sandbox_create(a.spec, name, &id, &err) < 0) {
                         (void)fprintf(stderr, "bridle: %s\n", err.msg);
-                        r = 125;
+                        r = err.code == BRIDLE_E_INVALID ? 2 : 125; /* a bad --name is usage */
                 } else {
                         printf("%s\n", id);
                         free(id);
@@ -314,7 +313,7 @@ int bridle_cmd_sandbox_list(int argc, char **argv)
                 return 0;
         }
         if (argc > 1)
-                return cli_usage_error(list_prog, "unexpected argument '%s'", argv[1]);
+                return bridle_cmd_sandbox_list_dir(argc, argv); /* list ID [PATH] */
         bridle_sandbox_info *infos = NULL;
         size_t n = 0;
         bridle_error err;

@@ -123,7 +123,10 @@ static const char sandbox_help[] =
         "  run [OPTIONS] -- COMMAND [ARG...]        a command in a fresh, one-shot sandbox\n"
         "  create [OPTIONS]                         a living sandbox; prints its id\n"
         "  exec ID [OPTIONS] -- COMMAND [ARG...]    a command in a living sandbox\n"
-        "  list                                     living sandboxes\n"
+        "  list [ID [PATH]]                         living sandboxes, or a directory inside one\n"
+        "  read ID PATH                             a file's bytes to stdout\n"
+        "  write ID PATH                            stdin to a file (parents created)\n"
+        "  patch ID [PATCH]                         apply_patch inside (argument or stdin)\n"
         "  destroy ID                               kill a living sandbox, remove its state\n"
         "\n"
         "'bridle sandbox SUBCOMMAND --help' lists its options.\n";
@@ -144,6 +147,12 @@ int bridle_cmd_sandbox(int argc, char **argv)
                 return bridle_cmd_sandbox_list(argc - 1, argv + 1);
         if (strcmp(argv[1], "destroy") == 0)
                 return bridle_cmd_sandbox_destroy(argc - 1, argv + 1);
+        if (strcmp(argv[1], "read") == 0)
+                return bridle_cmd_sandbox_read(argc - 1, argv + 1);
+        if (strcmp(argv[1], "write") == 0)
+                return bridle_cmd_sandbox_write(argc - 1, argv + 1);
+        if (strcmp(argv[1], "patch") == 0)
+                return bridle_cmd_sandbox_patch(argc - 1, argv + 1);
         (void)fprintf(stderr, "bridle sandbox: unknown subcommand '%s'\n", argv[1]);
         return 2;
 }

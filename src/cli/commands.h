@@ -12,6 +12,11 @@ int bridle_cmd_sandbox_exec(int argc, char **argv);
 int bridle_cmd_sandbox_list(int argc, char **argv);
 int bridle_cmd_sandbox_destroy(int argc, char **argv);
 
+int bridle_cmd_sandbox_read(int argc, char **argv);
+int bridle_cmd_sandbox_write(int argc, char **argv);
+int bridle_cmd_sandbox_list_dir(int argc, char **argv);
+int bridle_cmd_sandbox_patch(int argc, char **argv);
+
 /* Shared output helpers (output.c). */
 #include <stdio.h>
 #include <stddef.h>

@@ -112,7 +112,8 @@ int bridle__sandbox_resolve(const char *ref, char out[16], bridle_error *err)
         return 0;
 }
 
-/* Field 22 of /proc/<pid>/stat: tells a pid from a later process that reused it. */
+/* Field 22 of /proc/<pid>/stat: tells a pid from a later process that reused it.
+ * A zombie (field 3 'Z' or 'X') counts as gone: 0. */
 static unsigned long long start_time(pid_t pid)
 {
         char p[64], *buf = NULL;
@@ -120,6 +121,10 @@ static unsigned long long start_time(pid_t pid)
         if (bridle__read_file(AT_FDCWD, p, 4096, &buf, NULL) < 0)
                 return 0;
         char *s = strrchr(buf, ')');
+        if (s && s[1] == ' ' && (s[2] == 'Z' || s[2] == 'X')) {
+                free(buf);
+                return 0;
+        }
         unsigned long long v = 0;
         for (int field = 2; s && *s; s++)
                 if (*s == ' ' && ++field == 22) {
@@ -243,7 +248,7 @@ int bridle_sandbox_create(const bridle_sandbox_spec *spec, const char *name, cha
         if (!spec || !ret_id)
                 return bridle__err(err, -EINVAL, "no spec");
         if (name && (!id_ok(name) || name[0] == '.' || strlen(name) == 12))
-                return bridle__err(err, -EINVAL, "'%s' is not a usable name (letters, digits, '-', '_', '.'; not 12 characters)", name ? name : "");
+                return bridle__err(err, BRIDLE_E_INVALID, "'%s' is not a usable name (letters, digits, '-', '_', '.'; not 12 characters)", name ? name : "");
         char id[16], dir[4096], sock[4096];
         int r = make_id(id);
         if (r < 0)

@@ -279,7 +279,10 @@ assert_contains "$ERR" "sandbox 'abcdefabcdef'" "the message names the unknown s
 sbx destroy
 assert_rc 2 "destroy without an id"
 sbx list extra
-assert_rc 2 "list with an argument"
+assert_rc 1 "list of an unknown sandbox's directory fails"
+assert_contains "$ERR" "extra" "naming it"
+sbx list a b c
+assert_rc 2 "list with too many arguments"
 for c in create exec list destroy; do
         sbx "$c" --help
         assert_rc 0 "$c --help"
