@@ -15,6 +15,7 @@
 
 #include "sandbox/capture.h"
 #include "sandbox/living.h"
+#include "sandbox/result.h"
 #include "sandbox/wire.h"
 #include "util/alloc.h"
 #include "util/cleanup.h"
@@ -150,33 +151,15 @@ static int exec_result(struct exec_state *s, uint64_t t0, bridle_run_result *res
         res->wall_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 - t0;
         res->cpu_ms = s->cpu_us / 1000;
         res->max_rss_kb = s->rss_kb;
-        res->timed_out = s->timed_out;
-        res->exit_code = -1;
         if (s->error)
                 return bridle__err(err, s->error, "the sandbox refused the command: %s", s->msg);
         if (s->exec_err && !s->is_exec)
                 return bridle__err(err, BRIDLE_E_SANDBOX, "starting the command failed at %s: %s", s->what,
                                    bridle_strerror(s->exec_err));
-        if (s->timed_out) {
-                res->status = 124;
-                res->signal = SIGKILL;
-        } else if (s->exec_err) {
-                res->status = res->exit_code = s->exec_err == -ENOENT ? 127 : 126;
-                char m[512];
-                (void)snprintf(m, sizeof(m), "'%s': %s", s->what, bridle_strerror(s->exec_err));
-                if (!(res->exec_error = bridle__strdup(m)))
-                        return bridle__err(err, -ENOMEM, "result");
-        } else if (WIFSIGNALED(s->status)) {
-                res->signal = WTERMSIG(s->status);
-                res->status = 128 + res->signal;
-        } else {
-                res->status = res->exit_code = WEXITSTATUS(s->status);
-        }
-        if (s->o->capture &&
-            (bridle__capture_take(&s->cap[0], &res->stdout_buf, &res->stdout_len, &res->stdout_truncated) < 0 ||
-             bridle__capture_take(&s->cap[1], &res->stderr_buf, &res->stderr_len, &res->stderr_truncated) < 0))
-                return bridle__err(err, -ENOMEM, "output");
-        return 0;
+        int r = bridle__result_status(res, s->timed_out, s->exec_err, s->what, s->status, err);
+        if (r < 0)
+                return r;
+        return s->o->capture ? bridle__result_take_output(res, s->cap, err) : 0;
 }
 
 static int exec_request(const char *ref, const bridle_exec_opts *o, const struct builtin_req *b,

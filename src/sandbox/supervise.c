@@ -16,6 +16,7 @@
 
 #include "sandbox/capture.h"
 #include "sandbox/initproto.h"
+#include "sandbox/result.h"
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/fd.h"
@@ -264,38 +265,20 @@ static int fill_result(struct bridle__supervise *sv, struct sv_state *s, bridle_
         res->wall_ms = now_ms() - sv->t0_ms;
         res->cpu_ms = s->cpu_us / 1000;
         res->max_rss_kb = s->maxrss_kb;
-        res->timed_out = s->timed_out;
-        res->exit_code = -1;
         if (s->setup_err && !s->timed_out)
                 return bridle__err(err, BRIDLE_E_SANDBOX, "sandbox setup failed at %s: %s",
                                    s->setup_step, bridle_strerror(s->setup_err));
-        if (s->timed_out) {
-                res->status = 124;
-                res->signal = SIGKILL;
-        } else if (s->pipe_killed && !s->got_exit) {
+        int r;
+        if (s->pipe_killed && !s->got_exit && !s->timed_out) {
+                res->exit_code = -1;
                 res->signal = SIGPIPE;
                 res->status = 128 + SIGPIPE;
-        } else if (s->exec_err) {
-                res->status = res->exit_code = s->exec_err == -ENOENT ? 127 : 126;
-                char m[512];
-                (void)snprintf(m, sizeof(m), "'%s': %s", s->exec_what, bridle_strerror(s->exec_err));
-                if (!(res->exec_error = bridle__strdup(m)))
-                        return bridle__err(err, -ENOMEM, "result");
-        } else if (!s->got_exit) {
+        } else if (!s->got_exit && !s->timed_out && !s->exec_err) {
                 return bridle__err(err, BRIDLE_E_SANDBOX, "the sandbox's init died before the command ended");
-        } else if (WIFSIGNALED(s->wstatus)) {
-                res->signal = WTERMSIG(s->wstatus);
-                res->status = 128 + res->signal;
-        } else {
-                res->exit_code = WEXITSTATUS(s->wstatus);
-                res->status = res->exit_code;
+        } else if ((r = bridle__result_status(res, s->timed_out, s->exec_err, s->exec_what, s->wstatus, err)) < 0) {
+                return r;
         }
-        if (sv->opts->capture) {
-                if (bridle__capture_take(&s->cap[0], &res->stdout_buf, &res->stdout_len, &res->stdout_truncated) < 0 ||
-                    bridle__capture_take(&s->cap[1], &res->stderr_buf, &res->stderr_len, &res->stderr_truncated) < 0)
-                        return bridle__err(err, -ENOMEM, "output");
-        }
-        return 0;
+        return sv->opts->capture ? bridle__result_take_output(res, s->cap, err) : 0;
 }
 
 int bridle__supervise(struct bridle__supervise *sv, bridle_run_result *res, bridle_error *err)
