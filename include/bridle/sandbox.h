@@ -192,6 +192,36 @@ typedef struct bridle_sandbox_info {
 /* Living sandboxes of this user, oldest first. *ret is a caller-freed array. */
 BRIDLE_EXPORT int bridle_sandbox_list_all(bridle_sandbox_info **ret, size_t *ret_n, bridle_error *err);
 
+/* Snapshots of living sandboxes, kept as $BRIDLE_HOME/snapshots/<id>.tar.zst
+ * (format: docs/snapshot.md). A sandbox without --workspace has an overlay
+ * /workspace, and a snapshot is its upper layer (what changed since the
+ * sandbox started, deletions included); where overlay could not be mounted
+ * it is a full archive of /workspace. The sandbox is frozen while the
+ * archive is written. *ret_snapshot_id is the caller's to free. */
+BRIDLE_EXPORT int bridle_sandbox_snapshot(const char *id, const char *label, char **ret_snapshot_id,
+                                          bridle_error *err);
+/* A new living sandbox (default spec: no network, default limits) whose
+ * workspace is the snapshot's: files, modes, symlinks, empty directories and
+ * deletions exactly as they were. A corrupt or truncated snapshot is refused
+ * and nothing is left behind. *ret_id is the caller's to free. */
+BRIDLE_EXPORT int bridle_sandbox_restore(const char *snapshot_id, const char *name, char **ret_id,
+                                         bridle_error *err);
+
+typedef struct bridle_snapshot_info {
+        char id[65];
+        char label[256];
+        int64_t created; /* unix seconds */
+        uint64_t size;   /* archive bytes */
+        bool full;       /* a whole workspace rather than an overlay layer */
+        bool in_use;     /* a living sandbox was restored from it (prune keeps it) */
+} bridle_snapshot_info;
+
+/* Snapshots, oldest first. *ret is a caller-freed array. */
+BRIDLE_EXPORT int bridle_sandbox_snapshots(bridle_snapshot_info **ret, size_t *ret_n, bridle_error *err);
+/* Delete snapshots created more than days days ago, except those a living
+ * sandbox was restored from; *ret_removed (may be NULL) counts deletions. */
+BRIDLE_EXPORT int bridle_sandbox_snapshots_prune(unsigned days, size_t *ret_removed, bridle_error *err);
+
 /* Parse "256M", "1G", "4096" into bytes (K, M, G, T; powers of 1024). */
 BRIDLE_EXPORT int bridle_parse_size(const char *s, uint64_t *ret, bridle_error *err);
 

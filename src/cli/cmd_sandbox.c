@@ -128,6 +128,9 @@ static const char sandbox_help[] =
         "  write ID PATH                            stdin to a file (parents created)\n"
         "  patch ID [PATCH]                         apply_patch inside (argument or stdin)\n"
         "  destroy ID                               kill a living sandbox, remove its state\n"
+        "  snapshot ID [--label TEXT]               snapshot its workspace; prints the snapshot id\n"
+        "  restore SNAPSHOT [--name NAME]           a new living sandbox from a snapshot; prints its id\n"
+        "  snapshots [--prune-older-than DAYS]      list snapshots, or delete old unused ones\n"
         "\n"
         "'bridle sandbox SUBCOMMAND --help' lists its options.\n";
 
@@ -153,6 +156,12 @@ int bridle_cmd_sandbox(int argc, char **argv)
                 return bridle_cmd_sandbox_write(argc - 1, argv + 1);
         if (strcmp(argv[1], "patch") == 0)
                 return bridle_cmd_sandbox_patch(argc - 1, argv + 1);
+        if (strcmp(argv[1], "snapshot") == 0)
+                return bridle_cmd_sandbox_snapshot(argc - 1, argv + 1);
+        if (strcmp(argv[1], "restore") == 0)
+                return bridle_cmd_sandbox_restore(argc - 1, argv + 1);
+        if (strcmp(argv[1], "snapshots") == 0)
+                return bridle_cmd_sandbox_snapshots(argc - 1, argv + 1);
         (void)fprintf(stderr, "bridle sandbox: unknown subcommand '%s'\n", argv[1]);
         return 2;
 }

@@ -48,6 +48,9 @@ enum bridle__op {
         BRIDLE__OP_STATUS,       /* i32 wait status, u64 cpu us, u64 max rss kB, u32 timed out */
         BRIDLE__OP_ERROR,        /* i32 -errno or BRIDLE_E_*, u32 is-exec-failure, str message */
         BRIDLE__OP_BUILTIN,      /* str: run init's file operation instead of exec'ing argv */
+        BRIDLE__OP_OVERLAY,      /* i32 fd index (-1: use the host path), u64 fallback tmpfs size,
+                                  * str host dir holding lower/ upper/ work/, str path:
+                                  * an overlay (userxattr) there, else a tmpfs */
         BRIDLE__OP_MAX,
 };
 

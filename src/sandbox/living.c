@@ -15,7 +15,9 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -25,6 +27,8 @@
 #include "sandbox/capture.h"
 #include "sandbox/living.h"
 #include "sandbox/spawn.h"
+#include "sandbox/spec.h"
+#include "snapshot/snapshot.h"
 #include "sandbox/wire.h"
 #include "util/alloc.h"
 #include "util/cleanup.h"
@@ -46,7 +50,7 @@ int bridle__home(char *out, size_t cap, bridle_error *err)
         return n < 0 || (size_t)n >= cap ? bridle__err(err, -ENAMETOOLONG, "BRIDLE_HOME is too long") : 0;
 }
 
-static int mkdirs(const char *path, mode_t mode)
+int bridle__mkdirs(const char *path, mode_t mode)
 {
         char buf[4096];
         if (strlen(path) >= sizeof(buf))
@@ -65,7 +69,7 @@ static int mkdirs(const char *path, mode_t mode)
 }
 
 /* $BRIDLE_HOME/sandboxes/<id>[/leaf] */
-static int sb_path(char *out, size_t cap, const char *id, const char *leaf, bridle_error *err)
+int bridle__sandbox_path(char *out, size_t cap, const char *id, const char *leaf, bridle_error *err)
 {
         char home[3072];
         int r = bridle__home(home, sizeof(home), err);
@@ -135,22 +139,17 @@ static unsigned long long start_time(pid_t pid)
         return v;
 }
 
-struct sb_state {
-        pid_t pid;
-        unsigned long long start;
-        int64_t created;
-        char name[64];
-        char cg_mem[256], cg_pids[256];
-};
-
-static int state_write(const char *id, const struct sb_state *st, bridle_error *err)
+int bridle__sandbox_state_write(const char *id, const struct bridle__sb_state *st, bridle_error *err)
 {
-        char p[4096], tmp[4200], buf[1024];
-        int r = sb_path(p, sizeof(p), id, "state", err);
+        char p[4096], tmp[4200], buf[1536];
+        int r = bridle__sandbox_path(p, sizeof(p), id, "state", err);
         if (r < 0)
                 return r;
-        int n = snprintf(buf, sizeof(buf), "pid=%d\nstart=%llu\ncreated=%lld\nname=%s\ncg_mem=%s\ncg_pids=%s\n",
-                         (int)st->pid, st->start, (long long)st->created, st->name, st->cg_mem, st->cg_pids);
+        int n = snprintf(buf, sizeof(buf),
+                         "pid=%d\nstart=%llu\ncreated=%lld\nname=%s\ncg_mem=%s\ncg_pids=%s\n"
+                         "overlay=%d\ncg_freezer=%s\nrestored_from=%s\nroot=%s\n",
+                         (int)st->pid, st->start, (long long)st->created, st->name, st->cg_mem, st->cg_pids,
+                         st->overlay, st->cg_freezer, st->restored_from, st->root);
         (void)snprintf(tmp, sizeof(tmp), "%s.tmp", p);
         _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (fd < 0 || bridle__write_full(fd, buf, (size_t)n) < 0 || rename(tmp, p) < 0)
@@ -158,7 +157,7 @@ static int state_write(const char *id, const struct sb_state *st, bridle_error *
         return 0;
 }
 
-static void state_field(struct sb_state *st, const char *k, const char *v)
+static void state_field(struct bridle__sb_state *st, const char *k, const char *v)
 {
         if (!strcmp(k, "pid"))
                 st->pid = (pid_t)atoi(v);
@@ -172,12 +171,20 @@ static void state_field(struct sb_state *st, const char *k, const char *v)
                 (void)snprintf(st->cg_mem, sizeof(st->cg_mem), "%s", v);
         else if (!strcmp(k, "cg_pids"))
                 (void)snprintf(st->cg_pids, sizeof(st->cg_pids), "%s", v);
+        else if (!strcmp(k, "overlay"))
+                st->overlay = atoi(v);
+        else if (!strcmp(k, "cg_freezer"))
+                (void)snprintf(st->cg_freezer, sizeof(st->cg_freezer), "%s", v);
+        else if (!strcmp(k, "root"))
+                (void)snprintf(st->root, sizeof(st->root), "%s", v);
+        else if (!strcmp(k, "restored_from"))
+                (void)snprintf(st->restored_from, sizeof(st->restored_from), "%s", v);
 }
 
-static int state_read(const char *id, struct sb_state *st, bridle_error *err)
+int bridle__sandbox_state_read(const char *id, struct bridle__sb_state *st, bridle_error *err)
 {
         char p[4096], *buf = NULL;
-        int r = sb_path(p, sizeof(p), id, "state", err);
+        int r = bridle__sandbox_path(p, sizeof(p), id, "state", err);
         if (r < 0)
                 return r;
         if ((r = bridle__read_file(AT_FDCWD, p, 8192, &buf, NULL)) < 0)
@@ -194,12 +201,12 @@ static int state_read(const char *id, struct sb_state *st, bridle_error *err)
         return 0;
 }
 
-static bool state_alive(const struct sb_state *st)
+bool bridle__sandbox_alive(const struct bridle__sb_state *st)
 {
         return st->pid > 0 && start_time(st->pid) == st->start && kill(st->pid, 0) == 0;
 }
 
-static int make_id(char out[16])
+int bridle__make_id(char out[16])
 {
         uint8_t b[6];
         if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
@@ -233,7 +240,7 @@ static int link_name(const char *name, const char *id, bridle_error *err)
         if (r < 0)
                 return r;
         (void)snprintf(p, sizeof(p), "%s/names", home);
-        if ((r = mkdirs(p, 0700)) < 0)
+        if ((r = bridle__mkdirs(p, 0700)) < 0)
                 return bridle__err(err, r, "make '%s'", p);
         (void)snprintf(p, sizeof(p), "%s/names/%s", home, name);
         if (symlink(id, p) < 0)
@@ -242,37 +249,198 @@ static int link_name(const char *name, const char *id, bridle_error *err)
         return 0;
 }
 
+void bridle__rm_tree(int at, const char *name)
+{
+        static const int max_depth = 512;
+        struct frame {
+                DIR *d;
+        } stack[512];
+        int depth = 0;
+        (void)fchmodat(at, name, 0700, 0);
+        int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+                (void)unlinkat(at, name, 0);
+                return;
+        }
+        if (!(stack[0].d = fdopendir(fd))) {
+                close(fd);
+                return;
+        }
+        depth = 1;
+        /* Bounded: a directory that cannot be emptied is retried, not forever. */
+        for (long steps = 0; depth > 0 && steps < 10000000; steps++) {
+                DIR *d = stack[depth - 1].d;
+                struct dirent *e = readdir(d);
+                if (!e) {
+                        closedir(d);
+                        depth--;
+                        if (depth > 0)
+                                rewinddir(stack[depth - 1].d); /* now empty: retry its rmdirs */
+                        continue;
+                }
+                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                        continue;
+                if (unlinkat(dirfd(d), e->d_name, 0) == 0 || errno != EISDIR)
+                        continue;
+                if (unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) == 0 || depth >= max_depth)
+                        continue;
+                (void)fchmodat(dirfd(d), e->d_name, 0700, 0);
+                int cfd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                DIR *cd = cfd < 0 ? NULL : fdopendir(cfd);
+                if (!cd) {
+                        if (cfd >= 0)
+                                close(cfd);
+                        continue;
+                }
+                stack[depth++].d = cd;
+        }
+        while (depth > 0)
+                closedir(stack[--depth].d);
+        (void)unlinkat(at, name, AT_REMOVEDIR);
+}
+
+static int lchown_tree(int at, uid_t uid, gid_t gid, int depth)
+{
+        if (depth > 512)
+                return -ELOOP;
+        int fd = fcntl(at, F_DUPFD_CLOEXEC, 3);
+        DIR *d = fd < 0 ? NULL : fdopendir(fd);
+        if (!d) {
+                if (fd >= 0)
+                        close(fd);
+                return -errno;
+        }
+        int r = 0;
+        for (struct dirent *e; r == 0 && (e = readdir(d));) {
+                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                        continue;
+                if (fchownat(dirfd(d), e->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) {
+                        r = -errno;
+                        break;
+                }
+                if (e->d_type != DT_DIR)
+                        continue;
+                int c = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                r = c < 0 ? -errno : lchown_tree(c, uid, gid, depth + 1);
+                if (c >= 0)
+                        close(c);
+        }
+        closedir(d);
+        return r;
+}
+
+/* dir/fs/ with lower/ (empty), upper/ and work/, all owned by the sandbox's
+ * root; upper/ filled from a snapshot first when restoring. */
+static int make_layers(const char *dir, const char *snapshot_path, bridle_error *err)
+{
+        static const char *const leaves[] = { "fs", "fs/lower", "fs/upper", "fs/work" };
+        uid_t uid;
+        gid_t gid;
+        bridle__spawn_host_ids(&uid, &gid);
+        _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return bridle__err(err, -errno, "open '%s'", dir);
+        for (size_t i = 0; i < 4; i++)
+                if (mkdirat(dfd, leaves[i], i == 0 ? 0700 : 0755) < 0 ||
+                    fchownat(dfd, leaves[i], uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+                        return bridle__err(err, -errno, "make '%s/%s'", dir, leaves[i]);
+        if (!snapshot_path)
+                return 0;
+        _cleanup_close_ int ufd = openat(dfd, "fs/upper", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (ufd < 0)
+                return bridle__err(err, -errno, "open '%s/fs/upper'", dir);
+        int r = bridle__snapshot_extract(snapshot_path, ufd, err);
+        if (r < 0)
+                return r;
+        if ((r = lchown_tree(ufd, uid, gid, 0)) < 0)
+                return bridle__err(err, r, "hand the restored files to the sandbox's user");
+        return 0;
+}
+
+/* A v1 freezer cgroup holding init (and so every command): how snapshots
+ * quiesce the sandbox. Best effort: empty when there is none. */
+static void make_freezer(const char *id, pid_t pid, char *out, size_t cap)
+{
+        char p[128], v[32];
+        out[0] = '\0';
+        (void)snprintf(p, sizeof(p), "/sys/fs/cgroup/freezer/bridle-%.16s", id);
+        if (mkdir(p, 0755) < 0)
+                return;
+        (void)snprintf(v, sizeof(v), "%d\n", (int)pid);
+        char procs[160];
+        (void)snprintf(procs, sizeof(procs), "%s/cgroup.procs", p);
+        int fd = open(procs, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || bridle__write_full(fd, v, strlen(v)) < 0) {
+                if (fd >= 0)
+                        close(fd);
+                (void)rmdir(p);
+                return;
+        }
+        close(fd);
+        (void)snprintf(out, cap, "%s", p);
+}
+
+static bool is_overlay(pid_t pid, const char *root)
+{
+        char p[4200];
+        struct statfs sf;
+        (void)snprintf(p, sizeof(p), "/proc/%d/root%s", (int)pid, root);
+        return statfs(p, &sf) == 0 && sf.f_type == OVERLAYFS_SUPER_MAGIC;
+}
+
 int bridle_sandbox_create(const bridle_sandbox_spec *spec, const char *name, char **ret_id,
                           bridle_error *err)
+{
+        return bridle__sandbox_create_ex(spec, name, NULL, NULL, ret_id, err);
+}
+
+int bridle__sandbox_create_ex(const bridle_sandbox_spec *spec, const char *name, const char *snapshot_path,
+                              const char *snapshot_id, char **ret_id, bridle_error *err)
 {
         if (!spec || !ret_id)
                 return bridle__err(err, -EINVAL, "no spec");
         if (name && (!id_ok(name) || name[0] == '.' || strlen(name) == 12))
                 return bridle__err(err, BRIDLE_E_INVALID, "'%s' is not a usable name (letters, digits, '-', '_', '.'; not 12 characters)", name ? name : "");
         char id[16], dir[4096], sock[4096];
-        int r = make_id(id);
+        int r = bridle__make_id(id);
         if (r < 0)
                 return bridle__err(err, r, "make an id");
-        if ((r = sb_path(dir, sizeof(dir), id, NULL, err)) < 0 || (r = sb_path(sock, sizeof(sock), id, "sock", err)) < 0)
+        if ((r = bridle__sandbox_path(dir, sizeof(dir), id, NULL, err)) < 0 || (r = bridle__sandbox_path(sock, sizeof(sock), id, "sock", err)) < 0)
                 return r;
-        if ((r = mkdirs(dir, 0700)) < 0)
+        if ((r = bridle__mkdirs(dir, 0700)) < 0)
                 return bridle__err(err, r, "make '%s'", dir);
         if (name && (r = link_name(name, id, err)) < 0) {
                 (void)rmdir(dir);
                 return r;
         }
+        struct bridle_sandbox_spec ospec = *spec; /* shallow: only .overlay differs */
+        char fsdir[4200];
+        if (!spec->workspace) {
+                if ((r = make_layers(dir, snapshot_path, err)) < 0) {
+                        (void)bridle_sandbox_destroy(id, NULL);
+                        return r;
+                }
+                (void)snprintf(fsdir, sizeof(fsdir), "%s/fs", dir);
+                ospec.overlay = fsdir;
+        }
         _cleanup_close_ int lfd = listen_at(sock, err);
         struct bridle__served sv;
         memset(&sv, 0, sizeof(sv));
-        r = lfd < 0 ? lfd : bridle__sandbox_serve(spec, lfd, &sv, err);
-        struct sb_state st = { .pid = sv.pid, .created = (int64_t)time(NULL) };
+        r = lfd < 0 ? lfd : bridle__sandbox_serve(&ospec, lfd, &sv, err);
+        struct bridle__sb_state st = { .pid = sv.pid, .created = (int64_t)time(NULL) };
         if (r >= 0) {
                 st.start = start_time(sv.pid);
                 (void)snprintf(st.name, sizeof(st.name), "%s", name ? name : "");
                 memcpy(st.cg_mem, sv.cgroup.mem, sizeof(st.cg_mem));
                 memcpy(st.cg_pids, sv.cgroup.pids, sizeof(st.cg_pids));
-                r = state_write(id, &st, err);
+                st.overlay = ospec.overlay && is_overlay(sv.pid, spec->root);
+                (void)snprintf(st.root, sizeof(st.root), "%s", spec->root);
+                (void)snprintf(st.restored_from, sizeof(st.restored_from), "%s", snapshot_id ? snapshot_id : "");
+                make_freezer(id, sv.pid, st.cg_freezer, sizeof(st.cg_freezer));
+                r = bridle__sandbox_state_write(id, &st, err);
         }
+        if (r >= 0 && snapshot_path && !st.overlay)
+                r = bridle__err(err, -EOPNOTSUPP, "no overlay workspace here: a snapshot cannot be restored");
         if (r < 0) {
                 if (sv.pid > 0)
                         (void)kill(sv.pid, SIGKILL);
@@ -287,14 +455,14 @@ int bridle_sandbox_create(const bridle_sandbox_spec *spec, const char *name, cha
 
 int bridle__sandbox_connect(const char *id, bridle_error *err)
 {
-        struct sb_state st;
+        struct bridle__sb_state st;
         char p[4096];
-        int r = state_read(id, &st, err);
+        int r = bridle__sandbox_state_read(id, &st, err);
         if (r < 0)
                 return r;
-        if (!state_alive(&st))
+        if (!bridle__sandbox_alive(&st))
                 return bridle__err(err, -ECONNREFUSED, "sandbox '%s' is dead (destroy it to clean up)", id);
-        if ((r = sb_path(p, sizeof(p), id, "sock", err)) < 0)
+        if ((r = bridle__sandbox_path(p, sizeof(p), id, "sock", err)) < 0)
                 return r;
         struct sockaddr_un a = { .sun_family = AF_UNIX };
         if (strlen(p) >= sizeof(a.sun_path))
@@ -328,10 +496,24 @@ static void unlink_names(const char *id)
         closedir(d);
 }
 
-/* Kill init (its pid namespace goes with it) and wait, bounded, until it is gone. */
-static void kill_init(const struct sb_state *st)
+/* A frozen task does not die of SIGKILL until thawed. */
+static void thaw(const struct bridle__sb_state *st)
 {
-        if (!state_alive(st))
+        char p[512];
+        if (!st->cg_freezer[0])
+                return;
+        (void)snprintf(p, sizeof(p), "%s/freezer.state", st->cg_freezer);
+        int fd = open(p, O_WRONLY | O_CLOEXEC);
+        if (fd >= 0) {
+                (void)bridle__write_full(fd, "THAWED", 6);
+                close(fd);
+        }
+}
+
+/* Kill init (its pid namespace goes with it) and wait, bounded, until it is gone. */
+static void kill_init(const struct bridle__sb_state *st)
+{
+        if (!bridle__sandbox_alive(st))
                 return;
         int pfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
         if (pfd < 0)
@@ -350,9 +532,12 @@ int bridle_sandbox_destroy(const char *ref, bridle_error *err)
         int r = bridle__sandbox_resolve(ref, id, err);
         if (r < 0)
                 return r;
-        struct sb_state st;
-        if (state_read(id, &st, NULL) == 0) {
+        struct bridle__sb_state st;
+        if (bridle__sandbox_state_read(id, &st, NULL) == 0) {
+                thaw(&st);
                 kill_init(&st);
+                if (st.cg_freezer[0])
+                        (void)rmdir(st.cg_freezer);
                 struct bridle__cgroup cg;
                 memset(&cg, 0, sizeof(cg));
                 memcpy(cg.mem, st.cg_mem, sizeof(cg.mem));
@@ -362,10 +547,15 @@ int bridle_sandbox_destroy(const char *ref, bridle_error *err)
         unlink_names(id);
         const char *leaves[] = { "sock", "state", "state.tmp" };
         for (size_t i = 0; i < 3; i++)
-                if (sb_path(p, sizeof(p), id, leaves[i], NULL) == 0)
+                if (bridle__sandbox_path(p, sizeof(p), id, leaves[i], NULL) == 0)
                         (void)unlink(p);
-        if ((r = sb_path(p, sizeof(p), id, NULL, err)) < 0)
+        if ((r = bridle__sandbox_path(p, sizeof(p), id, NULL, err)) < 0)
                 return r;
+        int dfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+                bridle__rm_tree(dfd, "fs");
+                close(dfd);
+        }
         if (rmdir(p) < 0 && errno != ENOENT)
                 return bridle__err(err, -errno, "remove '%s'", p);
         return 0;
@@ -388,8 +578,8 @@ int bridle_sandbox_list_all(bridle_sandbox_info **ret, size_t *ret_n, bridle_err
         size_t n = 0;
         DIR *d = opendir(p);
         for (struct dirent *e; d && (e = readdir(d));) {
-                struct sb_state st;
-                if (strlen(e->d_name) != 12 || state_read(e->d_name, &st, NULL) < 0)
+                struct bridle__sb_state st;
+                if (strlen(e->d_name) != 12 || bridle__sandbox_state_read(e->d_name, &st, NULL) < 0)
                         continue;
                 bridle_sandbox_info *nv = bridle__realloc(v, (n + 1) * sizeof(*v));
                 if (!nv) {
@@ -402,7 +592,7 @@ int bridle_sandbox_list_all(bridle_sandbox_info **ret, size_t *ret_n, bridle_err
                 memcpy(v[n].id, e->d_name, 13);
                 memcpy(v[n].name, st.name, sizeof(v[n].name));
                 v[n].created = st.created;
-                v[n].alive = state_alive(&st);
+                v[n].alive = bridle__sandbox_alive(&st);
                 n++;
         }
         if (d)

@@ -12,3 +12,32 @@ int bridle__home(char *out, size_t cap, bridle_error *err);
 int bridle__sandbox_resolve(const char *ref, char out[16], bridle_error *err);
 /* Connect to a living sandbox's socket (it must be alive). Returns the fd. */
 int bridle__sandbox_connect(const char *id, bridle_error *err);
+
+/* A living sandbox's state file (living.c). */
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+struct bridle__sb_state {
+        pid_t pid;
+        unsigned long long start;
+        int64_t created;
+        char name[64];
+        char cg_mem[256], cg_pids[256];
+        int overlay;             /* 1: /workspace is an overlay over upper/ (snapshots are layers) */
+        char cg_freezer[256];    /* v1 freezer cgroup for quiescing, or empty */
+        char restored_from[65];  /* the snapshot it was restored from, or empty */
+        char root[256];          /* the workspace's path inside */
+};
+/* $BRIDLE_HOME/sandboxes/<id>[/leaf] */
+int bridle__sandbox_path(char *out, size_t cap, const char *id, const char *leaf, bridle_error *err);
+int bridle__sandbox_state_read(const char *id, struct bridle__sb_state *st, bridle_error *err);
+int bridle__sandbox_state_write(const char *id, const struct bridle__sb_state *st, bridle_error *err);
+bool bridle__sandbox_alive(const struct bridle__sb_state *st);
+int bridle__mkdirs(const char *path, mode_t mode);
+/* 12 random hex characters. */
+int bridle__make_id(char out[16]);
+/* create, optionally with upper/ filled from a snapshot archive first (restore). */
+int bridle__sandbox_create_ex(const bridle_sandbox_spec *spec, const char *name, const char *snapshot_path,
+                              const char *snapshot_id, char **ret_id, bridle_error *err);
+/* Remove a directory tree (directories made searchable first); best effort. */
+void bridle__rm_tree(int dirfd, const char *name);

@@ -182,11 +182,33 @@ static int add_bind(bridle__plan *p, struct plan_ctx *ctx, const char *host, con
         return bridle__plan_add(p, BRIDLE__OP_BIND, "iuss", idx, ro ? BRIDLE__BIND_RO : 0u, host, dst);
 }
 
+/* Living sandboxes: /workspace as an overlay of a host directory holding
+ * lower/, upper/ and work/. A root caller passes it as a detached mount tree
+ * (init's uid cannot walk the owner-only directories above it, and overlay
+ * takes layers only from init's own mount namespace: init moves it in
+ * first); an unprivileged caller's directories are the sandbox root's, so a
+ * path does. */
+static int add_overlay(const bridle_sandbox_spec *s, bridle__plan *p, struct plan_ctx *ctx, uint64_t disk,
+                       bridle_error *err)
+{
+        int idx = -1;
+        if (ctx->detached_binds) {
+                int fd = (int)syscall(SYS_open_tree, AT_FDCWD, s->overlay, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+                if (fd < 0)
+                        return bridle__err(err, -errno, "open_tree '%s'", s->overlay);
+                if ((idx = bridle__plan_take_fd(p, fd)) < 0)
+                        return bridle__err(err, idx, "too many fds");
+        }
+        return bridle__plan_add(p, BRIDLE__OP_OVERLAY, "iUss", idx, disk, s->overlay, s->root);
+}
+
 static int add_workspace(const bridle_sandbox_spec *s, bridle__plan *p, struct plan_ctx *ctx,
                          bridle_error *err)
 {
         uint64_t disk = s->limits.disk ? s->limits.disk : BRIDLE__DEFAULT_DISK;
         bridle__plan_add(p, BRIDLE__OP_TMPFS, "Uus", disk, 01777, "/tmp");
+        if (!s->workspace && s->overlay)
+                return add_overlay(s, p, ctx, disk, err);
         if (!s->workspace)
                 return bridle__plan_add(p, BRIDLE__OP_TMPFS, "Uus", disk, 0755, s->root);
         return add_bind(p, ctx, s->workspace, s->root, false, err);

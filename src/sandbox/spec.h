@@ -31,6 +31,9 @@ struct bridle_sandbox_spec {
         enum bridle_net net;
         enum bridle_isolation isolation;
         bridle_limits limits;
+        /* Living sandboxes without a workspace: a host directory holding lower/,
+         * upper/ and work/ for an overlay /workspace (borrowed, never freed here). */
+        const char *overlay;
 };
 
 #define SPEC_MAX_ENTRIES 10000

@@ -190,6 +190,57 @@ static int op_proc(struct init_state *st, bridle__cursor *c)
         return 0;
 }
 
+/* A living sandbox's workspace: an overlay of lower/, upper/ and work/ in a
+ * host directory, passed as a detached tree (moved in under a hidden
+ * directory of the new root for the mount, then detached again: the sandbox
+ * never sees its layers) or as a path. Unprivileged overlay keeps its
+ * markers in user.* xattrs. Where overlay cannot be mounted, a tmpfs (the
+ * harness notices by the filesystem type and takes full snapshots). */
+static int op_overlay(struct init_state *st, bridle__cursor *c)
+{
+        uint32_t idx;
+        uint64_t size;
+        char host[BRIDLE__INIT_MAX_STR], dst[BRIDLE__INIT_MAX_STR], d[2 * BRIDLE__INIT_MAX_STR + 16];
+        char layers[BRIDLE__INIT_MAX_STR + 32], opts[3 * BRIDLE__INIT_MAX_STR + 256];
+        if (bridle__rec_u32(c, &idx) < 0 || bridle__rec_u64(c, &size) < 0 ||
+            bridle__rec_str(c, host, sizeof(host)) < 0 || bridle__rec_str(c, dst, sizeof(dst)) < 0)
+                return -EBADMSG;
+        int fd = (int32_t)idx >= 0 && (int32_t)idx < st->nfds ? st->fds[idx] : -1;
+        if ((int32_t)idx >= 0 && fd < 0)
+                return -EBADMSG;
+        path_in(d, sizeof(d), NEWROOT, dst);
+        (void)snprintf(st->step_buf, sizeof(st->step_buf), "overlay at '%s'", dst);
+        st->step = st->step_buf;
+        int r = init_mkdir_p(d, 0755);
+        if (r < 0)
+                return r;
+        if (fd >= 0) {
+                (void)snprintf(layers, sizeof(layers), "%s/.bridle-layers", NEWROOT);
+                if ((r = init_mkdir_p(layers, 0700)) < 0)
+                        return r;
+                if (sys_move_mount(fd, "", AT_FDCWD, layers, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                        r = -errno;
+        } else
+                (void)snprintf(layers, sizeof(layers), OLDROOT "%s", host);
+        if (r == 0 && (strchr(layers, ',') || strchr(layers, ':')))
+                r = -EINVAL; /* would split the mount options */
+        if (r == 0) {
+                (void)snprintf(opts, sizeof(opts), "lowerdir=%s/lower,upperdir=%s/upper,workdir=%s/work,userxattr",
+                               layers, layers, layers);
+                r = mount("overlay", d, "overlay", MS_NOSUID | MS_NODEV, opts) < 0 ? -errno : 0;
+        }
+        if (fd >= 0) {
+                (void)umount2(layers, MNT_DETACH);
+                (void)rmdir(layers);
+        }
+        if (r == 0)
+                return 0;
+        (void)snprintf(opts, sizeof(opts), "mode=0755,size=%llu", (unsigned long long)size);
+        if (mount("tmpfs", d, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
+                return -errno;
+        return 0;
+}
+
 static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom" };
 static const char *const dev_links[][2] = {
         { "/proc/self/fd", "fd" },
@@ -254,6 +305,8 @@ int init_fs_op(struct init_state *st, const bridle__rec *rec)
                 return op_proc(st, &c);
         case BRIDLE__OP_DEV:
                 return op_dev(st, &c);
+        case BRIDLE__OP_OVERLAY:
+                return op_overlay(st, &c);
         default:
                 return 0;
         }

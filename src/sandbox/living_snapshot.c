@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Snapshots of living sandboxes: $BRIDLE_HOME/snapshots/<id>.tar.zst.
+ * An overlay sandbox's snapshot is its upper layer read from the host
+ * ($BRIDLE_HOME/sandboxes/<id>/fs/upper, whiteouts and opaque markers
+ * included); without an overlay it is the whole workspace, read through
+ * /proc/<init>/root. While the archive is written the sandbox is frozen: its
+ * v1 freezer cgroup, or else SIGSTOP to every process under init (init only
+ * reaps and relays, it writes nothing to the workspace). Restore builds a
+ * fresh sandbox whose upper layer is the archive extracted (all or nothing).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sandbox/living.h"
+#include "snapshot/snapshot.h"
+#include "util/alloc.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/fd.h"
+
+#define FREEZE_WAIT_MS 2000
+#define MAX_STOPPED 4096
+#define MAX_SNAPSHOTS 100000
+
+static int snapdir(char *out, size_t cap, bridle_error *err)
+{
+        char home[3072];
+        int r = bridle__home(home, sizeof(home), err);
+        if (r < 0)
+                return r;
+        (void)snprintf(out, cap, "%s/snapshots", home);
+        return 0;
+}
+
+static bool snapid_ok(const char *s)
+{
+        size_t n = s ? strlen(s) : 0;
+        if (n == 0 || n > 64)
+                return false;
+        for (; *s; s++)
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+                      *s == '-' || *s == '_'))
+                        return false;
+        return true;
+}
+
+/* ---- quiescing -------------------------------------------------------------- */
+
+struct quiet {
+        const struct bridle__sb_state *st;
+        bool frozen;
+        pid_t stopped[MAX_STOPPED];
+        size_t n_stopped;
+};
+
+static int freezer_set(const char *cg, const char *state)
+{
+        char p[700];
+        (void)snprintf(p, sizeof(p), "%s/freezer.state", cg);
+        _cleanup_close_ int fd = open(p, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || bridle__write_full(fd, state, strlen(state)) < 0)
+                return -errno;
+        return 0;
+}
+
+static bool freezer_is(const char *cg, const char *state)
+{
+        char p[700], *buf = NULL;
+        (void)snprintf(p, sizeof(p), "%s/freezer.state", cg);
+        if (bridle__read_file(AT_FDCWD, p, 64, &buf, NULL) < 0)
+                return false;
+        bool yes = strncmp(buf, state, strlen(state)) == 0;
+        free(buf);
+        return yes;
+}
+
+/* Every process under init (not init), read from the host's /proc. */
+static size_t descendants(pid_t init, pid_t *out, size_t cap)
+{
+        size_t n = 0;
+        pid_t queue[MAX_STOPPED];
+        size_t q = 0, nq = 0;
+        queue[nq++] = init;
+        while (q < nq) {
+                char path[64], *buf = NULL;
+                pid_t p = queue[q++];
+                (void)snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)p, (int)p);
+                if (bridle__read_file(AT_FDCWD, path, 65536, &buf, NULL) < 0)
+                        continue;
+                for (char *save = NULL, *t = strtok_r(buf, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
+                        pid_t c = (pid_t)atoi(t);
+                        if (c > 0 && n < cap && nq < MAX_STOPPED) {
+                                out[n++] = c;
+                                queue[nq++] = c;
+                        }
+                }
+                free(buf);
+        }
+        return n;
+}
+
+static int quiesce(struct quiet *q, bridle_error *err)
+{
+        const char *cg = q->st->cg_freezer;
+        if (cg[0] && freezer_set(cg, "FROZEN") == 0) {
+                q->frozen = true;
+                for (int i = 0; i < FREEZE_WAIT_MS / 2; i++) {
+                        if (freezer_is(cg, "FROZEN"))
+                                return 0;
+                        (void)usleep(2000);
+                }
+                (void)freezer_set(cg, "THAWED");
+                q->frozen = false;
+                return bridle__err(err, -EBUSY, "the sandbox did not freeze within %d ms", FREEZE_WAIT_MS);
+        }
+        /* No freezer: stop the tree, twice, so what was forked meanwhile stops too. */
+        for (int pass = 0; pass < 2; pass++) {
+                q->n_stopped = descendants(q->st->pid, q->stopped, MAX_STOPPED);
+                for (size_t i = 0; i < q->n_stopped; i++)
+                        (void)kill(q->stopped[i], SIGSTOP);
+        }
+        return 0;
+}
+
+static void resume(struct quiet *q)
+{
+        if (q->frozen) {
+                (void)freezer_set(q->st->cg_freezer, "THAWED");
+                return;
+        }
+        q->n_stopped = descendants(q->st->pid, q->stopped, MAX_STOPPED);
+        for (size_t i = 0; i < q->n_stopped; i++)
+                (void)kill(q->stopped[i], SIGCONT);
+}
+
+/* ---- snapshot ----------------------------------------------------------------- */
+
+static int open_source(const char *id, const struct bridle__sb_state *st, bridle_error *err)
+{
+        char p[4200];
+        int r;
+        if (st->overlay) {
+                if ((r = bridle__sandbox_path(p, sizeof(p), id, "fs/upper", err)) < 0)
+                        return r;
+        } else
+                (void)snprintf(p, sizeof(p), "/proc/%d/root%s", (int)st->pid, st->root[0] ? st->root : "/workspace");
+        int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        return fd < 0 ? bridle__err(err, -errno, "open the workspace at '%s'", p) : fd;
+}
+
+int bridle_sandbox_snapshot(const char *ref, const char *label, char **ret_snapshot_id, bridle_error *err)
+{
+        if (!ref || !ret_snapshot_id)
+                return bridle__err(err, -EINVAL, "no sandbox");
+        if (label && strlen(label) >= sizeof(((struct bridle__snapshot_meta *)0)->label))
+                return bridle__err(err, -EINVAL, "the label is longer than 255 bytes");
+        char id[16], dir[4096], path[4200];
+        struct bridle__sb_state st;
+        int r = bridle__sandbox_resolve(ref, id, err);
+        if (r < 0 || (r = bridle__sandbox_state_read(id, &st, err)) < 0)
+                return r;
+        if (!bridle__sandbox_alive(&st))
+                return bridle__err(err, -ECONNREFUSED, "sandbox '%s' is dead (destroy it to clean up)", id);
+        if ((r = snapdir(dir, sizeof(dir), err)) < 0)
+                return r;
+        if ((r = bridle__mkdirs(dir, 0700)) < 0)
+                return bridle__err(err, r, "make '%s'", dir);
+        struct bridle__snapshot_meta meta;
+        memset(&meta, 0, sizeof(meta));
+        char sid[16];
+        if ((r = bridle__make_id(sid)) < 0)
+                return bridle__err(err, r, "make an id");
+        (void)snprintf(meta.id, sizeof(meta.id), "%s", sid);
+        (void)snprintf(meta.label, sizeof(meta.label), "%s", label ? label : "");
+        meta.full = !st.overlay;
+        (void)snprintf(path, sizeof(path), "%s/%s.tar.zst", dir, sid);
+        _cleanup_close_ int src = open_source(id, &st, err);
+        if (src < 0)
+                return src;
+        struct quiet *q = bridle__malloc(sizeof(*q));
+        if (!q)
+                return bridle__err(err, -ENOMEM, "snapshot");
+        memset(q, 0, sizeof(*q));
+        q->st = &st;
+        if ((r = quiesce(q, err)) == 0) {
+                r = bridle__snapshot_write(src, path, &meta, err);
+                resume(q);
+        }
+        free(q);
+        bridle__snapshot_meta_release(&meta);
+        if (r < 0)
+                return r;
+        if (!(*ret_snapshot_id = bridle__strdup(sid))) {
+                (void)unlink(path);
+                return bridle__err(err, -ENOMEM, "snapshot id");
+        }
+        return 0;
+}
+
+/* ---- restore ------------------------------------------------------------------ */
+
+int bridle_sandbox_restore(const char *snapshot_id, const char *name, char **ret_id, bridle_error *err)
+{
+        if (!ret_id)
+                return bridle__err(err, -EINVAL, "no result");
+        if (!snapid_ok(snapshot_id))
+                return bridle__err(err, -EINVAL, "'%s' is not a snapshot id", snapshot_id ? snapshot_id : "");
+        char dir[4096], path[4200];
+        int r = snapdir(dir, sizeof(dir), err);
+        if (r < 0)
+                return r;
+        (void)snprintf(path, sizeof(path), "%s/%s.tar.zst", dir, snapshot_id);
+        if (access(path, F_OK) < 0)
+                return bridle__err(err, -ENOENT, "no snapshot '%s'", snapshot_id);
+        struct bridle__snapshot_meta meta;
+        if ((r = bridle__snapshot_read_meta(path, &meta, err)) < 0)
+                return r;
+        bridle__snapshot_meta_release(&meta);
+        bridle_sandbox_spec *spec = bridle_sandbox_spec_new();
+        if (!spec)
+                return bridle__err(err, -ENOMEM, "spec");
+        r = bridle__sandbox_create_ex(spec, name, path, snapshot_id, ret_id, err);
+        bridle_sandbox_spec_free(spec);
+        return r;
+}
+
+/* ---- list and prune ----------------------------------------------------------- */
+
+/* Is this snapshot what an existing sandbox was restored from? */
+static bool in_use(const char *snapshot_id)
+{
+        char home[3072], p[4096];
+        if (bridle__home(home, sizeof(home), NULL) < 0)
+                return true; /* when unsure, keep */
+        (void)snprintf(p, sizeof(p), "%s/sandboxes", home);
+        DIR *d = opendir(p);
+        bool used = false;
+        for (struct dirent *e; d && !used && (e = readdir(d));) {
+                struct bridle__sb_state st;
+                if (strlen(e->d_name) == 12 && bridle__sandbox_state_read(e->d_name, &st, NULL) == 0)
+                        used = strcmp(st.restored_from, snapshot_id) == 0;
+        }
+        if (d)
+                closedir(d);
+        return used;
+}
+
+static int snap_cmp(const void *a, const void *b)
+{
+        const bridle_snapshot_info *x = a, *y = b;
+        return x->created < y->created ? -1 : x->created > y->created;
+}
+
+int bridle_sandbox_snapshots(bridle_snapshot_info **ret, size_t *ret_n, bridle_error *err)
+{
+        if (!ret || !ret_n)
+                return bridle__err(err, -EINVAL, "no result");
+        char dir[4096], path[4400];
+        int r = snapdir(dir, sizeof(dir), err);
+        if (r < 0)
+                return r;
+        bridle_snapshot_info *v = NULL;
+        size_t n = 0;
+        DIR *d = opendir(dir);
+        for (struct dirent *e; d && n < MAX_SNAPSHOTS && (e = readdir(d));) {
+                size_t len = strlen(e->d_name);
+                if (len <= 8 || strcmp(e->d_name + len - 8, ".tar.zst") != 0)
+                        continue;
+                char sid[72];
+                (void)snprintf(sid, sizeof(sid), "%.*s", (int)(len - 8), e->d_name);
+                if (!snapid_ok(sid))
+                        continue;
+                (void)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+                struct stat sb;
+                struct bridle__snapshot_meta meta;
+                if (stat(path, &sb) < 0 || bridle__snapshot_read_meta(path, &meta, NULL) < 0)
+                        continue; /* unreadable: not listed (and never pruned) */
+                bridle_snapshot_info *nv = bridle__realloc(v, (n + 1) * sizeof(*v));
+                if (!nv) {
+                        bridle__snapshot_meta_release(&meta);
+                        free(v);
+                        closedir(d);
+                        return bridle__err(err, -ENOMEM, "list");
+                }
+                v = nv;
+                memset(&v[n], 0, sizeof(v[n]));
+                (void)snprintf(v[n].id, sizeof(v[n].id), "%s", sid);
+                (void)snprintf(v[n].label, sizeof(v[n].label), "%s", meta.label);
+                v[n].created = meta.created;
+                v[n].size = (uint64_t)sb.st_size;
+                v[n].full = meta.full;
+                v[n].in_use = in_use(sid);
+                bridle__snapshot_meta_release(&meta);
+                n++;
+        }
+        if (d)
+                closedir(d);
+        if (n)
+                qsort(v, n, sizeof(*v), snap_cmp);
+        *ret = v;
+        *ret_n = n;
+        return (int)(n > 0x7fffffff ? 0x7fffffff : n);
+}
+
+int bridle_sandbox_snapshots_prune(unsigned days, size_t *ret_removed, bridle_error *err)
+{
+        bridle_snapshot_info *v = NULL;
+        size_t n = 0, removed = 0;
+        int r = bridle_sandbox_snapshots(&v, &n, err);
+        if (r < 0)
+                return r;
+        char dir[4096], path[4400];
+        if ((r = snapdir(dir, sizeof(dir), err)) < 0) {
+                free(v);
+                return r;
+        }
+        int64_t cutoff = (int64_t)time(NULL) - (int64_t)days * 86400;
+        for (size_t i = 0; i < n; i++) {
+                if (v[i].created > cutoff || v[i].in_use)
+                        continue;
+                (void)snprintf(path, sizeof(path), "%s/%s.tar.zst", dir, v[i].id);
+                if (unlink(path) < 0 && errno != ENOENT) {
+                        r = bridle__err(err, -errno, "remove '%s'", path);
+                        break;
+                }
+                removed++;
+        }
+        free(v);
+        if (ret_removed)
+                *ret_removed = removed;
+        return r < 0 ? r : 0;
+}
