@@ -194,10 +194,11 @@ BRIDLE_EXPORT int bridle_sandbox_list_all(bridle_sandbox_info **ret, size_t *ret
 
 /* Snapshots of living sandboxes, kept as $BRIDLE_HOME/snapshots/<id>.tar.zst
  * (format: docs/snapshot.md). A sandbox without --workspace has an overlay
- * /workspace, and a snapshot is its upper layer (what changed since the
- * sandbox started, deletions included); where overlay could not be mounted
- * it is a full archive of /workspace. The sandbox is frozen while the
- * archive is written. *ret_snapshot_id is the caller's to free. */
+ * /workspace, and a snapshot is its upper layer: what changed since the
+ * sandbox started (deletions included), on top of the snapshot it was
+ * restored from, if any (its parent, in <id>.parent). Where overlay could not
+ * be mounted it is a full archive of /workspace. The sandbox is frozen while
+ * the archive is written. *ret_snapshot_id is the caller's to free. */
 BRIDLE_EXPORT int bridle_sandbox_snapshot(const char *id, const char *label, char **ret_snapshot_id,
                                           bridle_error *err);
 /* A new living sandbox (default spec: no network, default limits) whose
@@ -213,13 +214,14 @@ typedef struct bridle_snapshot_info {
         int64_t created; /* unix seconds */
         uint64_t size;   /* archive bytes */
         bool full;       /* a whole workspace rather than an overlay layer */
-        bool in_use;     /* a living sandbox was restored from it (prune keeps it) */
+        bool in_use;     /* a sandbox or a later snapshot builds on it (prune keeps it) */
+        char parent[65]; /* the snapshot this one is a change on top of, or empty */
 } bridle_snapshot_info;
 
 /* Snapshots, oldest first. *ret is a caller-freed array. */
 BRIDLE_EXPORT int bridle_sandbox_snapshots(bridle_snapshot_info **ret, size_t *ret_n, bridle_error *err);
-/* Delete snapshots created more than days days ago, except those a living
- * sandbox was restored from; *ret_removed (may be NULL) counts deletions. */
+/* Delete snapshots created days days ago or earlier, except those a sandbox
+ * or a remaining snapshot builds on; *ret_removed (may be NULL) counts them. */
 BRIDLE_EXPORT int bridle_sandbox_snapshots_prune(unsigned days, size_t *ret_removed, bridle_error *err);
 
 /* Parse "256M", "1G", "4096" into bytes (K, M, G, T; powers of 1024). */

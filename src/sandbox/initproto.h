@@ -49,9 +49,21 @@ enum bridle__op {
         BRIDLE__OP_ERROR,        /* i32 -errno or BRIDLE_E_*, u32 is-exec-failure, str message */
         BRIDLE__OP_BUILTIN,      /* str: run init's file operation instead of exec'ing argv */
         BRIDLE__OP_OVERLAY,      /* i32 fd index (-1: use the host path), u64 fallback tmpfs size,
-                                  * str host dir holding lower/ upper/ work/, str path:
-                                  * an overlay (userxattr) there, else a tmpfs */
+                                  * u32 n lower layers (1..32), str host dir holding l0/ .. l<n-1>/
+                                  * (topmost first), upper/, work/, str path: an overlay (userxattr)
+                                  * there, else a tmpfs */
         BRIDLE__OP_MAX,
+};
+
+enum bridle__yield_flags {
+        BRIDLE__YIELD_EARLY = 1u << 0,  /* answer as soon as there is output */
+        BRIDLE__YIELD_NOREAD = 1u << 1, /* a write only: answer at once, leave the output */
+};
+
+enum bridle__session_flags {
+        BRIDLE__SESSION_TRUNCATED = 1u << 0, /* reply: output was cut (head and tail kept) */
+        BRIDLE__SESSION_EXITED = 1u << 1,    /* reply: the process exited (STATUS follows) */
+        BRIDLE__SESSION_EOF = 1u << 2,       /* write request: close its stdin afterwards */
 };
 
 enum bridle__bind_flags {

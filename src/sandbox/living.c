@@ -329,31 +329,38 @@ static int lchown_tree(int at, uid_t uid, gid_t gid, int depth)
         return r;
 }
 
-/* dir/fs/ with lower/ (empty), upper/ and work/, all owned by the sandbox's
- * root; upper/ filled from a snapshot first when restoring. */
-static int make_layers(const char *dir, const char *snapshot_path, bridle_error *err)
+/* dir/fs/ with upper/, work/ and the lower layers l0/ .. l<n-1>/ (topmost
+ * first): each one a snapshot of the chain extracted (all or nothing), or one
+ * empty l0/; all owned by the sandbox's root. */
+static int make_layers(const char *dir, const char *const *chain, size_t n, bridle_error *err)
 {
-        static const char *const leaves[] = { "fs", "fs/lower", "fs/upper", "fs/work" };
+        static const char *const leaves[] = { "fs", "fs/upper", "fs/work" };
         uid_t uid;
         gid_t gid;
         bridle__spawn_host_ids(&uid, &gid);
         _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
                 return bridle__err(err, -errno, "open '%s'", dir);
-        for (size_t i = 0; i < 4; i++)
+        for (size_t i = 0; i < 3; i++)
                 if (mkdirat(dfd, leaves[i], i == 0 ? 0700 : 0755) < 0 ||
                     fchownat(dfd, leaves[i], uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
                         return bridle__err(err, -errno, "make '%s/%s'", dir, leaves[i]);
-        if (!snapshot_path)
-                return 0;
-        _cleanup_close_ int ufd = openat(dfd, "fs/upper", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (ufd < 0)
-                return bridle__err(err, -errno, "open '%s/fs/upper'", dir);
-        int r = bridle__snapshot_extract(snapshot_path, ufd, err);
-        if (r < 0)
-                return r;
-        if ((r = lchown_tree(ufd, uid, gid, 0)) < 0)
-                return bridle__err(err, r, "hand the restored files to the sandbox's user");
+        for (size_t i = 0; i < (n ? n : 1); i++) {
+                char leaf[32];
+                (void)snprintf(leaf, sizeof(leaf), "fs/l%zu", i);
+                if (mkdirat(dfd, leaf, 0755) < 0 || fchownat(dfd, leaf, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+                        return bridle__err(err, -errno, "make '%s/%s'", dir, leaf);
+                if (!n)
+                        break;
+                _cleanup_close_ int lfd = openat(dfd, leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (lfd < 0)
+                        return bridle__err(err, -errno, "open '%s/%s'", dir, leaf);
+                int r = bridle__snapshot_extract(chain[i], lfd, err);
+                if (r < 0)
+                        return r;
+                if ((r = lchown_tree(lfd, uid, gid, 0)) < 0)
+                        return bridle__err(err, r, "hand the restored files to the sandbox's user");
+        }
         return 0;
 }
 
@@ -391,11 +398,11 @@ static bool is_overlay(pid_t pid, const char *root)
 int bridle_sandbox_create(const bridle_sandbox_spec *spec, const char *name, char **ret_id,
                           bridle_error *err)
 {
-        return bridle__sandbox_create_ex(spec, name, NULL, NULL, ret_id, err);
+        return bridle__sandbox_create_ex(spec, name, NULL, 0, NULL, ret_id, err);
 }
 
-int bridle__sandbox_create_ex(const bridle_sandbox_spec *spec, const char *name, const char *snapshot_path,
-                              const char *snapshot_id, char **ret_id, bridle_error *err)
+int bridle__sandbox_create_ex(const bridle_sandbox_spec *spec, const char *name, const char *const *chain,
+                              size_t n_chain, const char *snapshot_id, char **ret_id, bridle_error *err)
 {
         if (!spec || !ret_id)
                 return bridle__err(err, -EINVAL, "no spec");
@@ -416,12 +423,13 @@ int bridle__sandbox_create_ex(const bridle_sandbox_spec *spec, const char *name,
         struct bridle_sandbox_spec ospec = *spec; /* shallow: only .overlay differs */
         char fsdir[4200];
         if (!spec->workspace) {
-                if ((r = make_layers(dir, snapshot_path, err)) < 0) {
+                if ((r = make_layers(dir, chain, n_chain, err)) < 0) {
                         (void)bridle_sandbox_destroy(id, NULL);
                         return r;
                 }
                 (void)snprintf(fsdir, sizeof(fsdir), "%s/fs", dir);
                 ospec.overlay = fsdir;
+                ospec.overlay_lowers = n_chain ? (unsigned)n_chain : 1u;
         }
         _cleanup_close_ int lfd = listen_at(sock, err);
         struct bridle__served sv;
@@ -439,7 +447,7 @@ int bridle__sandbox_create_ex(const bridle_sandbox_spec *spec, const char *name,
                 make_freezer(id, sv.pid, st.cg_freezer, sizeof(st.cg_freezer));
                 r = bridle__sandbox_state_write(id, &st, err);
         }
-        if (r >= 0 && snapshot_path && !st.overlay)
+        if (r >= 0 && n_chain && !st.overlay)
                 r = bridle__err(err, -EOPNOTSUPP, "no overlay workspace here: a snapshot cannot be restored");
         if (r < 0) {
                 if (sv.pid > 0)

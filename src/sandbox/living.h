@@ -36,8 +36,9 @@ bool bridle__sandbox_alive(const struct bridle__sb_state *st);
 int bridle__mkdirs(const char *path, mode_t mode);
 /* 12 random hex characters. */
 int bridle__make_id(char out[16]);
-/* create, optionally with upper/ filled from a snapshot archive first (restore). */
-int bridle__sandbox_create_ex(const bridle_sandbox_spec *spec, const char *name, const char *snapshot_path,
-                              const char *snapshot_id, char **ret_id, bridle_error *err);
+/* create, optionally on lower layers extracted from a chain of snapshot
+ * archives, topmost first (restore; at most 32). */
+int bridle__sandbox_create_ex(const bridle_sandbox_spec *spec, const char *name, const char *const *chain,
+                              size_t n_chain, const char *snapshot_id, char **ret_id, bridle_error *err);
 /* Remove a directory tree (directories made searchable first); best effort. */
 void bridle__rm_tree(int dirfd, const char *name);

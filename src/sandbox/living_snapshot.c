@@ -6,8 +6,11 @@
  * included); without an overlay it is the whole workspace, read through
  * /proc/<init>/root. While the archive is written the sandbox is frozen: its
  * v1 freezer cgroup, or else SIGSTOP to every process under init (init only
- * reaps and relays, it writes nothing to the workspace). Restore builds a
- * fresh sandbox whose upper layer is the archive extracted (all or nothing).
+ * reaps and relays, it writes nothing to the workspace). A sandbox restored
+ * from snapshot P has P's chain as its lower layers and starts with an empty
+ * upper layer, so its snapshots hold only what changed since: they name P in
+ * <id>.parent. Restore builds a fresh sandbox on the chain's layers, each
+ * extracted all or nothing.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -30,6 +33,7 @@
 #define FREEZE_WAIT_MS 2000
 #define MAX_STOPPED 4096
 #define MAX_SNAPSHOTS 100000
+#define MAX_CHAIN 32
 
 static int snapdir(char *out, size_t cap, bridle_error *err)
 {
@@ -51,6 +55,56 @@ static bool snapid_ok(const char *s)
                       *s == '-' || *s == '_'))
                         return false;
         return true;
+}
+
+/* The parent recorded next to a snapshot: 1 and out, 0 none, or negative. */
+static int parent_of(const char *dir, const char *sid, char out[65])
+{
+        char p[4200], *buf = NULL;
+        (void)snprintf(p, sizeof(p), "%s/%s.parent", dir, sid);
+        int r = bridle__read_file(AT_FDCWD, p, 128, &buf, NULL);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        buf[strcspn(buf, "\n")] = '\0';
+        r = snapid_ok(buf) ? 1 : -EBADMSG;
+        if (r > 0)
+                (void)snprintf(out, 65, "%s", buf);
+        free(buf);
+        return r;
+}
+
+/* sid and its ancestors, topmost first: ids into chain[][65]. */
+static int chain_of(const char *dir, const char *sid, char chain[MAX_CHAIN][65], size_t *ret_n, bridle_error *err)
+{
+        size_t n = 0;
+        (void)snprintf(chain[n++], 65, "%s", sid);
+        for (;;) {
+                char parent[65];
+                int r = parent_of(dir, chain[n - 1], parent);
+                if (r < 0)
+                        return bridle__err(err, r, "snapshot '%s': unreadable parent", chain[n - 1]);
+                if (r == 0)
+                        break;
+                if (n == MAX_CHAIN)
+                        return bridle__err(err, -ELOOP, "snapshot '%s' sits on more than %d layers", sid, MAX_CHAIN);
+                (void)snprintf(chain[n++], 65, "%s", parent);
+        }
+        *ret_n = n;
+        return 0;
+}
+
+static int write_parent(const char *dir, const char *sid, const char *parent, bridle_error *err)
+{
+        char p[4200];
+        (void)snprintf(p, sizeof(p), "%s/%s.parent", dir, sid);
+        _cleanup_close_ int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        char line[80];
+        int n = snprintf(line, sizeof(line), "%s\n", parent);
+        if (fd < 0 || bridle__write_full(fd, line, (size_t)n) < 0 || fsync(fd) < 0)
+                return bridle__err(err, -errno, "write '%s'", p);
+        return 0;
 }
 
 /* ---- quiescing -------------------------------------------------------------- */
@@ -199,6 +253,10 @@ int bridle_sandbox_snapshot(const char *ref, const char *label, char **ret_snaps
         bridle__snapshot_meta_release(&meta);
         if (r < 0)
                 return r;
+        if (st.overlay && st.restored_from[0] && (r = write_parent(dir, sid, st.restored_from, err)) < 0) {
+                (void)unlink(path);
+                return r;
+        }
         if (!(*ret_snapshot_id = bridle__strdup(sid))) {
                 (void)unlink(path);
                 return bridle__err(err, -ENOMEM, "snapshot id");
@@ -214,29 +272,45 @@ int bridle_sandbox_restore(const char *snapshot_id, const char *name, char **ret
                 return bridle__err(err, -EINVAL, "no result");
         if (!snapid_ok(snapshot_id))
                 return bridle__err(err, -EINVAL, "'%s' is not a snapshot id", snapshot_id ? snapshot_id : "");
-        char dir[4096], path[4200];
+        char dir[4096];
         int r = snapdir(dir, sizeof(dir), err);
         if (r < 0)
                 return r;
-        (void)snprintf(path, sizeof(path), "%s/%s.tar.zst", dir, snapshot_id);
-        if (access(path, F_OK) < 0)
-                return bridle__err(err, -ENOENT, "no snapshot '%s'", snapshot_id);
-        struct bridle__snapshot_meta meta;
-        if ((r = bridle__snapshot_read_meta(path, &meta, err)) < 0)
-                return r;
-        bridle__snapshot_meta_release(&meta);
-        bridle_sandbox_spec *spec = bridle_sandbox_spec_new();
-        if (!spec)
-                return bridle__err(err, -ENOMEM, "spec");
-        r = bridle__sandbox_create_ex(spec, name, path, snapshot_id, ret_id, err);
+        char(*ids)[65] = bridle__malloc(MAX_CHAIN * 65);
+        char(*paths)[4200] = bridle__malloc(MAX_CHAIN * 4200);
+        const char *chain[MAX_CHAIN];
+        size_t n = 0;
+        if (!ids || !paths)
+                r = bridle__err(err, -ENOMEM, "restore");
+        else
+                r = chain_of(dir, snapshot_id, ids, &n, err);
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                (void)snprintf(paths[i], sizeof(paths[i]), "%s/%s.tar.zst", dir, ids[i]);
+                chain[i] = paths[i];
+                struct bridle__snapshot_meta meta;
+                if (access(paths[i], F_OK) < 0)
+                        r = i == 0 ? bridle__err(err, -ENOENT, "no snapshot '%s'", ids[i])
+                                   : bridle__err(err, -ENOENT, "snapshot '%s' builds on '%s', which is gone",
+                                                 snapshot_id, ids[i]);
+                else if ((r = bridle__snapshot_read_meta(paths[i], &meta, err)) == 0)
+                        bridle__snapshot_meta_release(&meta);
+        }
+        bridle_sandbox_spec *spec = r == 0 ? bridle_sandbox_spec_new() : NULL;
+        if (r == 0 && !spec)
+                r = bridle__err(err, -ENOMEM, "spec");
+        if (r == 0)
+                r = bridle__sandbox_create_ex(spec, name, chain, n, snapshot_id, ret_id, err);
         bridle_sandbox_spec_free(spec);
+        free(ids);
+        free(paths);
         return r;
 }
 
 /* ---- list and prune ----------------------------------------------------------- */
 
-/* Is this snapshot what an existing sandbox was restored from? */
-static bool in_use(const char *snapshot_id)
+/* Does an existing sandbox build on this snapshot (restored from it or
+ * from a snapshot on top of it)? */
+static bool sandbox_needs(const char *dir, const char *snapshot_id)
 {
         char home[3072], p[4096];
         if (bridle__home(home, sizeof(home), NULL) < 0)
@@ -244,13 +318,28 @@ static bool in_use(const char *snapshot_id)
         (void)snprintf(p, sizeof(p), "%s/sandboxes", home);
         DIR *d = opendir(p);
         bool used = false;
+        char(*chain)[65] = bridle__malloc(MAX_CHAIN * 65);
+        if (!chain) {
+                if (d)
+                        closedir(d);
+                return true;
+        }
         for (struct dirent *e; d && !used && (e = readdir(d));) {
                 struct bridle__sb_state st;
-                if (strlen(e->d_name) == 12 && bridle__sandbox_state_read(e->d_name, &st, NULL) == 0)
-                        used = strcmp(st.restored_from, snapshot_id) == 0;
+                size_t n = 0;
+                if (strlen(e->d_name) != 12 || bridle__sandbox_state_read(e->d_name, &st, NULL) < 0 ||
+                    !st.restored_from[0])
+                        continue;
+                if (chain_of(dir, st.restored_from, chain, &n, NULL) < 0) {
+                        used |= strcmp(st.restored_from, snapshot_id) == 0;
+                        continue;
+                }
+                for (size_t i = 0; i < n; i++)
+                        used |= strcmp(chain[i], snapshot_id) == 0;
         }
         if (d)
                 closedir(d);
+        free(chain);
         return used;
 }
 
@@ -293,17 +382,22 @@ int bridle_sandbox_snapshots(bridle_snapshot_info **ret, size_t *ret_n, bridle_e
                 }
                 v = nv;
                 memset(&v[n], 0, sizeof(v[n]));
-                (void)snprintf(v[n].id, sizeof(v[n].id), "%s", sid);
+                (void)snprintf(v[n].id, sizeof(v[n].id), "%.64s", sid);
                 (void)snprintf(v[n].label, sizeof(v[n].label), "%s", meta.label);
                 v[n].created = meta.created;
                 v[n].size = (uint64_t)sb.st_size;
                 v[n].full = meta.full;
-                v[n].in_use = in_use(sid);
+                v[n].in_use = sandbox_needs(dir, sid);
+                (void)parent_of(dir, sid, v[n].parent);
                 bridle__snapshot_meta_release(&meta);
                 n++;
         }
         if (d)
                 closedir(d);
+        /* A snapshot another one builds on is in use too. */
+        for (size_t i = 0; i < n; i++)
+                for (size_t j = 0; j < n && !v[i].in_use; j++)
+                        v[i].in_use = strcmp(v[j].parent, v[i].id) == 0;
         if (n)
                 qsort(v, n, sizeof(*v), snap_cmp);
         *ret = v;
@@ -313,28 +407,34 @@ int bridle_sandbox_snapshots(bridle_snapshot_info **ret, size_t *ret_n, bridle_e
 
 int bridle_sandbox_snapshots_prune(unsigned days, size_t *ret_removed, bridle_error *err)
 {
-        bridle_snapshot_info *v = NULL;
-        size_t n = 0, removed = 0;
-        int r = bridle_sandbox_snapshots(&v, &n, err);
+        char dir[4096], path[4400];
+        int r = snapdir(dir, sizeof(dir), err);
         if (r < 0)
                 return r;
-        char dir[4096], path[4400];
-        if ((r = snapdir(dir, sizeof(dir), err)) < 0) {
-                free(v);
-                return r;
-        }
         int64_t cutoff = (int64_t)time(NULL) - (int64_t)days * 86400;
-        for (size_t i = 0; i < n; i++) {
-                if (v[i].created > cutoff || v[i].in_use)
-                        continue;
-                (void)snprintf(path, sizeof(path), "%s/%s.tar.zst", dir, v[i].id);
-                if (unlink(path) < 0 && errno != ENOENT) {
-                        r = bridle__err(err, -errno, "remove '%s'", path);
-                        break;
+        size_t removed = 0;
+        /* Pruning a snapshot may free its parent: a few passes, bounded by the chain length. */
+        for (int pass = 0; pass <= MAX_CHAIN; pass++) {
+                bridle_snapshot_info *v = NULL;
+                size_t n = 0, before = removed;
+                if ((r = bridle_sandbox_snapshots(&v, &n, err)) < 0)
+                        return r;
+                for (size_t i = 0; i < n; i++) {
+                        if (v[i].created > cutoff || v[i].in_use)
+                                continue;
+                        (void)snprintf(path, sizeof(path), "%s/%s.tar.zst", dir, v[i].id);
+                        if (unlink(path) < 0 && errno != ENOENT) {
+                                r = bridle__err(err, -errno, "remove '%s'", path);
+                                break;
+                        }
+                        (void)snprintf(path, sizeof(path), "%s/%s.parent", dir, v[i].id);
+                        (void)unlink(path);
+                        removed++;
                 }
-                removed++;
+                free(v);
+                if (r < 0 || removed == before)
+                        break;
         }
-        free(v);
         if (ret_removed)
                 *ret_removed = removed;
         return r < 0 ? r : 0;

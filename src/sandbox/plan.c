@@ -183,7 +183,7 @@ static int add_bind(bridle__plan *p, struct plan_ctx *ctx, const char *host, con
 }
 
 /* Living sandboxes: /workspace as an overlay of a host directory holding
- * lower/, upper/ and work/. A root caller passes it as a detached mount tree
+ * l0/ .. l<n-1>/ (lower layers, topmost first), upper/ and work/. A root caller passes it as a detached mount tree
  * (init's uid cannot walk the owner-only directories above it, and overlay
  * takes layers only from init's own mount namespace: init moves it in
  * first); an unprivileged caller's directories are the sandbox root's, so a
@@ -199,7 +199,8 @@ static int add_overlay(const bridle_sandbox_spec *s, bridle__plan *p, struct pla
                 if ((idx = bridle__plan_take_fd(p, fd)) < 0)
                         return bridle__err(err, idx, "too many fds");
         }
-        return bridle__plan_add(p, BRIDLE__OP_OVERLAY, "iUss", idx, disk, s->overlay, s->root);
+        return bridle__plan_add(p, BRIDLE__OP_OVERLAY, "iUuss", idx, disk, s->overlay_lowers ? s->overlay_lowers : 1u,
+                                s->overlay, s->root);
 }
 
 static int add_workspace(const bridle_sandbox_spec *s, bridle__plan *p, struct plan_ctx *ctx,

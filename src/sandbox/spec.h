@@ -31,9 +31,11 @@ struct bridle_sandbox_spec {
         enum bridle_net net;
         enum bridle_isolation isolation;
         bridle_limits limits;
-        /* Living sandboxes without a workspace: a host directory holding lower/,
-         * upper/ and work/ for an overlay /workspace (borrowed, never freed here). */
+        /* Living sandboxes without a workspace: a host directory holding l0/ ..
+         * l<n-1>/ (lower layers, topmost first), upper/ and work/ for an overlay
+         * /workspace (borrowed, never freed here). */
         const char *overlay;
+        unsigned overlay_lowers;
 };
 
 #define SPEC_MAX_ENTRIES 10000

@@ -4,7 +4,8 @@
 # snapshot after writing files (modes, a symlink, an empty directory, nested
 # trees) and after deleting some of them; restore into a new sandbox gives
 # exactly the snapshot's tree (types, modes, sizes, link targets, mtimes,
-# sha256), not what changed later; the restored sandbox is writable; a
+# sha256), not what changed later; the restored sandbox is writable and its
+# snapshot holds only its change (restored on top of its parent); a
 # truncated or garbage snapshot is refused and leaves no sandbox behind; prune
 # keeps what a living sandbox was restored from; destroy leaves nothing.
 . "$(dirname "$0")/lib.sh"
@@ -96,9 +97,41 @@ assert_contains "$got" "./link l 777 6 run.sh" "the symlink points where it did"
 assert_not_contains "$got" "doomed" "deleted files stay deleted"
 assert_not_contains "$got" "later" "changes after the snapshot are not there"
 
-run "$BRIDLE" sandbox exec snap-restored -- sh -c 'printf more >> plain.txt && ./run.sh && rm private && ls'
+run "$BRIDLE" sandbox exec snap-restored -- sh -c 'printf more >> plain.txt && ./run.sh && rm private && rm -r deep/a && mkdir deep/a && printf z > deep/a/z && ls'
 assert_rc 0 "the restored workspace is writable by the sandbox's root"
 assert_contains "$OUT" "hi" "a restored script still runs"
+
+# A restored sandbox's snapshot holds only its change (on top of its parent),
+# deletions of what it was restored with included.
+snapdir="$BRIDLE_HOME/snapshots"
+want4=$(tree_of snap-restored)
+run "$BRIDLE" sandbox snapshot snap-restored --label delta
+assert_rc 0 "snapshot of a restored sandbox"
+s4=$OUT
+assert_eq "$(cat "$snapdir/$s4.parent")" "$s2" "it records the snapshot it builds on"
+size2=$(stat -c %s "$snapdir/$s2.tar.zst")
+size4=$(stat -c %s "$snapdir/$s4.tar.zst")
+[ "$size2" -gt 300000 ] || fail "the second snapshot should hold the 300 kB blob ($size2 bytes)"
+[ "$size4" -lt 100000 ] || fail "the delta snapshot holds more than the change ($size4 bytes)"
+ok "the delta snapshot is $size4 bytes, its parent $size2"
+run "$BRIDLE" sandbox restore "$s4"
+assert_rc 0 "restore the delta snapshot"
+r4=$OUT
+got4=$(tree_of "$r4")
+if [ "$got4" != "$want4" ]; then
+        diff <(printf '%s\n' "$want4") <(printf '%s\n' "$got4") >&2 || true
+        fail "the tree restored from a delta differs"
+fi
+ok "a delta restores exactly (parent + change, deletions and a replaced directory included)"
+assert_not_contains "$got4" "./private " "a file deleted on top of the parent stays deleted"
+assert_not_contains "$got4" "./deep/a/b" "a directory replaced on top of the parent does not show the old one"
+run "$BRIDLE" sandbox exec "$r4" -- sh -c 'printf w > plain.txt && cat deep/a/z'
+assert_eq "$OUT" "z" "the delta's sandbox works"
+mv "$snapdir/$s2.tar.zst" "$snapdir/$s2.aside"
+run "$BRIDLE" sandbox restore "$s4"
+assert_rc 1 "a delta whose parent is gone is refused"
+assert_contains "$ERR" "$s2" "the error names the missing parent"
+mv "$snapdir/$s2.aside" "$snapdir/$s2.tar.zst"
 
 run "$BRIDLE" sandbox restore "$s1"
 assert_rc 0 "restore the first snapshot"
@@ -109,7 +142,6 @@ assert_eq "$OUT" $'doomed\nx\nplain.txt' "the first snapshot has what was delete
 # Corrupt and truncated archives: refused, nothing left.
 count_sandboxes() { find "$BRIDLE_HOME/sandboxes" -mindepth 1 -maxdepth 1 | wc -l; }
 before=$(count_sandboxes)
-snapdir="$BRIDLE_HOME/snapshots"
 size=$(stat -c %s "$snapdir/$s2.tar.zst")
 head -c $((size - 40)) "$snapdir/$s2.tar.zst" >"$snapdir/truncated.tar.zst"
 run "$BRIDLE" sandbox restore truncated --name should-not-exist
@@ -130,7 +162,7 @@ run "$BRIDLE" sandbox restore ../escape
 assert_rc 1 "a path is not a snapshot id"
 rm -f "$snapdir/truncated.tar.zst" "$snapdir/short.tar.zst" "$snapdir/garbage.tar.zst"
 
-# Prune: s2 and s1 are what living sandboxes were restored from.
+# Prune: s1, s2 and s4 are what living sandboxes were restored from (s2 is s4's parent too).
 run "$BRIDLE" sandbox snapshot "$src" --label third
 assert_rc 0 "third snapshot"
 s3=$OUT
@@ -138,7 +170,8 @@ run "$BRIDLE" sandbox snapshots --prune-older-than 0
 assert_rc 0 "prune"
 assert_contains "$OUT" "removed 1 snapshot" "prune removed only the unused snapshot"
 [ ! -e "$snapdir/$s3.tar.zst" ] || fail "prune kept an unused snapshot"
-[ -e "$snapdir/$s2.tar.zst" ] && [ -e "$snapdir/$s1.tar.zst" ] || fail "prune deleted a snapshot in use"
+[ -e "$snapdir/$s2.tar.zst" ] && [ -e "$snapdir/$s1.tar.zst" ] && [ -e "$snapdir/$s4.tar.zst" ] ||
+        fail "prune deleted a snapshot in use"
 ok "prune keeps snapshots living sandboxes were restored from"
 run "$BRIDLE" sandbox snapshots --prune-older-than 30
 assert_contains "$OUT" "removed 0 snapshots" "nothing is 30 days old"
@@ -150,7 +183,7 @@ run "$BRIDLE" sandbox exec "$src" -- sh -c 'sleep 0.2; echo alive'
 assert_eq "$OUT" "alive" "the source sandbox runs commands after snapshots"
 
 # Destroy removes the layers and the freezer cgroup.
-for i in "$src" "$rid" "$r1"; do
+for i in "$src" "$rid" "$r1" "$r4"; do
         fz=$(sed -n 's/^cg_freezer=//p' "$BRIDLE_HOME/sandboxes/$i/state")
         run "$BRIDLE" sandbox destroy "$i"
         assert_rc 0 "destroy $i"
@@ -159,5 +192,5 @@ for i in "$src" "$rid" "$r1"; do
 done
 ok "destroy leaves no layers and no freezer cgroup"
 run "$BRIDLE" sandbox snapshots --prune-older-than 0
-assert_contains "$OUT" "removed 2 snapshots" "once their sandboxes are gone, old snapshots can be pruned"
+assert_contains "$OUT" "removed 3 snapshots" "once their sandboxes are gone, old snapshots can be pruned"
 say "$_checks checks passed"

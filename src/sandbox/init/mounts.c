@@ -190,20 +190,22 @@ static int op_proc(struct init_state *st, bridle__cursor *c)
         return 0;
 }
 
-/* A living sandbox's workspace: an overlay of lower/, upper/ and work/ in a
- * host directory, passed as a detached tree (moved in under a hidden
+/* A living sandbox's workspace: an overlay of l0/ .. l<n-1>/ (lower layers,
+ * topmost first), upper/ and work/ in a host directory, passed as a detached tree (moved in under a hidden
  * directory of the new root for the mount, then detached again: the sandbox
  * never sees its layers) or as a path. Unprivileged overlay keeps its
  * markers in user.* xattrs. Where overlay cannot be mounted, a tmpfs (the
  * harness notices by the filesystem type and takes full snapshots). */
 static int op_overlay(struct init_state *st, bridle__cursor *c)
 {
-        uint32_t idx;
+        uint32_t idx, nlow;
         uint64_t size;
         char host[BRIDLE__INIT_MAX_STR], dst[BRIDLE__INIT_MAX_STR], d[2 * BRIDLE__INIT_MAX_STR + 16];
-        char layers[BRIDLE__INIT_MAX_STR + 32], opts[3 * BRIDLE__INIT_MAX_STR + 256];
-        if (bridle__rec_u32(c, &idx) < 0 || bridle__rec_u64(c, &size) < 0 ||
+        char layers[BRIDLE__INIT_MAX_STR + 32], opts[36 * (BRIDLE__INIT_MAX_STR + 40)];
+        if (bridle__rec_u32(c, &idx) < 0 || bridle__rec_u64(c, &size) < 0 || bridle__rec_u32(c, &nlow) < 0 ||
             bridle__rec_str(c, host, sizeof(host)) < 0 || bridle__rec_str(c, dst, sizeof(dst)) < 0)
+                return -EBADMSG;
+        if (nlow < 1 || nlow > 32)
                 return -EBADMSG;
         int fd = (int32_t)idx >= 0 && (int32_t)idx < st->nfds ? st->fds[idx] : -1;
         if ((int32_t)idx >= 0 && fd < 0)
@@ -225,8 +227,12 @@ static int op_overlay(struct init_state *st, bridle__cursor *c)
         if (r == 0 && (strchr(layers, ',') || strchr(layers, ':')))
                 r = -EINVAL; /* would split the mount options */
         if (r == 0) {
-                (void)snprintf(opts, sizeof(opts), "lowerdir=%s/lower,upperdir=%s/upper,workdir=%s/work,userxattr",
-                               layers, layers, layers);
+                size_t o = (size_t)snprintf(opts, sizeof(opts), "lowerdir=");
+                for (uint32_t i = 0; i < nlow && o < sizeof(opts); i++)
+                        o += (size_t)snprintf(opts + o, sizeof(opts) - o, "%s%s/l%u", i ? ":" : "", layers, i);
+                if (o < sizeof(opts))
+                        (void)snprintf(opts + o, sizeof(opts) - o, ",upperdir=%s/upper,workdir=%s/work,userxattr",
+                                       layers, layers);
                 r = mount("overlay", d, "overlay", MS_NOSUID | MS_NODEV, opts) < 0 ? -errno : 0;
         }
         if (fd >= 0) {
