@@ -20,6 +20,7 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/xattr.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -329,9 +330,128 @@ static int lchown_tree(int at, uid_t uid, gid_t gid, int depth)
         return r;
 }
 
+/* Copy the opaque marker (the only xattr a layer holds) from one dir to another. */
+static int copy_opaque(int src, int dst)
+{
+        static const char *const names[] = { "user.overlay.opaque", "trusted.overlay.opaque" };
+        for (size_t i = 0; i < 2; i++) {
+                char v[8];
+                ssize_t n = fgetxattr(src, names[i], v, sizeof(v));
+                if (n > 0 && fsetxattr(dst, names[i], v, (size_t)n, 0) < 0)
+                        return -errno;
+        }
+        return 0;
+}
+
+/* Rebuild the tree at src under dst: directories, symlinks and whiteouts made
+ * anew, regular files hard-linked (lower layers are never written, so a
+ * cached layer can back any number of sandboxes). */
+static int link_tree(int src, int dst, int depth)
+{
+        if (depth > 512)
+                return -ELOOP;
+        int fd = fcntl(src, F_DUPFD_CLOEXEC, 3);
+        DIR *d = fd < 0 ? NULL : fdopendir(fd);
+        if (!d) {
+                if (fd >= 0)
+                        close(fd);
+                return -errno;
+        }
+        int r = 0;
+        for (struct dirent *e; r == 0 && (e = readdir(d));) {
+                const char *nm = e->d_name;
+                struct stat st;
+                if (!strcmp(nm, ".") || !strcmp(nm, ".."))
+                        continue;
+                if (fstatat(src, nm, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        r = -errno;
+                        break;
+                }
+                struct timespec t[2] = { st.st_atim, st.st_mtim };
+                if (S_ISREG(st.st_mode)) {
+                        r = linkat(src, nm, dst, nm, 0) < 0 ? -errno : 0;
+                        continue;
+                }
+                if (S_ISLNK(st.st_mode)) {
+                        char target[4097];
+                        ssize_t n = readlinkat(src, nm, target, sizeof(target) - 1);
+                        if (n < 0 || (target[n] = '\0', symlinkat(target, dst, nm) < 0))
+                                r = -errno;
+                } else if (S_ISCHR(st.st_mode) && st.st_rdev == 0) {
+                        r = mknodat(dst, nm, S_IFCHR | (st.st_mode & 0777), 0) < 0 ? -errno : 0;
+                } else if (S_ISDIR(st.st_mode)) {
+                        int cs = -1, cd = -1;
+                        if (mkdirat(dst, nm, 0700) < 0 ||
+                            (cs = openat(src, nm, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+                            (cd = openat(dst, nm, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+                                r = -errno;
+                        if (r == 0)
+                                r = copy_opaque(cs, cd);
+                        if (r == 0)
+                                r = link_tree(cs, cd, depth + 1);
+                        if (r == 0 && fchmod(cd, st.st_mode & 07777) < 0)
+                                r = -errno;
+                        if (cs >= 0)
+                                close(cs);
+                        if (cd >= 0)
+                                close(cd);
+                } else
+                        r = -EINVAL;
+                if (r == 0 && fchownat(dst, nm, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+                        r = -errno;
+                if (r == 0)
+                        (void)utimensat(dst, nm, t, AT_SYMLINK_NOFOLLOW);
+        }
+        closedir(d);
+        return r;
+}
+
+/* $BRIDLE_HOME/layers/<snapshot id>: the archive extracted once (all or
+ * nothing, into a temporary name, then renamed), owned by the sandbox's root.
+ * Returns an fd on it. */
+static int cached_layer(const char *archive, uid_t uid, gid_t gid, bridle_error *err)
+{
+        char home[3072], dir[3200], sid[72], tmp[100];
+        const char *base = strrchr(archive, '/');
+        base = base ? base + 1 : archive;
+        size_t bl = strcspn(base, ".");
+        if (bl == 0 || bl >= sizeof(sid))
+                return bridle__err(err, -EINVAL, "'%s' is not a snapshot archive's name", archive);
+        (void)snprintf(sid, sizeof(sid), "%.*s", (int)bl, base);
+        int r = bridle__home(home, sizeof(home), err);
+        if (r < 0)
+                return r;
+        (void)snprintf(dir, sizeof(dir), "%s/layers", home);
+        if ((r = bridle__mkdirs(dir, 0700)) < 0)
+                return bridle__err(err, r, "make '%s'", dir);
+        _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return bridle__err(err, -errno, "open '%s'", dir);
+        int fd = openat(dfd, sid, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0)
+                return fd;
+        char rnd[16];
+        if ((r = bridle__make_id(rnd)) < 0)
+                return bridle__err(err, r, "make an id");
+        (void)snprintf(tmp, sizeof(tmp), ".tmp-%s", rnd);
+        if (mkdirat(dfd, tmp, 0755) < 0)
+                return bridle__err(err, -errno, "make '%s/%s'", dir, tmp);
+        _cleanup_close_ int tfd = openat(dfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        r = tfd < 0 ? bridle__err(err, -errno, "open '%s/%s'", dir, tmp) : bridle__snapshot_extract(archive, tfd, err);
+        if (r == 0 && ((r = lchown_tree(tfd, uid, gid, 0)) < 0 || (r = fchown(tfd, uid, gid) < 0 ? -errno : 0) < 0))
+                (void)bridle__err(err, r, "hand the restored files to the sandbox's user");
+        if (r == 0 && renameat(dfd, tmp, dfd, sid) < 0 && errno != ENOTEMPTY && errno != EEXIST)
+                r = bridle__err(err, -errno, "rename '%s/%s'", dir, tmp);
+        bridle__rm_tree(dfd, tmp); /* a concurrent restore cached it first, or a failure */
+        if (r < 0)
+                return r;
+        fd = openat(dfd, sid, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        return fd < 0 ? bridle__err(err, -errno, "open '%s/%s'", dir, sid) : fd;
+}
+
 /* dir/fs/ with upper/, work/ and the lower layers l0/ .. l<n-1>/ (topmost
- * first): each one a snapshot of the chain extracted (all or nothing), or one
- * empty l0/; all owned by the sandbox's root. */
+ * first): each one a snapshot of the chain (its cached extraction, linked
+ * in), or one empty l0/; all owned by the sandbox's root. */
 static int make_layers(const char *dir, const char *const *chain, size_t n, bridle_error *err)
 {
         static const char *const leaves[] = { "fs", "fs/upper", "fs/work" };
@@ -355,11 +475,14 @@ static int make_layers(const char *dir, const char *const *chain, size_t n, brid
                 _cleanup_close_ int lfd = openat(dfd, leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (lfd < 0)
                         return bridle__err(err, -errno, "open '%s/%s'", dir, leaf);
-                int r = bridle__snapshot_extract(chain[i], lfd, err);
+                _cleanup_close_ int cfd = cached_layer(chain[i], uid, gid, err);
+                if (cfd < 0)
+                        return cfd;
+                int r = link_tree(cfd, lfd, 0);
+                if (r == 0)
+                        r = copy_opaque(cfd, lfd);
                 if (r < 0)
-                        return r;
-                if ((r = lchown_tree(lfd, uid, gid, 0)) < 0)
-                        return bridle__err(err, r, "hand the restored files to the sandbox's user");
+                        return bridle__err(err, r, "link the layer of '%s' into '%s/%s'", chain[i], dir, leaf);
         }
         return 0;
 }

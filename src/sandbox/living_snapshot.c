@@ -405,6 +405,20 @@ int bridle_sandbox_snapshots(bridle_snapshot_info **ret, size_t *ret_n, bridle_e
         return (int)(n > 0x7fffffff ? 0x7fffffff : n);
 }
 
+/* The snapshot's cached extraction ($BRIDLE_HOME/layers/<id>), if any. */
+static void drop_layer(const char *sid)
+{
+        char home[3072], p[3200];
+        if (bridle__home(home, sizeof(home), NULL) < 0)
+                return;
+        (void)snprintf(p, sizeof(p), "%s/layers", home);
+        int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        bridle__rm_tree(fd, sid);
+        close(fd);
+}
+
 int bridle_sandbox_snapshots_prune(unsigned days, size_t *ret_removed, bridle_error *err)
 {
         char dir[4096], path[4400];
@@ -429,6 +443,7 @@ int bridle_sandbox_snapshots_prune(unsigned days, size_t *ret_removed, bridle_er
                         }
                         (void)snprintf(path, sizeof(path), "%s/%s.parent", dir, v[i].id);
                         (void)unlink(path);
+                        drop_layer(v[i].id);
                         removed++;
                 }
                 free(v);

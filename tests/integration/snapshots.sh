@@ -156,6 +156,8 @@ assert_rc 1 "random bytes are refused"
 assert_eq "$(count_sandboxes)" "$before" "refused restores leave no sandbox directory"
 [ ! -e "$BRIDLE_HOME/names/should-not-exist" ] || fail "a refused restore left its name"
 ok "a refused restore leaves no name"
+! ls -A "$BRIDLE_HOME/layers" | grep -Eq '^(\.tmp-|truncated|short|garbage)' || fail "a refused restore left a cached layer"
+ok "a refused restore leaves no cached layer"
 run "$BRIDLE" sandbox restore no-such-snapshot
 assert_rc 1 "an unknown snapshot is an error"
 run "$BRIDLE" sandbox restore ../escape
@@ -193,4 +195,6 @@ done
 ok "destroy leaves no layers and no freezer cgroup"
 run "$BRIDLE" sandbox snapshots --prune-older-than 0
 assert_contains "$OUT" "removed 3 snapshots" "once their sandboxes are gone, old snapshots can be pruned"
+[ -z "$(ls -A "$BRIDLE_HOME/layers")" ] || fail "prune left cached layers: $(ls -A "$BRIDLE_HOME/layers")"
+ok "prune removes the snapshots' cached layers"
 say "$_checks checks passed"
