@@ -99,6 +99,8 @@ static int choose_newroot(const bridle_sandbox_spec *s, const struct plan_ctx *c
                 }
                 const char *w = s->workspace;
                 clash |= !ctx->detached_binds && w && strncmp(w, d, dl) == 0 && (w[dl] == '/' || !w[dl]);
+                const char *o = s->overlay;
+                clash |= !ctx->detached_binds && o && strncmp(o, d, dl) == 0 && (o[dl] == '/' || !o[dl]);
                 if (!clash)
                         return bridle__plan_add(p, BRIDLE__OP_NEWROOT, "s", d);
         }

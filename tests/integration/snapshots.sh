@@ -180,6 +180,20 @@ assert_contains "$OUT" "removed 0 snapshots" "nothing is 30 days old"
 run "$BRIDLE" sandbox snapshots --prune-older-than -1
 assert_rc 2 "a negative age is a usage error"
 
+# A command running through a snapshot is frozen, then thawed, and finishes.
+"$BRIDLE" sandbox exec "$src" -- sh -c 'i=0; while [ $i -lt 20 ]; do i=$((i+1)); sleep 0.1; done; echo finished' >"$T/bg.out" 2>&1 &
+bg=$!
+sleep 0.5
+run "$BRIDLE" sandbox snapshot "$src" --label while-running
+assert_rc 0 "snapshot while a command runs"
+set +e
+wait "$bg"
+bgrc=$?
+set -e
+assert_eq "$bgrc:$(cat "$T/bg.out")" "0:finished" "the running command was thawed and finished"
+run "$BRIDLE" sandbox snapshots --prune-older-than 0
+assert_contains "$OUT" "removed 1 snapshot" "prune the unused while-running snapshot"
+
 # The sandbox keeps running after a snapshot (it was frozen and thawed).
 run "$BRIDLE" sandbox exec "$src" -- sh -c 'sleep 0.2; echo alive'
 assert_eq "$OUT" "alive" "the source sandbox runs commands after snapshots"
@@ -197,4 +211,45 @@ run "$BRIDLE" sandbox snapshots --prune-older-than 0
 assert_contains "$OUT" "removed 3 snapshots" "once their sandboxes are gone, old snapshots can be pruned"
 [ -z "$(ls -A "$BRIDLE_HOME/layers")" ] || fail "prune left cached layers: $(ls -A "$BRIDLE_HOME/layers")"
 ok "prune removes the snapshots' cached layers"
+
+# An unprivileged caller: layers by path (not detached trees), no freezer
+# cgroup (SIGSTOP instead, a background process in the sandbox survives it).
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+        mkdir -m 0777 "$T/nr"
+        as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups env BRIDLE_HOME="$T/nr/home" HOME="$T/nr" "$@"; }
+        at_exit "for i in \$(BRIDLE_HOME=$T/nr/home \"$BRIDLE\" sandbox list 2>/dev/null | cut -f1); do setpriv --reuid=65534 --regid=65534 --clear-groups env BRIDLE_HOME=$T/nr/home \"$BRIDLE\" sandbox destroy \$i >/dev/null 2>&1; done"
+        run as_nobody "$BRIDLE" sandbox create
+        if [ "$RC" = 0 ]; then
+                nid=$OUT
+                if grep -qx 'overlay=1' "$T/nr/home/sandboxes/$nid/state"; then
+                        run as_nobody "$BRIDLE" sandbox exec "$nid" -- sh -c 'printf a > a; ln -s a l; mkdir e'
+                        assert_rc 0 "unprivileged: write files"
+                        # A command running through the snapshot: stopped, then continued.
+                        as_nobody "$BRIDLE" sandbox exec "$nid" -- sh -c 'i=0; while [ $i -lt 20 ]; do i=$((i+1)); sleep 0.1; done; echo finished' >"$T/nr/bg.out" 2>&1 &
+                        bg=$!
+                        sleep 0.5
+                        run as_nobody "$BRIDLE" sandbox snapshot "$nid"
+                        assert_rc 0 "unprivileged: snapshot while a command runs"
+                        ns=$OUT
+                        set +e
+                        wait "$bg"
+                        bgrc=$?
+                        set -e
+                        assert_eq "$bgrc:$(cat "$T/nr/bg.out")" "0:finished" "unprivileged: the running command was continued and finished"
+                        run as_nobody "$BRIDLE" sandbox restore "$ns"
+                        assert_rc 0 "unprivileged: restore"
+                        nr=$OUT
+                        run as_nobody "$BRIDLE" sandbox exec "$nr" -- sh -c 'cat a; readlink l; test -d e && rm a && echo ok'
+                        assert_eq "$OUT" $'aa\nok' "unprivileged: the restored workspace is the snapshot's, and writable"
+                        for i in "$nid" "$nr"; do
+                                run as_nobody "$BRIDLE" sandbox destroy "$i"
+                                assert_rc 0 "unprivileged: destroy"
+                        done
+                else
+                        say "unprivileged part skipped: no overlay for an unprivileged caller here"
+                fi
+        else
+                say "unprivileged part skipped: an unprivileged sandbox cannot be made here: $ERR"
+        fi
+fi
 say "$_checks checks passed"
