@@ -37,13 +37,14 @@ static int cmp(const void *a, const void *b)
 static double median_ms(uint64_t *v, int n)
 {
         qsort(v, (size_t)n, sizeof(*v), cmp);
-        return (double)v[n / 2] / 1000.0;
+        size_t mid = (size_t)n / 2;
+        return (double)v[mid] / 1000.0;
 }
 
 static int sh(const char *id, const char *script)
 {
-        const char *argv[] = { "/bin/sh", "-c", script, NULL };
-        bridle_exec_opts o = { .argv = argv, .timeout_ms = 600000, .capture = true };
+        const char *argv[] = {"/bin/sh", "-c", script, NULL};
+        bridle_exec_opts o = {.argv = argv, .timeout_ms = 600000, .capture = true};
         bridle_run_result res;
         bridle_error err;
         bridle_error_clear(&err);
@@ -112,19 +113,21 @@ int main(int argc, char **argv)
         if (own_home && (!mkdtemp(home) || setenv("BRIDLE_HOME", home, 1) < 0))
                 return 1;
         bridle_sandbox_spec *spec = bridle_sandbox_spec_new();
-        bridle_limits lim = { .disk = (uint64_t)(mib + 64) << 20 };
+        bridle_limits lim = {.disk = (uint64_t)(mib + 64) << 20};
         bridle_sandbox_spec_set_limits(spec, &lim);
         char *small = NULL, *big = NULL;
         bridle_error err;
         bridle_error_clear(&err);
         int rc = 1;
-        if (bridle_sandbox_create(spec, NULL, &small, &err) < 0 || bridle_sandbox_create(spec, NULL, &big, &err) < 0) {
+        if (bridle_sandbox_create(spec, NULL, &small, &err) < 0 ||
+            bridle_sandbox_create(spec, NULL, &big, &err) < 0) {
                 (void)fprintf(stderr, "create: %s\n", err.msg);
                 goto out;
         }
         char fill[256];
         (void)snprintf(fill, sizeof(fill),
-                       "i=0; while [ $i -lt %d ]; do head -c 1048576 /dev/urandom > f$i || exit 1; i=$((i+1)); done",
+                       "i=0; while [ $i -lt %d ]; do head -c 1048576 /dev/urandom > f$i || exit 1; "
+                       "i=$((i+1)); done",
                        mib);
         uint64_t t0 = now_us();
         if (sh(big, fill) < 0)
@@ -145,9 +148,9 @@ int main(int argc, char **argv)
                 free(base);
                 goto out;
         }
-        (void)printf("%-34s snapshot %9.1f ms   restore %9.1f ms   archive %llu bytes\n", "base (whole workspace, once)",
-                     (double)(t1 - t0) / 1000.0, (double)(now_us() - t1) / 1000.0,
-                     (unsigned long long)snap_size(base));
+        (void)printf("%-34s snapshot %9.1f ms   restore %9.1f ms   archive %llu bytes\n",
+                     "base (whole workspace, once)", (double)(t1 - t0) / 1000.0,
+                     (double)(now_us() - t1) / 1000.0, (unsigned long long)snap_size(base));
         (void)bridle_sandbox_destroy(big, NULL);
         free(big);
         big = restored;

@@ -99,7 +99,8 @@ int bridle_cmd_sandbox_snapshots(int argc, char **argv)
         bridle_error_clear(&err);
         if (bridle_sandbox_snapshots(&v, &n, &err) < 0)
                 return failed(&err);
-        (void)printf("%-14s %-20s %12s %-5s %-14s %s\n", "ID", "CREATED", "SIZE", "KIND", "PARENT", "LABEL");
+        (void)printf("%-14s %-20s %12s %-5s %-14s %s\n", "ID", "CREATED", "SIZE", "KIND", "PARENT",
+                     "LABEL");
         for (size_t i = 0; i < n; i++) {
                 char when[32] = "?";
                 time_t t = (time_t)v[i].created;
@@ -107,7 +108,8 @@ int bridle_cmd_sandbox_snapshots(int argc, char **argv)
                 if (gmtime_r(&t, &tm))
                         (void)strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
                 (void)printf("%-14s %-20s %12" PRIu64 " %-5s %-14s %s\n", v[i].id, when, v[i].size,
-                             v[i].full ? "full" : "layer", v[i].parent[0] ? v[i].parent : "-", v[i].label);
+                             v[i].full ? "full" : "layer", v[i].parent[0] ? v[i].parent : "-",
+                             v[i].label);
         }
         free(v);
         return fflush(stdout) == 0 ? 0 : 1;

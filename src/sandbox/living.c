@@ -250,6 +250,23 @@ static int link_name(const char *name, const char *id, bridle_error *err)
         return 0;
 }
 
+/* Remove an entry; a directory that is not empty is opened instead (for the caller to empty). */
+static DIR *rm_entry(int at, const char *nm)
+{
+        if (!strcmp(nm, ".") || !strcmp(nm, ".."))
+                return NULL;
+        if (unlinkat(at, nm, 0) == 0 || errno != EISDIR)
+                return NULL;
+        if (unlinkat(at, nm, AT_REMOVEDIR) == 0)
+                return NULL;
+        (void)fchmodat(at, nm, 0700, 0);
+        int cfd = openat(at, nm, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        DIR *cd = cfd < 0 ? NULL : fdopendir(cfd);
+        if (!cd && cfd >= 0)
+                close(cfd);
+        return cd;
+}
+
 void bridle__rm_tree(int at, const char *name)
 {
         static const int max_depth = 512;
@@ -279,21 +296,9 @@ void bridle__rm_tree(int at, const char *name)
                                 rewinddir(stack[depth - 1].d); /* now empty: retry its rmdirs */
                         continue;
                 }
-                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                        continue;
-                if (unlinkat(dirfd(d), e->d_name, 0) == 0 || errno != EISDIR)
-                        continue;
-                if (unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) == 0 || depth >= max_depth)
-                        continue;
-                (void)fchmodat(dirfd(d), e->d_name, 0700, 0);
-                int cfd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                DIR *cd = cfd < 0 ? NULL : fdopendir(cfd);
-                if (!cd) {
-                        if (cfd >= 0)
-                                close(cfd);
-                        continue;
-                }
-                stack[depth++].d = cd;
+                DIR *cd = depth < max_depth ? rm_entry(dirfd(d), e->d_name) : NULL;
+                if (cd)
+                        stack[depth++].d = cd;
         }
         while (depth > 0)
                 closedir(stack[--depth].d);
@@ -343,6 +348,57 @@ static int copy_opaque(int src, int dst)
         return 0;
 }
 
+static int link_tree(int src, int dst, int depth);
+
+/* A directory of a layer: made anew (opaque marker, mode), its entries linked. */
+static int link_dir(int src, int dst, const char *nm, mode_t mode, int depth)
+{
+        int r = 0, cs = -1, cd = -1;
+        if (mkdirat(dst, nm, 0700) < 0 || (cs = openat(src, nm, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+            (cd = openat(dst, nm, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+                r = -errno;
+        if (r == 0)
+                r = copy_opaque(cs, cd);
+        if (r == 0)
+                r = link_tree(cs, cd, depth + 1);
+        if (r == 0 && fchmod(cd, mode & 07777) < 0)
+                r = -errno;
+        if (cs >= 0)
+                close(cs);
+        if (cd >= 0)
+                close(cd);
+        return r;
+}
+
+/* One entry of a layer: a regular file hard-linked, anything else made anew
+ * with the same owner and mtime. */
+static int link_entry(int src, int dst, const char *nm, int depth)
+{
+        struct stat st;
+        if (fstatat(src, nm, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        if (S_ISREG(st.st_mode))
+                return linkat(src, nm, dst, nm, 0) < 0 ? -errno : 0;
+        int r = 0;
+        if (S_ISLNK(st.st_mode)) {
+                char target[4097];
+                ssize_t n = readlinkat(src, nm, target, sizeof(target) - 1);
+                if (n < 0 || (target[n] = '\0', symlinkat(target, dst, nm) < 0))
+                        r = -errno;
+        } else if (S_ISCHR(st.st_mode) && st.st_rdev == 0)
+                r = mknodat(dst, nm, S_IFCHR | (st.st_mode & 0777), 0) < 0 ? -errno : 0;
+        else if (S_ISDIR(st.st_mode))
+                r = link_dir(src, dst, nm, st.st_mode, depth);
+        else
+                r = -EINVAL;
+        if (r == 0 && fchownat(dst, nm, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+                r = -errno;
+        struct timespec t[2] = { st.st_atim, st.st_mtim };
+        if (r == 0)
+                (void)utimensat(dst, nm, t, AT_SYMLINK_NOFOLLOW);
+        return r;
+}
+
 /* Rebuild the tree at src under dst: directories, symlinks and whiteouts made
  * anew, regular files hard-linked (lower layers are never written, so a
  * cached layer can back any number of sandboxes). */
@@ -358,50 +414,9 @@ static int link_tree(int src, int dst, int depth)
                 return -errno;
         }
         int r = 0;
-        for (struct dirent *e; r == 0 && (e = readdir(d));) {
-                const char *nm = e->d_name;
-                struct stat st;
-                if (!strcmp(nm, ".") || !strcmp(nm, ".."))
-                        continue;
-                if (fstatat(src, nm, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                        r = -errno;
-                        break;
-                }
-                struct timespec t[2] = { st.st_atim, st.st_mtim };
-                if (S_ISREG(st.st_mode)) {
-                        r = linkat(src, nm, dst, nm, 0) < 0 ? -errno : 0;
-                        continue;
-                }
-                if (S_ISLNK(st.st_mode)) {
-                        char target[4097];
-                        ssize_t n = readlinkat(src, nm, target, sizeof(target) - 1);
-                        if (n < 0 || (target[n] = '\0', symlinkat(target, dst, nm) < 0))
-                                r = -errno;
-                } else if (S_ISCHR(st.st_mode) && st.st_rdev == 0) {
-                        r = mknodat(dst, nm, S_IFCHR | (st.st_mode & 0777), 0) < 0 ? -errno : 0;
-                } else if (S_ISDIR(st.st_mode)) {
-                        int cs = -1, cd = -1;
-                        if (mkdirat(dst, nm, 0700) < 0 ||
-                            (cs = openat(src, nm, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
-                            (cd = openat(dst, nm, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-                                r = -errno;
-                        if (r == 0)
-                                r = copy_opaque(cs, cd);
-                        if (r == 0)
-                                r = link_tree(cs, cd, depth + 1);
-                        if (r == 0 && fchmod(cd, st.st_mode & 07777) < 0)
-                                r = -errno;
-                        if (cs >= 0)
-                                close(cs);
-                        if (cd >= 0)
-                                close(cd);
-                } else
-                        r = -EINVAL;
-                if (r == 0 && fchownat(dst, nm, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
-                        r = -errno;
-                if (r == 0)
-                        (void)utimensat(dst, nm, t, AT_SYMLINK_NOFOLLOW);
-        }
+        for (struct dirent *e; r == 0 && (e = readdir(d));)
+                if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+                        r = link_entry(src, dst, e->d_name, depth);
         closedir(d);
         return r;
 }
@@ -518,6 +533,27 @@ static bool is_overlay(pid_t pid, const char *root)
         return statfs(p, &sf) == 0 && sf.f_type == OVERLAYFS_SUPER_MAGIC;
 }
 
+static bool name_ok(const char *name)
+{
+        return !name || (id_ok(name) && name[0] != '.' && strlen(name) != 12);
+}
+
+/* The state of a sandbox that just started, written to its state file. */
+static int record_state(const char *id, const char *name, const struct bridle_sandbox_spec *ospec,
+                        const struct bridle__served *sv, const char *snapshot_id, struct bridle__sb_state *st,
+                        bridle_error *err)
+{
+        st->start = start_time(sv->pid);
+        (void)snprintf(st->name, sizeof(st->name), "%s", name ? name : "");
+        memcpy(st->cg_mem, sv->cgroup.mem, sizeof(st->cg_mem));
+        memcpy(st->cg_pids, sv->cgroup.pids, sizeof(st->cg_pids));
+        st->overlay = ospec->overlay && is_overlay(sv->pid, ospec->root);
+        (void)snprintf(st->root, sizeof(st->root), "%s", ospec->root);
+        (void)snprintf(st->restored_from, sizeof(st->restored_from), "%s", snapshot_id ? snapshot_id : "");
+        make_freezer(id, sv->pid, st->cg_freezer, sizeof(st->cg_freezer));
+        return bridle__sandbox_state_write(id, st, err);
+}
+
 int bridle_sandbox_create(const bridle_sandbox_spec *spec, const char *name, char **ret_id,
                           bridle_error *err)
 {
@@ -529,8 +565,8 @@ int bridle__sandbox_create_ex(const bridle_sandbox_spec *spec, const char *name,
 {
         if (!spec || !ret_id)
                 return bridle__err(err, -EINVAL, "no spec");
-        if (name && (!id_ok(name) || name[0] == '.' || strlen(name) == 12))
-                return bridle__err(err, BRIDLE_E_INVALID, "'%s' is not a usable name (letters, digits, '-', '_', '.'; not 12 characters)", name ? name : "");
+        if (!name_ok(name))
+                return bridle__err(err, BRIDLE_E_INVALID, "'%s' is not a usable name (letters, digits, '-', '_', '.'; not 12 characters)", name);
         char id[16], dir[4096], sock[4096];
         int r = bridle__make_id(id);
         if (r < 0)
@@ -545,11 +581,11 @@ int bridle__sandbox_create_ex(const bridle_sandbox_spec *spec, const char *name,
         }
         struct bridle_sandbox_spec ospec = *spec; /* shallow: only .overlay differs */
         char fsdir[4200];
+        if (!spec->workspace && (r = make_layers(dir, chain, n_chain, err)) < 0) {
+                (void)bridle_sandbox_destroy(id, NULL);
+                return r;
+        }
         if (!spec->workspace) {
-                if ((r = make_layers(dir, chain, n_chain, err)) < 0) {
-                        (void)bridle_sandbox_destroy(id, NULL);
-                        return r;
-                }
                 (void)snprintf(fsdir, sizeof(fsdir), "%s/fs", dir);
                 ospec.overlay = fsdir;
                 ospec.overlay_lowers = n_chain ? (unsigned)n_chain : 1u;
@@ -559,17 +595,8 @@ int bridle__sandbox_create_ex(const bridle_sandbox_spec *spec, const char *name,
         memset(&sv, 0, sizeof(sv));
         r = lfd < 0 ? lfd : bridle__sandbox_serve(&ospec, lfd, &sv, err);
         struct bridle__sb_state st = { .pid = sv.pid, .created = (int64_t)time(NULL) };
-        if (r >= 0) {
-                st.start = start_time(sv.pid);
-                (void)snprintf(st.name, sizeof(st.name), "%s", name ? name : "");
-                memcpy(st.cg_mem, sv.cgroup.mem, sizeof(st.cg_mem));
-                memcpy(st.cg_pids, sv.cgroup.pids, sizeof(st.cg_pids));
-                st.overlay = ospec.overlay && is_overlay(sv.pid, spec->root);
-                (void)snprintf(st.root, sizeof(st.root), "%s", spec->root);
-                (void)snprintf(st.restored_from, sizeof(st.restored_from), "%s", snapshot_id ? snapshot_id : "");
-                make_freezer(id, sv.pid, st.cg_freezer, sizeof(st.cg_freezer));
-                r = bridle__sandbox_state_write(id, &st, err);
-        }
+        if (r >= 0)
+                r = record_state(id, name, &ospec, &sv, snapshot_id, &st, err);
         if (r >= 0 && n_chain && !st.overlay)
                 r = bridle__err(err, -EOPNOTSUPP, "no overlay workspace here: a snapshot cannot be restored");
         if (r < 0) {

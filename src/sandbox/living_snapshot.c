@@ -31,9 +31,9 @@
 #include "util/fd.h"
 
 #define FREEZE_WAIT_MS 2000
-#define MAX_STOPPED 4096
-#define MAX_SNAPSHOTS 100000
-#define MAX_CHAIN 32
+#define MAX_STOPPED    4096
+#define MAX_SNAPSHOTS  100000
+#define MAX_CHAIN      32
 
 static int snapdir(char *out, size_t cap, bridle_error *err)
 {
@@ -51,8 +51,8 @@ static bool snapid_ok(const char *s)
         if (n == 0 || n > 64)
                 return false;
         for (; *s; s++)
-                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-                      *s == '-' || *s == '_'))
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+                      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
                         return false;
         return true;
 }
@@ -76,7 +76,8 @@ static int parent_of(const char *dir, const char *sid, char out[65])
 }
 
 /* sid and its ancestors, topmost first: ids into chain[][65]. */
-static int chain_of(const char *dir, const char *sid, char chain[MAX_CHAIN][65], size_t *ret_n, bridle_error *err)
+static int chain_of(const char *dir, const char *sid, char chain[MAX_CHAIN][65], size_t *ret_n,
+                    bridle_error *err)
 {
         size_t n = 0;
         (void)snprintf(chain[n++], 65, "%s", sid);
@@ -84,11 +85,13 @@ static int chain_of(const char *dir, const char *sid, char chain[MAX_CHAIN][65],
                 char parent[65];
                 int r = parent_of(dir, chain[n - 1], parent);
                 if (r < 0)
-                        return bridle__err(err, r, "snapshot '%s': unreadable parent", chain[n - 1]);
+                        return bridle__err(err, r, "snapshot '%s': unreadable parent",
+                                           chain[n - 1]);
                 if (r == 0)
                         break;
                 if (n == MAX_CHAIN)
-                        return bridle__err(err, -ELOOP, "snapshot '%s' sits on more than %d layers", sid, MAX_CHAIN);
+                        return bridle__err(err, -ELOOP, "snapshot '%s' sits on more than %d layers",
+                                           sid, MAX_CHAIN);
                 (void)snprintf(chain[n++], 65, "%s", parent);
         }
         *ret_n = n;
@@ -150,7 +153,8 @@ static size_t descendants(pid_t init, pid_t *out, size_t cap)
                 (void)snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)p, (int)p);
                 if (bridle__read_file(AT_FDCWD, path, 65536, &buf, NULL) < 0)
                         continue;
-                for (char *save = NULL, *t = strtok_r(buf, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
+                for (char *save = NULL, *t = strtok_r(buf, " \n", &save); t;
+                     t = strtok_r(NULL, " \n", &save)) {
                         pid_t c = (pid_t)atoi(t);
                         if (c > 0 && n < cap && nq < MAX_STOPPED) {
                                 out[n++] = c;
@@ -174,7 +178,8 @@ static int quiesce(struct quiet *q, bridle_error *err)
                 }
                 (void)freezer_set(cg, "THAWED");
                 q->frozen = false;
-                return bridle__err(err, -EBUSY, "the sandbox did not freeze within %d ms", FREEZE_WAIT_MS);
+                return bridle__err(err, -EBUSY, "the sandbox did not freeze within %d ms",
+                                   FREEZE_WAIT_MS);
         }
         /* No freezer: stop the tree, twice, so what was forked meanwhile stops too. */
         for (int pass = 0; pass < 2; pass++) {
@@ -206,12 +211,14 @@ static int open_source(const char *id, const struct bridle__sb_state *st, bridle
                 if ((r = bridle__sandbox_path(p, sizeof(p), id, "fs/upper", err)) < 0)
                         return r;
         } else
-                (void)snprintf(p, sizeof(p), "/proc/%d/root%s", (int)st->pid, st->root[0] ? st->root : "/workspace");
+                (void)snprintf(p, sizeof(p), "/proc/%d/root%s", (int)st->pid,
+                               st->root[0] ? st->root : "/workspace");
         int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         return fd < 0 ? bridle__err(err, -errno, "open the workspace at '%s'", p) : fd;
 }
 
-int bridle_sandbox_snapshot(const char *ref, const char *label, char **ret_snapshot_id, bridle_error *err)
+int bridle_sandbox_snapshot(const char *ref, const char *label, char **ret_snapshot_id,
+                            bridle_error *err)
 {
         if (!ref || !ret_snapshot_id)
                 return bridle__err(err, -EINVAL, "no sandbox");
@@ -223,7 +230,8 @@ int bridle_sandbox_snapshot(const char *ref, const char *label, char **ret_snaps
         if (r < 0 || (r = bridle__sandbox_state_read(id, &st, err)) < 0)
                 return r;
         if (!bridle__sandbox_alive(&st))
-                return bridle__err(err, -ECONNREFUSED, "sandbox '%s' is dead (destroy it to clean up)", id);
+                return bridle__err(err, -ECONNREFUSED,
+                                   "sandbox '%s' is dead (destroy it to clean up)", id);
         if ((r = snapdir(dir, sizeof(dir), err)) < 0)
                 return r;
         if ((r = bridle__mkdirs(dir, 0700)) < 0)
@@ -253,7 +261,8 @@ int bridle_sandbox_snapshot(const char *ref, const char *label, char **ret_snaps
         bridle__snapshot_meta_release(&meta);
         if (r < 0)
                 return r;
-        if (st.overlay && st.restored_from[0] && (r = write_parent(dir, sid, st.restored_from, err)) < 0) {
+        if (st.overlay && st.restored_from[0] &&
+            (r = write_parent(dir, sid, st.restored_from, err)) < 0) {
                 (void)unlink(path);
                 return r;
         }
@@ -266,18 +275,20 @@ int bridle_sandbox_snapshot(const char *ref, const char *label, char **ret_snaps
 
 /* ---- restore ------------------------------------------------------------------ */
 
-int bridle_sandbox_restore(const char *snapshot_id, const char *name, char **ret_id, bridle_error *err)
+int bridle_sandbox_restore(const char *snapshot_id, const char *name, char **ret_id,
+                           bridle_error *err)
 {
         if (!ret_id)
                 return bridle__err(err, -EINVAL, "no result");
         if (!snapid_ok(snapshot_id))
-                return bridle__err(err, -EINVAL, "'%s' is not a snapshot id", snapshot_id ? snapshot_id : "");
+                return bridle__err(err, -EINVAL, "'%s' is not a snapshot id",
+                                   snapshot_id ? snapshot_id : "");
         char dir[4096];
         int r = snapdir(dir, sizeof(dir), err);
         if (r < 0)
                 return r;
-        char(*ids)[65] = bridle__malloc(MAX_CHAIN * 65);
-        char(*paths)[4200] = bridle__malloc(MAX_CHAIN * 4200);
+        char(*ids)[65] = bridle__malloc((size_t)MAX_CHAIN * 65);
+        char(*paths)[4200] = bridle__malloc((size_t)MAX_CHAIN * 4200);
         const char *chain[MAX_CHAIN];
         size_t n = 0;
         if (!ids || !paths)
@@ -290,7 +301,8 @@ int bridle_sandbox_restore(const char *snapshot_id, const char *name, char **ret
                 struct bridle__snapshot_meta meta;
                 if (access(paths[i], F_OK) < 0)
                         r = i == 0 ? bridle__err(err, -ENOENT, "no snapshot '%s'", ids[i])
-                                   : bridle__err(err, -ENOENT, "snapshot '%s' builds on '%s', which is gone",
+                                   : bridle__err(err, -ENOENT,
+                                                 "snapshot '%s' builds on '%s', which is gone",
                                                  snapshot_id, ids[i]);
                 else if ((r = bridle__snapshot_read_meta(paths[i], &meta, err)) == 0)
                         bridle__snapshot_meta_release(&meta);
@@ -318,7 +330,7 @@ static bool sandbox_needs(const char *dir, const char *snapshot_id)
         (void)snprintf(p, sizeof(p), "%s/sandboxes", home);
         DIR *d = opendir(p);
         bool used = false;
-        char(*chain)[65] = bridle__malloc(MAX_CHAIN * 65);
+        char(*chain)[65] = bridle__malloc((size_t)MAX_CHAIN * 65);
         if (!chain) {
                 if (d)
                         closedir(d);
@@ -327,8 +339,8 @@ static bool sandbox_needs(const char *dir, const char *snapshot_id)
         for (struct dirent *e; d && !used && (e = readdir(d));) {
                 struct bridle__sb_state st;
                 size_t n = 0;
-                if (strlen(e->d_name) != 12 || bridle__sandbox_state_read(e->d_name, &st, NULL) < 0 ||
-                    !st.restored_from[0])
+                if (strlen(e->d_name) != 12 ||
+                    bridle__sandbox_state_read(e->d_name, &st, NULL) < 0 || !st.restored_from[0])
                         continue;
                 if (chain_of(dir, st.restored_from, chain, &n, NULL) < 0) {
                         used |= strcmp(st.restored_from, snapshot_id) == 0;

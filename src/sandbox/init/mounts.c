@@ -196,6 +196,15 @@ static int op_proc(struct init_state *st, bridle__cursor *c)
  * never sees its layers) or as a path. Unprivileged overlay keeps its
  * markers in user.* xattrs. Where overlay cannot be mounted, a tmpfs (the
  * harness notices by the filesystem type and takes full snapshots). */
+static void overlay_opts(char *opts, size_t cap, const char *layers, uint32_t nlow)
+{
+        size_t o = (size_t)snprintf(opts, cap, "lowerdir=");
+        for (uint32_t i = 0; i < nlow && o < cap; i++)
+                o += (size_t)snprintf(opts + o, cap - o, "%s%s/l%u", i ? ":" : "", layers, i);
+        if (o < cap)
+                (void)snprintf(opts + o, cap - o, ",upperdir=%s/upper,workdir=%s/work,userxattr", layers, layers);
+}
+
 static int op_overlay(struct init_state *st, bridle__cursor *c)
 {
         uint32_t idx, nlow;
@@ -227,12 +236,7 @@ static int op_overlay(struct init_state *st, bridle__cursor *c)
         if (r == 0 && (strchr(layers, ',') || strchr(layers, ':')))
                 r = -EINVAL; /* would split the mount options */
         if (r == 0) {
-                size_t o = (size_t)snprintf(opts, sizeof(opts), "lowerdir=");
-                for (uint32_t i = 0; i < nlow && o < sizeof(opts); i++)
-                        o += (size_t)snprintf(opts + o, sizeof(opts) - o, "%s%s/l%u", i ? ":" : "", layers, i);
-                if (o < sizeof(opts))
-                        (void)snprintf(opts + o, sizeof(opts) - o, ",upperdir=%s/upper,workdir=%s/work,userxattr",
-                                       layers, layers);
+                overlay_opts(opts, sizeof(opts), layers, nlow);
                 r = mount("overlay", d, "overlay", MS_NOSUID | MS_NODEV, opts) < 0 ? -errno : 0;
         }
         if (fd >= 0) {
