@@ -224,6 +224,67 @@ BRIDLE_EXPORT int bridle_sandbox_snapshots(bridle_snapshot_info **ret, size_t *r
  * or a remaining snapshot builds on; *ret_removed (may be NULL) counts them. */
 BRIDLE_EXPORT int bridle_sandbox_snapshots_prune(unsigned days, size_t *ret_removed, bridle_error *err);
 
+/*
+ * Sessions: commands that outlive the call, in a pty or with pipes. This is
+ * the exec_command + write_stdin pair of OpenAI's sandbox agents. A session
+ * belongs to the sandbox, not to the caller: any process may write to it or
+ * kill it by id until its exit has been reported once. At most 64 live
+ * sessions per sandbox (-EAGAIN beyond). Between two reads init keeps at most
+ * 1 MiB of a session's output (head and tail, the cut marked); a reply holds
+ * at most max_output_tokens*4 bytes of it (head and tail, marked
+ * "[... N bytes cut ...]", output_truncated set). stdout and stderr come
+ * together. A pty session's process has the terminal as its controlling
+ * terminal (its name does not resolve inside: there is no /dev/pts).
+ */
+typedef struct bridle_command_opts {
+        const char *const *argv;  /* NULL-terminated, or NULL to use cmd */
+        const char *cmd;          /* a shell command line: runs as /bin/bash -lc CMD */
+        const char *workdir;      /* NULL: the workspace; relative: under it */
+        const char *const *env;   /* NULL-terminated "NAME=VALUE" added, or NULL */
+        bool tty;                 /* a pty (echo, line editing, job control) instead of pipes */
+        unsigned rows, cols;      /* with tty: window size (0: 24 rows, 80 columns) */
+        uint64_t yield_time_ms;   /* how long to collect output (0: 10000; at most 300000);
+                                   * the call returns early when the process exits */
+        size_t max_output_tokens; /* cap on the output returned, 4 bytes a token (0: 10000) */
+} bridle_command_opts;
+
+typedef struct bridle_session_result {
+        int session_id;        /* for write_stdin; -1 once the process has exited */
+        char *output;          /* output since the last read, NUL-terminated (caller: release) */
+        size_t output_len;
+        bool output_truncated; /* the middle was cut (see above) */
+        bool exited;           /* then: */
+        int status;            /* the exit-status contract of bridle_sandbox_run: code, 128+signal, 126/127 */
+        int exit_code;         /* -1 if it died of a signal */
+        int signal;            /* 0 if it exited */
+        uint64_t wall_ms;      /* of this call */
+} bridle_session_result;
+
+BRIDLE_EXPORT void bridle_session_result_release(bridle_session_result *res);
+
+/* Start a session and return what it printed within yield_time_ms (earlier if
+ * it exits). */
+BRIDLE_EXPORT int bridle_sandbox_exec_command(const char *id, const bridle_command_opts *opts,
+                                              bridle_session_result *ret, bridle_error *err);
+/* Write len bytes (may be 0: just read) to the session's stdin or terminal,
+ * then return the output since the last read within yield_time_ms (0: 250).
+ * An unknown or already reported session is -ENOENT. */
+BRIDLE_EXPORT int bridle_sandbox_write_stdin(const char *id, int session_id, const char *chars, size_t len,
+                                             uint64_t yield_time_ms, size_t max_output_tokens,
+                                             bridle_session_result *ret, bridle_error *err);
+/* For interactive relays (bridle sandbox shell). send: write without reading,
+ * returns at once (eof: then close stdin, or type ^D on a terminal). poll: the
+ * output as soon as there is any, or the exit, or nothing after timeout_ms. */
+BRIDLE_EXPORT int bridle_sandbox_session_send(const char *id, int session_id, const void *data, size_t len,
+                                              bool eof, bridle_error *err);
+BRIDLE_EXPORT int bridle_sandbox_session_poll(const char *id, int session_id, uint64_t timeout_ms,
+                                              bridle_session_result *ret, bridle_error *err);
+/* A terminal's new window size (its foreground processes get SIGWINCH). */
+BRIDLE_EXPORT int bridle_sandbox_session_resize(const char *id, int session_id, unsigned rows, unsigned cols,
+                                                bridle_error *err);
+/* Kill the session's process group and forget the session. */
+BRIDLE_EXPORT int bridle_sandbox_session_kill(const char *id, int session_id, bridle_error *err);
+
 /* Parse "256M", "1G", "4096" into bytes (K, M, G, T; powers of 1024). */
 BRIDLE_EXPORT int bridle_parse_size(const char *s, uint64_t *ret, bridle_error *err);
 

@@ -124,6 +124,9 @@ static const char sandbox_help[] =
         "  create [OPTIONS]                         a living sandbox; prints its id\n"
         "  exec ID [OPTIONS] -- COMMAND [ARG...]    a command in a living sandbox\n"
         "  list [ID [PATH]]                         living sandboxes, or a directory inside one\n"
+        "  shell ID [-- COMMAND [ARG...]]           an interactive terminal inside, for people\n"
+        "  exec-command ID [OPTIONS] -- CMD...      start a session (pty or pipes); prints its output\n"
+        "  write-stdin ID SESSION [CHARS]           write to a session; prints its new output\n"
         "  read ID PATH                             a file's bytes to stdout\n"
         "  write ID PATH                            stdin to a file (parents created)\n"
         "  patch ID [PATCH]                         apply_patch inside (argument or stdin)\n"
@@ -162,6 +165,12 @@ int bridle_cmd_sandbox(int argc, char **argv)
                 return bridle_cmd_sandbox_restore(argc - 1, argv + 1);
         if (strcmp(argv[1], "snapshots") == 0)
                 return bridle_cmd_sandbox_snapshots(argc - 1, argv + 1);
+        if (strcmp(argv[1], "shell") == 0)
+                return bridle_cmd_sandbox_shell(argc - 1, argv + 1);
+        if (strcmp(argv[1], "exec-command") == 0)
+                return bridle_cmd_sandbox_exec_command(argc - 1, argv + 1);
+        if (strcmp(argv[1], "write-stdin") == 0)
+                return bridle_cmd_sandbox_write_stdin(argc - 1, argv + 1);
         (void)fprintf(stderr, "bridle sandbox: unknown subcommand '%s'\n", argv[1]);
         return 2;
 }

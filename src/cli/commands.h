@@ -21,6 +21,11 @@ int bridle_cmd_sandbox_snapshot(int argc, char **argv);
 int bridle_cmd_sandbox_restore(int argc, char **argv);
 int bridle_cmd_sandbox_snapshots(int argc, char **argv);
 
+/* Sessions (cmd_session.c). */
+int bridle_cmd_sandbox_shell(int argc, char **argv);
+int bridle_cmd_sandbox_exec_command(int argc, char **argv);
+int bridle_cmd_sandbox_write_stdin(int argc, char **argv);
+
 /* Shared output helpers (output.c). */
 #include <stdio.h>
 #include <stddef.h>

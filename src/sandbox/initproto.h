@@ -52,6 +52,9 @@ enum bridle__op {
                                   * u32 n lower layers (1..32), str host dir holding l0/ .. l<n-1>/
                                   * (topmost first), upper/, work/, str path: an overlay (userxattr)
                                   * there, else a tmpfs */
+        BRIDLE__OP_TTY,          /* u32 tty (0: pipes), u32 rows, u32 cols (0: 24x80) */
+        BRIDLE__OP_YIELD,        /* u64 wait ms, u64 max output bytes (0: no cap), u32 enum bridle__yield_flags */
+        BRIDLE__OP_SESSION,      /* u32 session id, u32 enum bridle__session_flags */
         BRIDLE__OP_MAX,
 };
 

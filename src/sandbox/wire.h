@@ -37,6 +37,13 @@ enum bridle__msg {
         BRIDLE__MSG_SEARCH,    /* str path, str pattern */
         BRIDLE__MSG_PATCH,     /* bytes: apply_patch text */
         BRIDLE__MSG_QUIESCE,   /* freeze for a snapshot; OK when quiet */
+        /* Sessions (init/session.c): commands that outlive the request. Replies are OK
+         * frames with SESSION (id, flags), DATA (stream 1: output since the last read),
+         * and STATUS / ERROR once the process has exited. */
+        BRIDLE__MSG_SESSION_START,  /* ARG, ENV, CWD as EXEC; TTY; YIELD */
+        BRIDLE__MSG_SESSION_WRITE,  /* SESSION; DATA (stream 0, bytes to its stdin); YIELD */
+        BRIDLE__MSG_SESSION_KILL,   /* SESSION: kill it and free it; OK */
+        BRIDLE__MSG_SESSION_RESIZE, /* SESSION; TTY (rows, cols); OK */
         BRIDLE__MSG_MAX,
 };
 

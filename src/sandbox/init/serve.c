@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "sandbox/init/init.h"
+#include "sandbox/init/session.h"
 #include "sandbox/wire.h"
 
 #define MAX_CLIENTS 64
@@ -336,6 +337,7 @@ static void client_close(int ci)
                         if (!E[i].exited)
                                 kill_tree(E[i].pid);
                 }
+        init_session_client_gone(C[ci].fd);
         close_fd(&C[ci].fd);
         bridle__wire_reader_release(&C[ci].rd);
 }
@@ -355,6 +357,8 @@ static void client_read(int ci)
         while (C[ci].fd >= 0 && (r = bridle__wire_next(&C[ci].rd, &f)) > 0) {
                 if (f.type == BRIDLE__MSG_EXEC)
                         handle_exec(ci, &f);
+                else if (init_session_request(C[ci].fd, &f))
+                        ; /* sessions: answered there */
                 else
                         send_error(ci, f.id, -EOPNOTSUPP, "request not supported by this init");
         }
@@ -402,7 +406,7 @@ static void reap(void)
         int st;
         struct rusage ru;
         pid_t p;
-        while ((p = wait4(-1, &st, WNOHANG, &ru)) > 0)
+        while ((p = wait4(-1, &st, WNOHANG, &ru)) > 0) {
                 for (int i = 0; i < MAX_EXECS; i++)
                         if (E[i].used && !E[i].exited && E[i].pid == p) {
                                 E[i].exited = true;
@@ -411,6 +415,8 @@ static void reap(void)
                                 E[i].drain_until = now_ms() + DRAIN_MS;
                                 (void)kill(-p, SIGKILL); /* what it left in its group */
                         }
+                init_session_reaped(p, st, &ru);
+        }
 }
 
 static void finish(struct exec *x)
@@ -483,13 +489,19 @@ _Noreturn void init_serve(struct init_state *st)
                 init_reply(BRIDLE__REPLY_SETUP_ERROR, -errno, 0, 0, "signalfd");
                 _exit(125);
         }
+        int sess = init_session_setup(st);
+        if (sess < 0) {
+                init_reply(BRIDLE__REPLY_SETUP_ERROR, sess, 0, 0, "sessions");
+                _exit(125);
+        }
         detach();
         for (;;) {
-                struct pollfd p[2 + MAX_CLIENTS + 2 * MAX_EXECS];
-                int map[2 + MAX_CLIENTS + 2 * MAX_EXECS];
+                struct pollfd p[3 + MAX_CLIENTS + 2 * MAX_EXECS];
+                int map[3 + MAX_CLIENTS + 2 * MAX_EXECS];
                 int n = 0;
                 p[n] = (struct pollfd){ st->serve_fd, POLLIN, 0 }, map[n++] = -1;
                 p[n] = (struct pollfd){ sfd, POLLIN, 0 }, map[n++] = -2;
+                p[n] = (struct pollfd){ sess, POLLIN, 0 }, map[n++] = -3;
                 for (int i = 0; i < MAX_CLIENTS; i++)
                         if (C[i].fd >= 0)
                                 p[n] = (struct pollfd){ C[i].fd, POLLIN, 0 }, map[n++] = 1000 + i;
@@ -507,6 +519,8 @@ _Noreturn void init_serve(struct init_state *st)
                                 continue;
                         if (map[j] == -1)
                                 accept_client();
+                        else if (map[j] == -3)
+                                init_session_event();
                         else if (map[j] == -2) {
                                 struct signalfd_siginfo si;
                                 while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
