@@ -36,6 +36,7 @@ test-asan: deps
 bench: build
 	bench/sandbox-start $(BUILD)/bridle
 	BRIDLE_INIT_PATH=$(BUILD)/bridle-init $(BUILD)/bench/living-exec 300
+	BRIDLE_INIT_PATH=$(CURDIR)/$(BUILD)/bridle-init bench/sandbox-exec $(BUILD)/bridle
 
 install: build
 	meson install -C $(BUILD)
