@@ -107,7 +107,7 @@ static int number(const char *prog, const char *s, unsigned long long *ret)
 static int parse(struct args *a, int argc, char **argv, int skip, bool permute)
 {
         int c, r;
-        unsigned long long v;
+        unsigned long long v = 0;
         for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
                 if (strcmp(argv[i], "--help") == 0)
                         a->help = true;
@@ -252,7 +252,7 @@ int bridle_cmd_sandbox_write_stdin(int argc, char **argv)
         if (argc - optind > 1)
                 return cli_usage_error(ws_prog, "%s", "want ID SESSION [CHARS]");
         const char *id = argv[1];
-        unsigned long long sess;
+        unsigned long long sess = 0;
         if ((r = number(ws_prog, argv[2], &sess)) != 0)
                 return r;
         char *chars = argc - optind == 1 ? argv[optind] : NULL;

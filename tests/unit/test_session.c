@@ -258,6 +258,32 @@ static void test_survives_client(void **state)
         assert_int_equal(bridle_sandbox_session_kill(sid, s, &e), 0);
 }
 
+static void test_kill_takes_the_tree(void **state)
+{
+        (void)state;
+        bridle_session_result r;
+        assert_int_equal(
+                start(NULL, "setsid sleep 1001 & sleep 1002 & sleep 1003", true, 300, 0, &r), 0);
+        int s = r.session_id;
+        assert_true(s > 0);
+        bridle_session_result_release(&r);
+        bridle_error e;
+        assert_int_equal(bridle_sandbox_session_kill(sid, s, &e), 0);
+        /* Nothing of it is left (bounded wait: the kills are asynchronous). */
+        const char *argv[] = {"/bin/sh", "-c", "ps -e -o args= | grep -c '^sleep 100[123]'", NULL};
+        bridle_exec_opts o = {.argv = argv, .capture = true};
+        bool gone = false;
+        for (int i = 0; i < 50 && !gone; i++) {
+                bridle_run_result rr;
+                assert_int_equal(bridle_sandbox_exec(sid, &o, &rr, &e), 0);
+                gone = strcmp(rr.stdout_buf, "0\n") == 0;
+                bridle_run_result_release(&rr);
+                if (!gone)
+                        usleep(100000);
+        }
+        assert_true(gone);
+}
+
 static void test_poll_early(void **state)
 {
         (void)state;
@@ -293,6 +319,7 @@ int main(void)
                 cmocka_unit_test(test_session_limit_and_kill),
                 cmocka_unit_test(test_survives_client),
                 cmocka_unit_test(test_poll_early),
+                cmocka_unit_test(test_kill_takes_the_tree),
         };
         return cmocka_run_group_tests_name("session", tests, setup, teardown);
 }

@@ -740,6 +740,31 @@ static void handle_write(int fd, const struct bridle__frame *f, struct start_req
         check(s, now_ms());
 }
 
+/* The process, its group, and every descendant (setsid does not escape):
+ * walked through /proc/PID/task/PID/children, as EXEC's timeout does. */
+static void kill_tree(pid_t pid)
+{
+        static pid_t tree[4096];
+        size_t n = 0;
+        tree[n++] = pid;
+        for (size_t i = 0; i < n && n < sizeof(tree) / sizeof(tree[0]); i++) {
+                char path[64], buf[4096];
+                (void)snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)tree[i],
+                               (int)tree[i]);
+                FILE *f = fopen(path, "re");
+                if (!f)
+                        continue;
+                if (fgets(buf, sizeof(buf), f))
+                        for (char *t = strtok(buf, " \n"); t && n < sizeof(tree) / sizeof(tree[0]);
+                             t = strtok(NULL, " \n"))
+                                tree[n++] = (pid_t)atoi(t);
+                fclose(f);
+        }
+        (void)kill(-pid, SIGKILL);
+        for (size_t i = 0; i < n; i++)
+                (void)kill(tree[i], SIGKILL);
+}
+
 static void handle_kill(int fd, const struct bridle__frame *f, struct start_req *q)
 {
         int r = parse(f, q);
@@ -749,10 +774,8 @@ static void handle_kill(int fd, const struct bridle__frame *f, struct start_req 
                            r < 0 ? "bad session request" : "no such session");
                 return;
         }
-        if (!s->exited) {
-                (void)kill(-s->pid, SIGKILL);
-                (void)kill(s->pid, SIGKILL);
-        }
+        if (!s->exited)
+                kill_tree(s->pid);
         uint32_t id = s->id;
         answer(s);
         if (s->used)
