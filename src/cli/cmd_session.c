@@ -102,12 +102,49 @@ static int number(const char *prog, const char *s, unsigned long long *ret)
         return 0;
 }
 
+static int apply_opt(struct args *a, int c, const char *arg)
+{
+        unsigned long long v = 0;
+        int r;
+        switch (c) {
+        case OPT_HELP:
+                a->help = true;
+                return 0;
+        case OPT_TTY:
+                a->o.tty = true;
+                return 0;
+        case OPT_JSON:
+                a->json = true;
+                return 0;
+        case OPT_KILL:
+                a->kill = true;
+                return 0;
+        case OPT_CWD:
+                a->o.workdir = arg;
+                return 0;
+        case OPT_ENV:
+                if (a->n_env >= 64 || !strchr(arg, '='))
+                        return cli_usage_error(a->prog, "--env wants NAME=VALUE (at most 64): '%s'",
+                                               arg);
+                a->env[a->n_env++] = arg;
+                a->o.env = a->env;
+                return 0;
+        default:
+                if ((r = number(a->prog, arg, &v)) != 0)
+                        return r;
+                if (c == OPT_YIELD)
+                        a->o.yield_time_ms = v ? v : 1;
+                else
+                        a->o.max_output_tokens = (size_t)v;
+                return 0;
+        }
+}
+
 /* Options after the leading operands (skip of them: ID, SESSION); optind is then
  * an index into argv. permute: options may also follow later operands. */
 static int parse(struct args *a, int argc, char **argv, int skip, bool permute)
 {
         int c, r;
-        unsigned long long v = 0;
         for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
                 if (strcmp(argv[i], "--help") == 0)
                         a->help = true;
@@ -127,29 +164,8 @@ static int parse(struct args *a, int argc, char **argv, int skip, bool permute)
                 if (c == '?' || c == ':')
                         return cli_usage_error(a->prog, "unknown option or missing value: '%s'",
                                                argv[optind - 1]);
-                if (c == OPT_HELP)
-                        a->help = true;
-                else if (c == OPT_TTY)
-                        a->o.tty = true;
-                else if (c == OPT_JSON)
-                        a->json = true;
-                else if (c == OPT_KILL)
-                        a->kill = true;
-                else if (c == OPT_CWD)
-                        a->o.workdir = optarg;
-                else if (c == OPT_ENV) {
-                        if (a->n_env >= 64 || !strchr(optarg, '='))
-                                return cli_usage_error(a->prog,
-                                                       "--env wants NAME=VALUE (at most 64): '%s'",
-                                                       optarg);
-                        a->env[a->n_env++] = optarg;
-                        a->o.env = a->env;
-                } else if ((r = number(a->prog, optarg, &v)) != 0)
+                if ((r = apply_opt(a, c, optarg)) != 0)
                         return r;
-                else if (c == OPT_YIELD)
-                        a->o.yield_time_ms = v ? v : 1;
-                else
-                        a->o.max_output_tokens = (size_t)v;
         }
         optind += skip;
         return 0;
@@ -216,6 +232,15 @@ static int hexval(char c)
                                       : -1;
 }
 
+static char escaped(char c)
+{
+        static const char from[] = "nrte", to[] = "\n\r\t\033";
+        const char *p = c ? strchr(from, c) : NULL;
+        if (p)
+                return to[p - from];
+        return c;
+}
+
 /* C escapes, in place; returns the length. */
 static size_t unescape(char *s)
 {
@@ -226,15 +251,12 @@ static size_t unescape(char *s)
                         continue;
                 }
                 char c = s[++i];
-                if (c == 'x' && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-                        s[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+                int hi = c == 'x' ? hexval(s[i + 1]) : -1, lo = hi >= 0 ? hexval(s[i + 2]) : -1;
+                if (lo >= 0) {
+                        s[o++] = (char)(unsigned char)(hi * 16 + lo);
                         i += 2;
                 } else
-                        s[o++] = c == 'n'   ? '\n'
-                                 : c == 'r' ? '\r'
-                                 : c == 't' ? '\t'
-                                 : c == 'e' ? '\033'
-                                            : c;
+                        s[o++] = escaped(c);
         }
         s[o] = '\0';
         return o;
@@ -288,8 +310,8 @@ static void restore_tty(void)
 static void on_fatal(int sig)
 {
         restore_tty();
-        signal(sig, SIG_DFL);
-        raise(sig);
+        (void)signal(sig, SIG_DFL);
+        (void)raise(sig);
 }
 
 static int raw_mode(void)

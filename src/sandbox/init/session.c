@@ -48,26 +48,26 @@ struct outbuf {
 };
 
 struct session {
-        bool used, exited, drained, tty, in_eof;
+        uint8_t *inq; /* input not yet written */
+        size_t inq_len;
+        uint64_t drain_until;
+        /* The client waiting for output: until deadline, at most wmax bytes. */
+        uint64_t deadline, wmax;
+        struct outbuf out;
+        struct rusage ru;
         uint32_t id;
         pid_t pid;
         int fd;    /* output: the pty master, or the read end of the output pipe */
         int in;    /* input: the master again, or the write end of the stdin pipe */
         int errfd; /* exec failure report (pipes); -1 once read */
-        struct outbuf out;
-        uint8_t *inq;
-        size_t inq_len;
         int status;
-        struct rusage ru;
-        bool exec_failed, is_exec;
         int exec_err;
-        char what[128];
-        uint64_t drain_until;
-        /* The client waiting for output. */
-        bool waiting;
         int wfd;
         uint32_t wreq, wflags;
-        uint64_t deadline, wmax;
+        bool used, exited, drained, tty, in_eof;
+        bool exec_failed, is_exec;
+        bool waiting;
+        char what[128];
 };
 
 static struct init_state *ST;
@@ -164,9 +164,11 @@ static size_t out_take(struct outbuf *o, uint64_t max, uint8_t **ret, bool *ret_
                 *ret_cut = true;
                 return 0;
         }
-        memcpy(r, lin, k1);
         memcpy(r + k1, mark, (size_t)ml);
-        memcpy(r + k1 + ml, lin + n - k2, k2);
+        if (lin) {
+                memcpy(r, lin, k1);
+                memcpy(r + k1 + ml, lin + n - k2, k2);
+        }
         free(lin);
         *ret_cut = cut > 0;
         *ret = r;
@@ -758,7 +760,7 @@ static void kill_tree(pid_t pid)
                         for (char *t = strtok(buf, " \n"); t && n < sizeof(tree) / sizeof(tree[0]);
                              t = strtok(NULL, " \n"))
                                 tree[n++] = (pid_t)atoi(t);
-                fclose(f);
+                (void)fclose(f);
         }
         (void)kill(-pid, SIGKILL);
         for (size_t i = 0; i < n; i++)
