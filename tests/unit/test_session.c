@@ -206,6 +206,43 @@ static void test_output_caps(void **state)
         bridle_session_result_release(&r);
 }
 
+/* Every multi-byte sequence in s is whole. */
+static bool utf8_whole(const char *s, size_t n)
+{
+        for (size_t i = 0; i < n;) {
+                unsigned char c = (unsigned char)s[i];
+                size_t len = c >= 0xf0            ? 4
+                             : c >= 0xe0          ? 3
+                             : c >= 0xc0          ? 2
+                             : (c & 0xc0) == 0x80 ? 0
+                                                  : 1;
+                if (len == 0 || i + len > n)
+                        return false;
+                for (size_t j = 1; j < len; j++)
+                        if (((unsigned char)s[i + j] & 0xc0) != 0x80)
+                                return false;
+                i += len;
+        }
+        return true;
+}
+
+static void test_output_cut_between_characters(void **state)
+{
+        (void)state;
+        bridle_session_result r;
+        /* 'é' is 2 bytes, '€' 3: with a cap of 41 bytes a naive cut splits one. */
+        for (size_t tokens = 10; tokens <= 12; tokens++) {
+                assert_int_equal(start(NULL,
+                                       "printf 'a'; for i in $(seq 300); do printf 'é€'; done",
+                                       false, 60000, tokens, &r),
+                                 0);
+                assert_true(r.exited);
+                assert_true(r.output_truncated);
+                assert_true(utf8_whole(r.output, r.output_len));
+                bridle_session_result_release(&r);
+        }
+}
+
 static void test_session_limit_and_kill(void **state)
 {
         (void)state;
@@ -316,6 +353,7 @@ int main(void)
                 cmocka_unit_test(test_tty_prompt),
                 cmocka_unit_test(test_yield_returns_on_exit),
                 cmocka_unit_test(test_output_caps),
+                cmocka_unit_test(test_output_cut_between_characters),
                 cmocka_unit_test(test_session_limit_and_kill),
                 cmocka_unit_test(test_survives_client),
                 cmocka_unit_test(test_poll_early),

@@ -124,6 +124,19 @@ static void out_clear(struct outbuf *o)
         memset(o, 0, sizeof(*o));
 }
 
+/* k, or less so that b[0..k) does not end inside a UTF-8 sequence. */
+static size_t utf8_head(const uint8_t *b, size_t k)
+{
+        for (size_t back = 1; back <= 4 && back <= k; back++) {
+                uint8_t c = b[k - back];
+                if ((c & 0xc0) == 0x80)
+                        continue;
+                size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+                return len > back ? k - back : k;
+        }
+        return k;
+}
+
 /* The buffered output as one piece of at most max bytes (0: no cap); a cut is
  * marked where it is. Returns the length; *ret is malloc'd (NULL when empty). */
 static size_t out_take(struct outbuf *o, uint64_t max, uint8_t **ret, bool *ret_cut)
@@ -148,10 +161,15 @@ static size_t out_take(struct outbuf *o, uint64_t max, uint8_t **ret, bool *ret_
         if (max && n > max) {
                 k1 = (size_t)max / 2;
                 k2 = (size_t)max - k1;
-                cut += n - max;
         } else if (cut) {
                 k1 = HALF;
                 k2 = n - HALF;
+        }
+        if (k1 + k2 < n || cut) { /* cut between characters: no UTF-8 sequence split */
+                k1 = utf8_head(lin, k1);
+                for (int i = 0; i < 3 && k2 > 0 && (lin[n - k2] & 0xc0) == 0x80; i++)
+                        k2--;
+                cut += n - k1 - k2;
         }
         out_clear(o);
         char mark[80];
