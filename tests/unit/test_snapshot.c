@@ -183,7 +183,8 @@ static void describe(int dirfd, const char *prefix, struct desc *d, int depth)
                         int cfd = openat(dirfd, names[i],
                                          O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
                         char sub[4200];
-                        (void)snprintf(sub, sizeof(sub), "%s%s/", prefix, names[i]);
+                        int sn = snprintf(sub, sizeof(sub), "%s%s/", prefix, names[i]);
+                        assert_true(sn > 0 && (size_t)sn < sizeof(sub));
                         describe(cfd, sub, d, depth + 1);
                         close(cfd);
                 }
