@@ -14,8 +14,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
+#include "snapshot/archive_dl.h"
 
 #include "snapshot/internal.h"
 #include "util/alloc.h"
@@ -325,6 +324,9 @@ static int snapshot_extract(const char *path, int dirfd, bridle_error *err)
 
 int bridle__snapshot_extract(const char *path, int dirfd, bridle_error *err)
 {
+        int lr = bridle__archive_load(err);
+        if (lr < 0)
+                return lr;
         if (!path || dirfd < 0)
                 return bridle__err(err, -EINVAL, "snapshot extract");
         int r = snapshot_extract(path, dirfd, err);

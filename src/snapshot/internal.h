@@ -8,7 +8,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include <archive.h>
+#include "snapshot/archive_dl.h"
 #include <jansson.h>
 
 #include "snapshot/snapshot.h"

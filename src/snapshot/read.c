@@ -6,8 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <archive.h>
-#include <archive_entry.h>
+#include "snapshot/archive_dl.h"
 
 #include "snapshot/internal.h"
 #include "util/alloc.h"
@@ -80,6 +79,9 @@ int bridle__snap_open_read(const char *path, struct archive **ret_a, struct snap
 int bridle__snapshot_read_meta(const char *path, struct bridle__snapshot_meta *ret,
                                bridle_error *err)
 {
+        int lr = bridle__archive_load(err);
+        if (lr < 0)
+                return lr;
         if (!path || !ret)
                 return bridle__err(err, -EINVAL, "snapshot read");
         struct archive *a = NULL;

@@ -8,8 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
+#include "snapshot/archive_dl.h"
 
 #include "snapshot/internal.h"
 #include "util/alloc.h"
@@ -204,6 +203,9 @@ static int snapshot_write(int dirfd, const char *path, struct bridle__snapshot_m
 int bridle__snapshot_write(int dirfd, const char *path, struct bridle__snapshot_meta *meta,
                            bridle_error *err)
 {
+        int lr = bridle__archive_load(err);
+        if (lr < 0)
+                return lr;
         if (dirfd < 0 || !path || !meta)
                 return bridle__err(err, -EINVAL, "snapshot write");
         int r = snapshot_write(dirfd, path, meta, err);

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <archive.h>
+#include "snapshot/archive_dl.h"
 #include <zstd.h>
 #include <zstd_errors.h>
 
