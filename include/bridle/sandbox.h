@@ -167,6 +167,14 @@ BRIDLE_EXPORT int bridle_sandbox_write(const char *id, const char *path, const v
 BRIDLE_EXPORT int bridle_sandbox_patch(const char *id, const char *text, size_t len,
                                        char **ret_summary, bridle_error *err);
 
+/* Lines matching a POSIX extended regular expression under path (a file or a
+ * directory; relative: under the workspace), as "path:line:text\n" like grep -rn.
+ * Binary files and files over 8 MiB are skipped; after 1,000 matches a last
+ * line says there were more. *ret_hits (caller frees) may be empty. A bad
+ * pattern is BRIDLE_E_INVALID. */
+BRIDLE_EXPORT int bridle_sandbox_search(const char *id, const char *path, const char *pattern,
+                                        char **ret_hits, bridle_error *err);
+
 typedef struct bridle_dir_entry {
         char name[256];
         char type;     /* 'f' file, 'd' directory, 'l' symlink, 'o' other */

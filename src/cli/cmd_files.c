@@ -135,3 +135,18 @@ int bridle_cmd_sandbox_patch(int argc, char **argv)
         free(summary);
         return fflush(stdout) == 0 ? 0 : 1;
 }
+
+int bridle_cmd_sandbox_search(int argc, char **argv)
+{
+        if (argc < 3 || argc > 4)
+                return usage("search ID PATTERN [PATH]   (a POSIX extended regular expression)");
+        char *hits = NULL;
+        bridle_error err;
+        bridle_error_clear(&err);
+        if (bridle_sandbox_search(argv[1], argc == 4 ? argv[3] : ".", argv[2], &hits, &err) < 0)
+                return failed(&err);
+        (void)fputs(hits, stdout);
+        int found = hits[0] != '\0';
+        free(hits);
+        return fflush(stdout) == 0 ? (found ? 0 : 1) : 1; /* like grep: 1 when nothing matched */
+}

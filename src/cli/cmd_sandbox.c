@@ -130,6 +130,7 @@ static const char sandbox_help[] =
         "  read ID PATH                             a file's bytes to stdout\n"
         "  write ID PATH                            stdin to a file (parents created)\n"
         "  patch ID [PATCH]                         apply_patch inside (argument or stdin)\n"
+        "  search ID PATTERN [PATH]                 matching lines inside, like grep -rn\n"
         "  destroy ID                               kill a living sandbox, remove its state\n"
         "  snapshot ID [--label TEXT]               snapshot its workspace; prints the snapshot id\n"
         "  restore SNAPSHOT [--name NAME]           a new living sandbox from a snapshot; prints its id\n"
@@ -159,6 +160,8 @@ int bridle_cmd_sandbox(int argc, char **argv)
                 return bridle_cmd_sandbox_write(argc - 1, argv + 1);
         if (strcmp(argv[1], "patch") == 0)
                 return bridle_cmd_sandbox_patch(argc - 1, argv + 1);
+        if (strcmp(argv[1], "search") == 0)
+                return bridle_cmd_sandbox_search(argc - 1, argv + 1);
         if (strcmp(argv[1], "snapshot") == 0)
                 return bridle_cmd_sandbox_snapshot(argc - 1, argv + 1);
         if (strcmp(argv[1], "restore") == 0)

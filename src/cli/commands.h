@@ -16,6 +16,7 @@ int bridle_cmd_sandbox_read(int argc, char **argv);
 int bridle_cmd_sandbox_write(int argc, char **argv);
 int bridle_cmd_sandbox_list_dir(int argc, char **argv);
 int bridle_cmd_sandbox_patch(int argc, char **argv);
+int bridle_cmd_sandbox_search(int argc, char **argv);
 /* Snapshots (cmd_snapshot.c). */
 int bridle_cmd_sandbox_snapshot(int argc, char **argv);
 int bridle_cmd_sandbox_restore(int argc, char **argv);

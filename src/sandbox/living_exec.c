@@ -339,3 +339,18 @@ int bridle_sandbox_patch(const char *ref, const char *text, size_t len, char **r
         bridle_run_result_release(&r);
         return 0;
 }
+
+int bridle_sandbox_search(const char *ref, const char *path, const char *pattern, char **ret_hits,
+                          bridle_error *err)
+{
+        if (!pattern || !*pattern)
+                return bridle__err(err, -EINVAL, "search: no pattern");
+        bridle_run_result r;
+        int rc = file_op(ref, "search", path && *path ? path : ".", pattern, strlen(pattern),
+                         4u << 20, &r, err);
+        if (rc < 0)
+                return rc;
+        *ret_hits = TAKE_PTR(r.stdout_buf);
+        bridle_run_result_release(&r);
+        return 0;
+}

@@ -186,6 +186,28 @@ static void test_patch(void **state)
         assert_true(bridle_sandbox_patch(sid, out, strlen(out), NULL, &e) < 0);
 }
 
+static void test_search(void **state)
+{
+        (void)state;
+        bridle_error e;
+        char *hits = NULL;
+        assert_int_equal(bridle_sandbox_write(sid, "src/a.c", "int main(void)\n{\n  return 42;\n}\n", 32, &e), 0);
+        assert_int_equal(bridle_sandbox_write(sid, "src/b.txt", "nothing here\nreturn of the king\n", 31, &e), 0);
+        assert_int_equal(bridle_sandbox_write(sid, "src/bin", "return\0binary", 13, &e), 0);
+        assert_int_equal(bridle_sandbox_search(sid, "src", "^ *return [0-9]+;", &hits, &e), 0);
+        assert_string_equal(hits, "src/a.c:3:  return 42;\n");
+        free(hits);
+        assert_int_equal(bridle_sandbox_search(sid, "src/b.txt", "king", &hits, &e), 0);
+        assert_string_equal(hits, "src/b.txt:2:return of the king\n");
+        free(hits);
+        assert_int_equal(bridle_sandbox_search(sid, "src", "no such words", &hits, &e), 0);
+        assert_string_equal(hits, "");
+        free(hits);
+        assert_int_equal(bridle_sandbox_search(sid, "src", "([unbalanced", &hits, &e), BRIDLE_E_INVALID);
+        assert_non_null(strstr(e.msg, "pattern"));
+        assert_int_equal(bridle_sandbox_search(sid, "missing-dir", "x", &hits, &e), -ENOENT);
+}
+
 static void test_list_and_destroy(void **state)
 {
         (void)state;
@@ -221,6 +243,7 @@ int main(void)
                 cmocka_unit_test(test_concurrent_execs),
                 cmocka_unit_test(test_file_ops),
                 cmocka_unit_test(test_patch),
+                cmocka_unit_test(test_search),
                 cmocka_unit_test(test_list_and_destroy),
         };
         return cmocka_run_group_tests_name("living", tests, setup, teardown);

@@ -82,6 +82,7 @@ int init_builtin_read(char *const *argv, const void *data, size_t len);
 int init_builtin_write(char *const *argv, const void *data, size_t len);
 int init_builtin_list(char *const *argv, const void *data, size_t len);
 int init_builtin_patch(char *const *argv, const void *data, size_t len);
+int init_builtin_search(char *const *argv, const void *data, size_t len);
 #define BUILTIN_INVALID 201 /* exit status: bad input (a patch that does not apply) */
 
 /* Serve mode (serve.c): answer wire requests on st->serve_fd until killed. */

@@ -169,6 +169,7 @@ static const struct {
         { "write", init_builtin_write },
         { "list", init_builtin_list },
         { "patch", init_builtin_patch },
+        { "search", init_builtin_search },
 };
 
 static void req_free(struct exec_req *q)
