@@ -85,5 +85,17 @@ int init_builtin_patch(char *const *argv, const void *data, size_t len);
 int init_builtin_search(char *const *argv, const void *data, size_t len);
 #define BUILTIN_INVALID 201 /* exit status: bad input (a patch that does not apply) */
 
+/* Shared by serve.c and session.c (serveutil.c). */
+#include "sandbox/wire.h"
+uint64_t init_now_ms(void);
+int init_send_all(int fd, const uint8_t *b, size_t n);
+/* Finish and send a frame built in p (released here); fd < 0 sends nothing. */
+int init_send_frame(int fd, bridle__plan *p, enum bridle__msg type, uint32_t id);
+void init_send_error(int fd, uint32_t id, int code, const char *msg);
+/* SIGKILL pid's process group and every descendant (setsid ones too). */
+void init_kill_tree(pid_t pid);
+/* base's entries not overridden by extra's, then extra's; the strings are borrowed. */
+char **init_build_env(char *const *base, size_t nbase, char **extra, size_t nextra);
+
 /* Serve mode (serve.c): answer wire requests on st->serve_fd until killed. */
 _Noreturn void init_serve(struct init_state *st);

@@ -30,7 +30,6 @@
 #define MAX_EXECS 64
 #define CHUNK 65536
 #define DRAIN_MS 200 /* after a command exits, how long its output may still come */
-#define MAX_TREE 4096
 
 struct client {
         int fd;
@@ -55,70 +54,15 @@ static char **base_env;
 static size_t base_envc;
 static char base_cwd[BRIDLE__INIT_MAX_STR];
 
-static uint64_t now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static int send_all(int fd, const uint8_t *b, size_t n)
-{
-        while (n) {
-                ssize_t k = send(fd, b, n, MSG_NOSIGNAL);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0)
-                        return k < 0 ? -errno : -EPIPE;
-                b += k;
-                n -= (size_t)k;
-        }
-        return 0;
-}
-
-/* Finish and send a frame built in p (released here). */
+/* Finish and send a frame built in p (released here) to client ci, if it is still there. */
 static int send_frame(int ci, bridle__plan *p, enum bridle__msg type, uint32_t id)
 {
-        int n = bridle__wire_finish(p, type, id);
-        int r = n < 0 ? n : ci >= 0 && C[ci].fd >= 0 ? send_all(C[ci].fd, p->buf, (size_t)n) : 0;
-        bridle__plan_release(p);
-        return r;
+        return init_send_frame(ci >= 0 ? C[ci].fd : -1, p, type, id);
 }
 
 static void send_error(int ci, uint32_t id, int code, const char *msg)
 {
-        bridle__plan p;
-        bridle__wire_begin(&p);
-        bridle__plan_add(&p, BRIDLE__OP_ERROR, "ius", code, 0, msg);
-        (void)send_frame(ci, &p, BRIDLE__MSG_ERROR, id);
-}
-
-/* Every descendant of pid (through the main threads' children lists). */
-static size_t descendants(pid_t pid, pid_t *out, size_t cap)
-{
-        size_t n = 0;
-        out[n++] = pid;
-        for (size_t i = 0; i < n && n < cap; i++) {
-                char path[64], buf[4096];
-                (void)snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)out[i], (int)out[i]);
-                FILE *f = fopen(path, "re");
-                if (!f)
-                        continue;
-                if (fgets(buf, sizeof(buf), f))
-                        for (char *t = strtok(buf, " \n"); t && n < cap; t = strtok(NULL, " \n"))
-                                out[n++] = (pid_t)atoi(t);
-                fclose(f);
-        }
-        return n;
-}
-
-static void kill_tree(pid_t pid)
-{
-        static pid_t tree[MAX_TREE];
-        size_t n = descendants(pid, tree, MAX_TREE);
-        (void)kill(-pid, SIGKILL);
-        for (size_t i = 0; i < n; i++)
-                (void)kill(tree[i], SIGKILL);
+        init_send_error(ci >= 0 ? C[ci].fd : -1, id, code, msg);
 }
 
 static void close_fd(int *fd)
@@ -126,27 +70,6 @@ static void close_fd(int *fd)
         if (*fd >= 0)
                 close(*fd);
         *fd = -1;
-}
-
-/* Environment for one command: the sandbox's, then the request's on top. */
-static int build_env(char **extra, size_t nextra, char ***ret)
-{
-        char **env = calloc(base_envc + nextra + 1, sizeof(char *));
-        if (!env)
-                return -ENOMEM;
-        size_t n = 0;
-        for (size_t i = 0; i < base_envc; i++) {
-                size_t nl = strcspn(base_env[i], "=") + 1;
-                bool overridden = false;
-                for (size_t j = 0; j < nextra; j++)
-                        overridden |= strncmp(extra[j], base_env[i], nl) == 0;
-                if (!overridden)
-                        env[n++] = base_env[i];
-        }
-        for (size_t j = 0; j < nextra; j++)
-                env[n++] = extra[j];
-        *ret = env;
-        return 0;
 }
 
 struct exec_req {
@@ -261,7 +184,9 @@ static int spawn(struct exec_req *q, struct exec *x)
         }
         char **env = NULL;
         size_t cwdlen = strlen(q->cwd);
-        int r = cwdlen >= sizeof(ST->cwd) ? -ENAMETOOLONG : build_env(q->env, q->envc, &env);
+        int r = cwdlen >= sizeof(ST->cwd) ? -ENAMETOOLONG : 0;
+        if (r == 0 && !(env = init_build_env(base_env, base_envc, q->env, q->envc)))
+                r = -ENOMEM;
         if (r == 0) {
                 char saved_cwd[sizeof(ST->cwd)];
                 memcpy(saved_cwd, ST->cwd, sizeof(saved_cwd));
@@ -318,7 +243,7 @@ static void handle_exec(int ci, const struct bridle__frame *f)
                         x->used = true;
                         x->client = ci;
                         x->req = f->id;
-                        x->deadline = q->timeout ? now_ms() + q->timeout : 0;
+                        x->deadline = q->timeout ? init_now_ms() + q->timeout : 0;
                 }
         }
         if (q)
@@ -336,7 +261,7 @@ static void client_close(int ci)
                 if (E[i].used && E[i].client == ci) {
                         E[i].client = -1;
                         if (!E[i].exited)
-                                kill_tree(E[i].pid);
+                                init_kill_tree(E[i].pid);
                 }
         init_session_client_gone(C[ci].fd);
         close_fd(&C[ci].fd);
@@ -413,7 +338,7 @@ static void reap(void)
                                 E[i].exited = true;
                                 E[i].status = st;
                                 E[i].ru = ru;
-                                E[i].drain_until = now_ms() + DRAIN_MS;
+                                E[i].drain_until = init_now_ms() + DRAIN_MS;
                                 (void)kill(-p, SIGKILL); /* what it left in its group */
                         }
                 init_session_reaped(p, st, &ru);
@@ -443,14 +368,14 @@ static void finish(struct exec *x)
 /* Timeouts, finished commands, and the next poll timeout. */
 static int tick(void)
 {
-        uint64_t now = now_ms(), next = UINT64_MAX;
+        uint64_t now = init_now_ms(), next = UINT64_MAX;
         for (int i = 0; i < MAX_EXECS; i++) {
                 struct exec *x = &E[i];
                 if (!x->used)
                         continue;
                 if (!x->exited && x->deadline && now >= x->deadline && !x->timed_out) {
                         x->timed_out = true;
-                        kill_tree(x->pid);
+                        init_kill_tree(x->pid);
                 }
                 if (x->exited && ((x->out < 0 && x->err < 0) || now >= x->drain_until)) {
                         finish(x);

@@ -78,13 +78,6 @@ static char **base_env;
 static size_t base_envc;
 static char base_cwd[BRIDLE__INIT_MAX_STR];
 
-static uint64_t now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void close_fd(int *fd)
 {
         if (*fd >= 0)
@@ -195,36 +188,6 @@ static size_t out_take(struct outbuf *o, uint64_t max, uint8_t **ret, bool *ret_
 
 /* ---- replies ------------------------------------------------------------------- */
 
-static int send_all(int fd, const uint8_t *b, size_t n)
-{
-        while (n) {
-                ssize_t k = send(fd, b, n, MSG_NOSIGNAL);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0)
-                        return k < 0 ? -errno : -EPIPE;
-                b += k;
-                n -= (size_t)k;
-        }
-        return 0;
-}
-
-static void send_frame(int fd, bridle__plan *p, enum bridle__msg type, uint32_t id)
-{
-        int n = bridle__wire_finish(p, type, id);
-        if (n > 0 && fd >= 0)
-                (void)send_all(fd, p->buf, (size_t)n);
-        bridle__plan_release(p);
-}
-
-static void send_error(int fd, uint32_t id, int code, const char *msg)
-{
-        bridle__plan p;
-        bridle__wire_begin(&p);
-        bridle__plan_add(&p, BRIDLE__OP_ERROR, "ius", code, 0, msg);
-        send_frame(fd, &p, BRIDLE__MSG_ERROR, id);
-}
-
 static void session_free(struct session *s)
 {
         if (s->fd >= 0)
@@ -271,7 +234,7 @@ static void answer(struct session *s)
                         bridle__plan_add(&p, BRIDLE__OP_ERROR, "ius", s->exec_err,
                                          (unsigned)s->is_exec, s->what);
         }
-        send_frame(s->wfd, &p, BRIDLE__MSG_OK, s->wreq);
+        (void)init_send_frame(s->wfd, &p, BRIDLE__MSG_OK, s->wreq);
         if (done)
                 session_free(s);
 }
@@ -292,7 +255,7 @@ static void arm_timer(void)
         struct itimerspec its;
         memset(&its, 0, sizeof(its));
         if (next != UINT64_MAX) {
-                uint64_t now = now_ms(), d = next > now ? next - now : 1;
+                uint64_t now = init_now_ms(), d = next > now ? next - now : 1;
                 its.it_value.tv_sec = (time_t)(d / 1000);
                 its.it_value.tv_nsec = (long)(d % 1000) * 1000000L;
         }
@@ -504,25 +467,6 @@ static int parse(const struct bridle__frame *f, struct start_req *q)
 }
 
 /* Environment for one command: the sandbox's, then the request's on top. */
-static char **build_env(char **extra, size_t nextra)
-{
-        char **env = calloc(base_envc + nextra + 1, sizeof(char *));
-        if (!env)
-                return NULL;
-        size_t n = 0;
-        for (size_t i = 0; i < base_envc; i++) {
-                size_t nl = strcspn(base_env[i], "=") + 1;
-                bool overridden = false;
-                for (size_t j = 0; j < nextra; j++)
-                        overridden |= strncmp(extra[j], base_env[i], nl) == 0;
-                if (!overridden)
-                        env[n++] = base_env[i];
-        }
-        for (size_t j = 0; j < nextra; j++)
-                env[n++] = extra[j];
-        return env;
-}
-
 /* In the child, behind every wall: take the pty as controlling terminal, exec. */
 struct tty_exec {
         char **envp;
@@ -606,7 +550,7 @@ static int fork_command(struct start_req *q, struct session *s, int cin, int cou
         size_t cwdlen = strlen(q->cwd);
         if (cwdlen >= sizeof(ST->cwd))
                 return -ENAMETOOLONG;
-        char **env = build_env(q->env, q->envc);
+        char **env = init_build_env(base_env, base_envc, q->env, q->envc);
         if (!env)
                 return -ENOMEM;
         struct tty_exec t = {env};
@@ -681,7 +625,7 @@ static void wait_for(struct session *s, int fd, uint32_t req, const struct start
         s->wreq = req;
         s->wflags = q->yflags;
         s->wmax = q->max;
-        s->deadline = now_ms() + q->yield;
+        s->deadline = init_now_ms() + q->yield;
 }
 
 static void handle_start(int fd, const struct bridle__frame *f, struct start_req *q)
@@ -693,7 +637,7 @@ static void handle_start(int fd, const struct bridle__frame *f, struct start_req
         if (r == 0 && !q->argc)
                 r = -EINVAL;
         if (r == 0 && slot < 0) {
-                send_error(fd, f->id, -EAGAIN, "too many sessions (at most 64 per sandbox)");
+                init_send_error(fd, f->id, -EAGAIN, "too many sessions (at most 64 per sandbox)");
                 return;
         }
         struct session *s = r == 0 ? &S[slot] : NULL;
@@ -708,13 +652,13 @@ static void handle_start(int fd, const struct bridle__frame *f, struct start_req
                 }
         }
         if (r < 0) {
-                send_error(fd, f->id, r, "bad session request");
+                init_send_error(fd, f->id, r, "bad session request");
                 return;
         }
         s->used = true;
         s->id = next_id++;
         wait_for(s, fd, f->id, q);
-        check(s, now_ms());
+        check(s, init_now_ms());
 }
 
 static struct session *find(uint32_t id)
@@ -730,7 +674,7 @@ static void send_ok(int fd, uint32_t req, uint32_t sid)
         bridle__plan p;
         bridle__wire_begin(&p);
         bridle__plan_add(&p, BRIDLE__OP_SESSION, "uu", sid, 0u);
-        send_frame(fd, &p, BRIDLE__MSG_OK, req);
+        (void)init_send_frame(fd, &p, BRIDLE__MSG_OK, req);
 }
 
 static void handle_write(int fd, const struct bridle__frame *f, struct start_req *q)
@@ -738,12 +682,12 @@ static void handle_write(int fd, const struct bridle__frame *f, struct start_req
         int r = parse(f, q);
         struct session *s = r == 0 ? find(q->sid) : NULL;
         if (r < 0 || !s) {
-                send_error(fd, f->id, r < 0 ? r : -ENOENT,
+                init_send_error(fd, f->id, r < 0 ? r : -ENOENT,
                            r < 0 ? "bad session request" : "no such session");
                 return;
         }
         if (!s->exited && (r = queue_in(s, q->data, q->len)) < 0) {
-                send_error(fd, f->id, r, "the session's input is full");
+                init_send_error(fd, f->id, r, "the session's input is full");
                 return;
         }
         if (q->sflags & BRIDLE__SESSION_EOF)
@@ -757,45 +701,22 @@ static void handle_write(int fd, const struct bridle__frame *f, struct start_req
         if (!s->used)
                 return; /* that answer told the exit: the session is gone */
         wait_for(s, fd, f->id, q);
-        check(s, now_ms());
+        check(s, init_now_ms());
 }
 
 /* The process, its group, and every descendant (setsid does not escape):
  * walked through /proc/PID/task/PID/children, as EXEC's timeout does. */
-static void kill_tree(pid_t pid)
-{
-        static pid_t tree[4096];
-        size_t n = 0;
-        tree[n++] = pid;
-        for (size_t i = 0; i < n && n < sizeof(tree) / sizeof(tree[0]); i++) {
-                char path[64], buf[4096];
-                (void)snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)tree[i],
-                               (int)tree[i]);
-                FILE *f = fopen(path, "re");
-                if (!f)
-                        continue;
-                if (fgets(buf, sizeof(buf), f))
-                        for (char *t = strtok(buf, " \n"); t && n < sizeof(tree) / sizeof(tree[0]);
-                             t = strtok(NULL, " \n"))
-                                tree[n++] = (pid_t)atoi(t);
-                (void)fclose(f);
-        }
-        (void)kill(-pid, SIGKILL);
-        for (size_t i = 0; i < n; i++)
-                (void)kill(tree[i], SIGKILL);
-}
-
 static void handle_kill(int fd, const struct bridle__frame *f, struct start_req *q)
 {
         int r = parse(f, q);
         struct session *s = r == 0 ? find(q->sid) : NULL;
         if (r < 0 || !s) {
-                send_error(fd, f->id, r < 0 ? r : -ENOENT,
+                init_send_error(fd, f->id, r < 0 ? r : -ENOENT,
                            r < 0 ? "bad session request" : "no such session");
                 return;
         }
         if (!s->exited)
-                kill_tree(s->pid);
+                init_kill_tree(s->pid);
         uint32_t id = s->id;
         answer(s);
         if (s->used)
@@ -808,14 +729,14 @@ static void handle_resize(int fd, const struct bridle__frame *f, struct start_re
         int r = parse(f, q);
         struct session *s = r == 0 ? find(q->sid) : NULL;
         if (r < 0 || !s) {
-                send_error(fd, f->id, r < 0 ? r : -ENOENT,
+                init_send_error(fd, f->id, r < 0 ? r : -ENOENT,
                            r < 0 ? "bad session request" : "no such session");
                 return;
         }
         struct winsize ws = {.ws_row = (unsigned short)(q->rows ? q->rows : 24),
                              .ws_col = (unsigned short)(q->cols ? q->cols : 80)};
         if (s->tty && s->fd >= 0 && ioctl(s->fd, TIOCSWINSZ, &ws) < 0) {
-                send_error(fd, f->id, -errno, "resize");
+                init_send_error(fd, f->id, -errno, "resize");
                 return;
         }
         send_ok(fd, f->id, s->id);
@@ -827,7 +748,7 @@ bool init_session_request(int client_fd, const struct bridle__frame *f)
                 return false;
         struct start_req *q = calloc(1, sizeof(*q));
         if (!q) {
-                send_error(client_fd, f->id, -ENOMEM, "out of memory");
+                init_send_error(client_fd, f->id, -ENOMEM, "out of memory");
                 return true;
         }
         if (f->type == BRIDLE__MSG_SESSION_START)
@@ -860,10 +781,10 @@ void init_session_reaped(pid_t pid, int status, const struct rusage *ru)
                 s->exited = true;
                 s->status = status;
                 s->ru = *ru;
-                s->drain_until = now_ms() + DRAIN_MS;
+                s->drain_until = init_now_ms() + DRAIN_MS;
                 (void)kill(-pid, SIGKILL); /* what it left in its group */
                 pump_out(s);
-                check(s, now_ms());
+                check(s, init_now_ms());
                 arm_timer();
                 return;
         }
@@ -894,7 +815,7 @@ void init_session_event(void)
                 if (kind == EV_OUT && (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
                         pump_out(s);
         }
-        uint64_t now = now_ms();
+        uint64_t now = init_now_ms();
         for (int i = 0; i < INIT_MAX_SESSIONS; i++)
                 if (S[i].used)
                         check(&S[i], now);
