@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "bridle/sandbox.h"
+#include "util/rmtree.h"
 
 /* $BRIDLE_HOME, or ~/.local/share/bridle. */
 int bridle__home(char *out, size_t cap, bridle_error *err);
@@ -40,5 +41,3 @@ int bridle__make_id(char out[16]);
  * archives, topmost first (restore; at most 32). */
 int bridle__sandbox_create_ex(const bridle_sandbox_spec *spec, const char *name, const char *const *chain,
                               size_t n_chain, const char *snapshot_id, char **ret_id, bridle_error *err);
-/* Remove a directory tree (directories made searchable first); best effort. */
-void bridle__rm_tree(int dirfd, const char *name);

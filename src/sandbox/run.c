@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <libgen.h>
 #include <poll.h>
 #include <signal.h>
@@ -30,6 +29,7 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fd.h"
+#include "util/rmtree.h"
 
 struct run_ctx {
         const bridle_sandbox_spec *spec;
@@ -86,19 +86,10 @@ static int find_init(const bridle_run_opts *o, bridle_error *err)
         return fd;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        (void)st;
-        (void)flag;
-        (void)ftw;
-        (void)remove(path);
-        return 0;
-}
-
 static void rm_rf(char *dir)
 {
         if (dir)
-                (void)nftw(dir, rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+                bridle__rm_tree(AT_FDCWD, dir);
         free(dir);
 }
 

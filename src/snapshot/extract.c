@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "snapshot/archive_dl.h"
+#include "util/rmtree.h"
 
 #include "snapshot/internal.h"
 #include "util/alloc.h"
@@ -315,7 +316,7 @@ static int snapshot_extract(const char *path, int dirfd, bridle_error *err)
                 if (r == 0)
                         r = bridle__snap_stage_commit(dirfd, stage, stagefd, err);
                 if (r < 0)
-                        (void)bridle__snap_rmrf(dirfd, stage);
+                        bridle__rm_tree(dirfd, stage);
         }
         bridle__snap_zin_free(a, z);
         bridle__snapshot_meta_release(&m);

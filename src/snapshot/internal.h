@@ -63,8 +63,6 @@ int bridle__snap_open_beneath(int rootfd, const char *rel, int flags);
 int bridle__snap_check_name(const char *name, bool is_dir, char **ret, bridle_error *err);
 /* Split rel into parent ("" for top level) and last component; returns last's offset. */
 size_t bridle__snap_basename_off(const char *rel);
-/* Remove rel beneath rootfd recursively, never following symlinks. */
-int bridle__snap_rmrf(int rootfd, const char *rel);
 /* A directory's names (without . and ..), sorted. */
 struct snap_names {
         char **v;

@@ -94,6 +94,20 @@ int init_send_frame(int fd, bridle__plan *p, enum bridle__msg type, uint32_t id)
 void init_send_error(int fd, uint32_t id, int code, const char *msg);
 /* SIGKILL pid's process group and every descendant (setsid ones too). */
 void init_kill_tree(pid_t pid);
+/* The command part of an EXEC or SESSION_START request: ARG, ENV, CWD records. */
+#define INIT_MAX_ENV 256
+struct init_cmd_req {
+        char *argv[INIT_MAX_ARGS + 1];
+        size_t argc;
+        char *env[INIT_MAX_ENV];
+        size_t envc;
+        char cwd[BRIDLE__INIT_MAX_STR * 2 + 2];
+};
+/* Start with cwd = base_cwd. */
+void init_cmd_req_begin(struct init_cmd_req *q, const char *base_cwd);
+/* 0 when rec was ARG, ENV or CWD and is taken, 1 when it is another record, or -errno. */
+int init_cmd_req_field(struct init_cmd_req *q, const bridle__rec *rec, const char *base_cwd);
+void init_cmd_req_free(struct init_cmd_req *q);
 /* base's entries not overridden by extra's, then extra's; the strings are borrowed. */
 char **init_build_env(char *const *base, size_t nbase, char **extra, size_t nextra);
 

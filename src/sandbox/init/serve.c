@@ -73,11 +73,7 @@ static void close_fd(int *fd)
 }
 
 struct exec_req {
-        char *argv[INIT_MAX_ARGS + 1];
-        size_t argc;
-        char *env[256];
-        size_t envc;
-        char cwd[BRIDLE__INIT_MAX_STR * 2 + 2];
+        struct init_cmd_req cmd;
         uint64_t timeout;
         int (*builtin)(char *const *argv, const void *data, size_t len);
         const uint8_t *data; /* points into the request frame */
@@ -95,41 +91,15 @@ static const struct {
         { "search", init_builtin_search },
 };
 
-static void req_free(struct exec_req *q)
-{
-        for (size_t i = 0; i < q->argc; i++)
-                free(q->argv[i]);
-        for (size_t i = 0; i < q->envc; i++)
-                free(q->env[i]);
-}
 
 static int req_field(struct exec_req *q, const bridle__rec *rec)
 {
+        int r = init_cmd_req_field(&q->cmd, rec, base_cwd);
+        if (r <= 0)
+                return r;
         bridle__cursor c = { rec->p, rec->len };
         char s[BRIDLE__INIT_MAX_STR];
         switch (rec->type) {
-        case BRIDLE__OP_ARG:
-        case BRIDLE__OP_ENV: {
-                if (bridle__rec_str(&c, s, sizeof(s)) < 0)
-                        return -EBADMSG;
-                bool arg = rec->type == BRIDLE__OP_ARG;
-                if ((arg && q->argc >= INIT_MAX_ARGS) || (!arg && q->envc >= 256))
-                        return -E2BIG;
-                char *d = strdup(s);
-                if (!d)
-                        return -ENOMEM;
-                if (arg)
-                        q->argv[q->argc++] = d;
-                else
-                        q->env[q->envc++] = d;
-                return 0;
-        }
-        case BRIDLE__OP_CWD:
-                if (bridle__rec_str(&c, s, sizeof(s)) < 0)
-                        return -EBADMSG;
-                (void)snprintf(q->cwd, sizeof(q->cwd), "%s%s%s", s[0] == '/' ? "" : base_cwd,
-                               s[0] == '/' ? "" : "/", s);
-                return 0;
         case BRIDLE__OP_TIMEOUT:
                 return bridle__rec_u64(&c, &q->timeout);
         case BRIDLE__OP_BUILTIN:
@@ -155,13 +125,13 @@ static int parse_exec(const struct bridle__frame *f, struct exec_req *q)
         bridle__rec rec;
         int r;
         bridle__wire_records(f, &c);
-        (void)snprintf(q->cwd, sizeof(q->cwd), "%s", base_cwd);
+        init_cmd_req_begin(&q->cmd, base_cwd);
         while ((r = bridle__plan_next(&c, &rec)) > 0)
                 if ((r = req_field(q, &rec)) < 0)
                         return r;
         if (r < 0)
                 return r;
-        return q->argc ? 0 : -EINVAL;
+        return q->cmd.argc ? 0 : -EINVAL;
 }
 
 static int free_slot(void)
@@ -183,17 +153,17 @@ static int spawn(struct exec_req *q, struct exec *x)
                 return -errno;
         }
         char **env = NULL;
-        size_t cwdlen = strlen(q->cwd);
+        size_t cwdlen = strlen(q->cmd.cwd);
         int r = cwdlen >= sizeof(ST->cwd) ? -ENAMETOOLONG : 0;
-        if (r == 0 && !(env = init_build_env(base_env, base_envc, q->env, q->envc)))
+        if (r == 0 && !(env = init_build_env(base_env, base_envc, q->cmd.env, q->cmd.envc)))
                 r = -ENOMEM;
         if (r == 0) {
                 char saved_cwd[sizeof(ST->cwd)];
                 memcpy(saved_cwd, ST->cwd, sizeof(saved_cwd));
-                memcpy(ST->cwd, q->cwd, cwdlen + 1);
-                q->argv[q->argc] = NULL;
+                memcpy(ST->cwd, q->cmd.cwd, cwdlen + 1);
+                q->cmd.argv[q->cmd.argc] = NULL;
                 char **sa = ST->argv, **se = ST->envp;
-                ST->argv = q->argv;
+                ST->argv = q->cmd.argv;
                 ST->envp = env;
                 ST->stdio[0] = nul;
                 ST->stdio[1] = out[1];
@@ -247,7 +217,7 @@ static void handle_exec(int ci, const struct bridle__frame *f)
                 }
         }
         if (q)
-                req_free(q);
+                init_cmd_req_free(&q->cmd);
         free(q);
         if (r < 0)
                 send_error(ci, f->id, r, r == -EAGAIN       ? "too many running commands"

@@ -95,3 +95,43 @@ char **init_build_env(char *const *base, size_t nbase, char **extra, size_t next
                 env[n++] = extra[j];
         return env;
 }
+
+void init_cmd_req_begin(struct init_cmd_req *q, const char *base_cwd)
+{
+        (void)snprintf(q->cwd, sizeof(q->cwd), "%s", base_cwd);
+}
+
+int init_cmd_req_field(struct init_cmd_req *q, const bridle__rec *rec, const char *base_cwd)
+{
+        if (rec->type != BRIDLE__OP_ARG && rec->type != BRIDLE__OP_ENV && rec->type != BRIDLE__OP_CWD)
+                return 1;
+        bridle__cursor c = { rec->p, rec->len };
+        char s[BRIDLE__INIT_MAX_STR];
+        if (bridle__rec_str(&c, s, sizeof(s)) < 0)
+                return -EBADMSG;
+        if (rec->type == BRIDLE__OP_CWD) {
+                (void)snprintf(q->cwd, sizeof(q->cwd), "%s%s%s", s[0] == '/' ? "" : base_cwd,
+                               s[0] == '/' ? "" : "/", s);
+                return 0;
+        }
+        bool arg = rec->type == BRIDLE__OP_ARG;
+        if ((arg && q->argc >= INIT_MAX_ARGS) || (!arg && q->envc >= INIT_MAX_ENV))
+                return -E2BIG;
+        char *d = strdup(s);
+        if (!d)
+                return -ENOMEM;
+        if (arg)
+                q->argv[q->argc++] = d;
+        else
+                q->env[q->envc++] = d;
+        return 0;
+}
+
+void init_cmd_req_free(struct init_cmd_req *q)
+{
+        for (size_t i = 0; i < q->argc; i++)
+                free(q->argv[i]);
+        for (size_t i = 0; i < q->envc; i++)
+                free(q->env[i]);
+        q->argc = q->envc = 0;
+}

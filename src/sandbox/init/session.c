@@ -32,7 +32,6 @@
 #define DRAIN_MS  100    /* after the process exits, how long its output may still come */
 #define MAX_YIELD 300000 /* ms */
 #define CHUNK     65536
-#define MAX_ENV   256
 
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO('T', 0x41)
@@ -374,11 +373,7 @@ static int queue_in(struct session *s, const uint8_t *d, size_t n)
 /* ---- requests ------------------------------------------------------------------ */
 
 struct start_req {
-        char *argv[INIT_MAX_ARGS + 1];
-        size_t argc;
-        char *env[MAX_ENV];
-        size_t envc;
-        char cwd[BRIDLE__INIT_MAX_STR * 2 + 2];
+        struct init_cmd_req cmd;
         uint32_t tty, rows, cols;
         uint64_t yield, max;
         uint32_t yflags;
@@ -387,46 +382,14 @@ struct start_req {
         uint32_t len;
 };
 
-static void req_free(struct start_req *q)
-{
-        for (size_t i = 0; i < q->argc; i++)
-                free(q->argv[i]);
-        for (size_t i = 0; i < q->envc; i++)
-                free(q->env[i]);
-}
-
-static int req_str(struct start_req *q, const bridle__rec *rec, bridle__cursor *c)
-{
-        char s[BRIDLE__INIT_MAX_STR];
-        if (bridle__rec_str(c, s, sizeof(s)) < 0)
-                return -EBADMSG;
-        if (rec->type == BRIDLE__OP_CWD) {
-                (void)snprintf(q->cwd, sizeof(q->cwd), "%s%s%s", s[0] == '/' ? "" : base_cwd,
-                               s[0] == '/' ? "" : "/", s);
-                return 0;
-        }
-        bool arg = rec->type == BRIDLE__OP_ARG;
-        if ((arg && q->argc >= INIT_MAX_ARGS) || (!arg && q->envc >= MAX_ENV))
-                return -E2BIG;
-        char *d = strdup(s);
-        if (!d)
-                return -ENOMEM;
-        if (arg)
-                q->argv[q->argc++] = d;
-        else
-                q->env[q->envc++] = d;
-        return 0;
-}
-
 static int req_field(struct start_req *q, const bridle__rec *rec)
 {
+        int r = init_cmd_req_field(&q->cmd, rec, base_cwd);
+        if (r <= 0)
+                return r;
         bridle__cursor c = {rec->p, rec->len};
         uint32_t stream;
         switch (rec->type) {
-        case BRIDLE__OP_ARG:
-        case BRIDLE__OP_ENV:
-        case BRIDLE__OP_CWD:
-                return req_str(q, rec, &c);
         case BRIDLE__OP_TTY:
                 return bridle__rec_u32(&c, &q->tty) < 0 || bridle__rec_u32(&c, &q->rows) < 0 ||
                                        bridle__rec_u32(&c, &q->cols) < 0
@@ -457,7 +420,7 @@ static int parse(const struct bridle__frame *f, struct start_req *q)
         bridle__rec rec;
         int r;
         bridle__wire_records(f, &c);
-        (void)snprintf(q->cwd, sizeof(q->cwd), "%s", base_cwd);
+        init_cmd_req_begin(&q->cmd, base_cwd);
         while ((r = bridle__plan_next(&c, &rec)) > 0)
                 if ((r = req_field(q, &rec)) < 0)
                         return r;
@@ -547,19 +510,19 @@ static int make_pipes(int *ret_out, int *ret_in, int c[2])
 
 static int fork_command(struct start_req *q, struct session *s, int cin, int cout)
 {
-        size_t cwdlen = strlen(q->cwd);
+        size_t cwdlen = strlen(q->cmd.cwd);
         if (cwdlen >= sizeof(ST->cwd))
                 return -ENAMETOOLONG;
-        char **env = init_build_env(base_env, base_envc, q->env, q->envc);
+        char **env = init_build_env(base_env, base_envc, q->cmd.env, q->cmd.envc);
         if (!env)
                 return -ENOMEM;
         struct tty_exec t = {env};
         char saved_cwd[sizeof(ST->cwd)];
         memcpy(saved_cwd, ST->cwd, sizeof(saved_cwd));
-        memcpy(ST->cwd, q->cwd, cwdlen + 1);
-        q->argv[q->argc] = NULL;
+        memcpy(ST->cwd, q->cmd.cwd, cwdlen + 1);
+        q->cmd.argv[q->cmd.argc] = NULL;
         char **sa = ST->argv, **se = ST->envp;
-        ST->argv = q->argv;
+        ST->argv = q->cmd.argv;
         ST->envp = env;
         ST->stdio[0] = cin;
         ST->stdio[1] = ST->stdio[2] = cout;
@@ -634,7 +597,7 @@ static void handle_start(int fd, const struct bridle__frame *f, struct start_req
         for (int i = 0; i < INIT_MAX_SESSIONS && slot < 0; i++)
                 if (!S[i].used)
                         slot = i;
-        if (r == 0 && !q->argc)
+        if (r == 0 && !q->cmd.argc)
                 r = -EINVAL;
         if (r == 0 && slot < 0) {
                 init_send_error(fd, f->id, -EAGAIN, "too many sessions (at most 64 per sandbox)");
@@ -759,7 +722,7 @@ bool init_session_request(int client_fd, const struct bridle__frame *f)
                 handle_kill(client_fd, f, q);
         else
                 handle_resize(client_fd, f, q);
-        req_free(q);
+        init_cmd_req_free(&q->cmd);
         free(q);
         arm_timer();
         return true;
