@@ -30,6 +30,11 @@ enum bridle_errcode {
         BRIDLE_E_TIMEOUT = -1004,     /* a wall-clock limit was reached */
         BRIDLE_E_FORBIDDEN = -1005,   /* the host forbids namespaces (policy, AppArmor) */
         BRIDLE_E_PROTOCOL = -1006,    /* a peer broke the wire protocol */
+        BRIDLE_E_MODEL = -1007,       /* the model provider failed (HTTP, stream, refusal) */
+        BRIDLE_E_TOOL = -1008,        /* a tool failed in a way the model cannot fix */
+        BRIDLE_E_BUDGET = -1009,      /* max_turns or a budget stopped the run (resumable) */
+        BRIDLE_E_INTERRUPTED = -1010, /* a signal stopped the run (resumable) */
+        BRIDLE_E_WAITING = -1011,     /* the run waits for an approval (resumable) */
 };
 
 typedef struct bridle_error {

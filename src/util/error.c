@@ -28,6 +28,11 @@ static const struct {
         { BRIDLE_E_TIMEOUT, "timed out" },
         { BRIDLE_E_FORBIDDEN, "forbidden by the host" },
         { BRIDLE_E_PROTOCOL, "protocol error" },
+        { BRIDLE_E_MODEL, "model provider failed" },
+        { BRIDLE_E_TOOL, "tool failed" },
+        { BRIDLE_E_BUDGET, "budget or turn limit reached" },
+        { BRIDLE_E_INTERRUPTED, "interrupted" },
+        { BRIDLE_E_WAITING, "waiting for an approval" },
 };
 
 const char *bridle_strerror(int code)
