@@ -6,4 +6,5 @@
 #include "bridle/doctor.h"
 #include "bridle/manifest.h"
 #include "bridle/patch.h"
+#include "bridle/run.h"
 #include "bridle/sandbox.h"

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bridle: agent runs (the harness). A run is an agent working on a task: the
+ * model loop over HTTP (or a script), tools that run in a sandbox, every step
+ * an event in the journal (docs/harness.md). Runs survive the process: a run
+ * that stopped (crash, interrupt, budget) continues with bridle_agent_resume(),
+ * without asking the model again for turns it has, or re-running calls whose
+ * results are recorded.
+ *
+ * Ownership: strings in opts are borrowed for the call; results are released
+ * with bridle_agent_result_release() / free().
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bridle/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum bridle_run_status {
+        BRIDLE_RUN_RUNNING = 0,
+        BRIDLE_RUN_COMPLETED = 1,
+        BRIDLE_RUN_FAILED = 2,
+        BRIDLE_RUN_STOPPED = 3,     /* max_turns or a budget: resumable */
+        BRIDLE_RUN_WAITING = 4,     /* an approval is pending: resumable */
+        BRIDLE_RUN_INTERRUPTED = 5, /* a signal: resumable */
+};
+
+/* A C function tool. args_json is the call's arguments, already checked
+ * against parameters_json. Return 0 and a malloc'd *ret_output, or < 0 with
+ * err set: the model then sees the message as the tool's error. */
+typedef int (*bridle_tool_fn)(void *userdata, const char *args_json, char **ret_output, bridle_error *err);
+
+typedef struct bridle_agent_tool {
+        const char *name;            /* [A-Za-z0-9_-]{1,64} */
+        const char *description;
+        const char *parameters_json; /* a JSON Schema object */
+        bool read_only;              /* safe to run twice (resume) */
+        bridle_tool_fn fn;
+        void *userdata;
+} bridle_agent_tool;
+
+typedef struct bridle_agent_opts {
+        const char *agent_file;    /* YAML/JSON agent; NULL: a built-in default agent */
+        /* Overrides of the agent file (NULL / 0: keep). */
+        const char *provider;      /* "openai-responses" | "openai-chat" | "scripted" */
+        const char *model;
+        const char *base_url;
+        const char *script_file;   /* scripted provider's turns */
+        const char *manifest_file; /* the sandbox's manifest */
+        unsigned max_turns;
+        bool keep_sandbox;         /* do not destroy the run's sandbox at the end */
+        const char *journal_path;  /* NULL: $BRIDLE_HOME/journal.db */
+        const bridle_agent_tool *tools; /* C function tools offered to every agent */
+        size_t n_tools;
+        /* Every journaled event as one JSON line (no newline), in order, plus
+         * transient ones that are not journaled (seq 0): "model.delta" {"text"}
+         * as the model's text streams, "model.waiting" {"turn"}. */
+        void (*on_event)(const char *event_json, void *userdata);
+        void *userdata;
+        /* Set non-zero (e.g. from a SIGINT handler) to stop the run at the next
+         * step; it ends as BRIDLE_RUN_INTERRUPTED. */
+        volatile int *interrupt;
+} bridle_agent_opts;
+
+typedef struct bridle_agent_result {
+        char run_id[33];
+        enum bridle_run_status status;
+        char *final_output;   /* completed: the final answer (malloc'd) */
+        char where[16];       /* failed: "model", "tool", "sandbox", "internal" */
+        char message[512];    /* failed or stopped: why */
+} bridle_agent_result;
+
+/* Start a run of task. Returns 0 once the run has ended in any status (see
+ * res->status); < 0 when no run could be started (bad agent file, journal). */
+BRIDLE_EXPORT int bridle_agent_run(const bridle_agent_opts *opts, const char *task, bridle_agent_result *res,
+                                   bridle_error *err);
+/* Continue a run that stopped. opts->agent_file and overrides are ignored
+ * except max_turns (raise it to continue a run stopped by max_turns), the
+ * journal path, tools and callbacks. */
+BRIDLE_EXPORT int bridle_agent_resume(const char *run_ref, const bridle_agent_opts *opts, bridle_agent_result *res,
+                                      bridle_error *err);
+BRIDLE_EXPORT void bridle_agent_result_release(bridle_agent_result *res);
+
+/* Runs in the journal, read only from their events. */
+typedef struct bridle_run_info {
+        char id[33];
+        char agent[128];
+        char status[16];      /* "running", "completed", "failed", "stopped", "waiting", "interrupted" */
+        unsigned turns;       /* model responses */
+        int64_t input_tokens, cached_tokens, output_tokens, reasoning_tokens;
+        double cost_usd;
+        int64_t started_at;   /* unix seconds */
+        int64_t updated_at;
+} bridle_run_info;
+
+/* Newest first. */
+BRIDLE_EXPORT int bridle_runs_list(const char *journal_path, bridle_run_info **ret, size_t *ret_n, bridle_error *err);
+/* One run: its summary and its events as JSON lines ("\n"-terminated, malloc'd). */
+BRIDLE_EXPORT int bridle_runs_show(const char *journal_path, const char *run_ref, bridle_run_info *info,
+                                   char **ret_events_jsonl, bridle_error *err);
+/* Status names, "completed" etc. */
+BRIDLE_EXPORT const char *bridle_run_status_name(enum bridle_run_status s);
+
+#ifdef __cplusplus
+}
+#endif

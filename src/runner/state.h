@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A run's state: a fold over its events (docs/harness.md, "Events"). The
+ * only way anything learns a run's state: `runs`, `runs show` and resume.
+ *
+ * Ownership: the state owns its json members (bridle__run_state_clear()).
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "bridle/run.h"
+
+typedef struct bridle__run_state {
+        char run_id[33];
+        enum bridle_run_status status; /* RUNNING until a run.status says otherwise */
+        char reason[512];
+        char where[16];
+        char agent[128];       /* the agent in charge now (after handoffs) */
+        char sandbox_id[16];   /* "" when none was made */
+        json_t *started;       /* run.started's data (new reference) */
+        json_t *items;         /* the conversation: task message, response outputs, tool outputs */
+        json_t *pending;       /* calls of the last response with no tool.finished, in order */
+        char *final_output;
+        unsigned turns;        /* model.response events */
+        unsigned resumes;
+        int64_t input_tokens, cached_tokens, output_tokens, reasoning_tokens;
+        double cost_usd;
+        int64_t started_at, updated_at; /* unix seconds */
+        int64_t last_seq;
+} bridle__run_state;
+
+/* Fold an array of events (bridle__journal_events()) into st (zeroed first).
+ * Events of unknown types are skipped; malformed known ones are BRIDLE_E_INVALID
+ * naming the seq. */
+int bridle__run_state_fold(const json_t *events, bridle__run_state *st, bridle_error *err);
+/* Fold one more event into st. */
+int bridle__run_state_apply(bridle__run_state *st, const json_t *event, bridle_error *err);
+void bridle__run_state_clear(bridle__run_state *st);
+/* The public summary of a state. */
+void bridle__run_state_info(const bridle__run_state *st, bridle_run_info *info);
