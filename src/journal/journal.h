@@ -21,14 +21,22 @@
 
 typedef struct bridle__journal bridle__journal;
 
-/* path NULL: $BRIDLE_HOME/journal.db (directories made, mode 0700/0600). */
+/* path NULL: $BRIDLE_HOME/journal.db (directories made, mode 0700/0600).
+ * A new file is created with mode 0600 (its -wal and -shm files follow). */
 int bridle__journal_open(const char *path, bridle__journal **ret, bridle_error *err);
 bridle__journal *bridle__journal_close(bridle__journal *j);
+/* $BRIDLE_HOME/journal.db (nothing is created). */
+int bridle__journal_default_path(char *out, size_t cap, bridle_error *err);
+/* The file the handle has open. */
+const char *bridle__journal_path(const bridle__journal *j);
 
 /* A new run: a random id (32 hex digits) in out, its row in runs. */
 int bridle__journal_new_run(bridle__journal *j, const char *agent, char out[33], bridle_error *err);
 
-/* Append one event; returns its seq (1, 2, ...) and, if ret_ts_ms, its time. */
+/* Append one event; returns its seq (1, 2, ...) and, if ret_ts_ms, its time
+ * (unix ms). type is [a-z0-9._-]{1,64}; data a JSON object (NULL: {}), stored
+ * compact, at most 16 MiB. -ENOENT "no run 'ID'" when the run does not exist.
+ * A "run.status" event is always synced to disk (synchronous=FULL). */
 int64_t bridle__journal_append(bridle__journal *j, const char *run_id, const char *type,
                                const json_t *data, int64_t *ret_ts_ms, bridle_error *err);
 
@@ -38,8 +46,15 @@ int64_t bridle__journal_append(bridle__journal *j, const char *run_id, const cha
 int bridle__journal_events(bridle__journal *j, const char *run_ref, char out_id[33], json_t **ret,
                            bridle_error *err);
 
+/* A run id or a unique prefix (>= 4 hex digits, any case) -> the full id.
+ * -EINVAL: too short; -ENOENT "no run 'REF'"; BRIDLE_E_INVALID: ambiguous
+ * (the message names the prefix and two of its runs). */
+int bridle__journal_resolve(bridle__journal *j, const char *run_ref, char out_id[33], bridle_error *err);
+
+/* Every event's "ts" is unix milliseconds. */
+
 /* Run ids, newest first (at most max; 0: all), with agent and created_at:
- * an array of {"id","agent","created_at"}. */
+ * an array of {"id","agent","created_at"} (created_at: unix ms). */
 int bridle__journal_runs(bridle__journal *j, size_t max, json_t **ret, bridle_error *err);
 
 /* An event as it is handed out: {"run_id","seq","ts","type","data"} (new reference). */

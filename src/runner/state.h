@@ -4,6 +4,11 @@
  * only way anything learns a run's state: `runs`, `runs show` and resume.
  *
  * Ownership: the state owns its json members (bridle__run_state_clear()).
+ * The items in items and pending (and started) are references to the objects
+ * of the events folded (json_incref, not copies): read them, or
+ * json_deep_copy() before changing one in place. The arrays themselves are the
+ * state's own. A zeroed struct is an empty state: apply() may start from it.
+ * The guarantees the fold gives are listed in docs/journal.md, "The fold".
  */
 #pragma once
 
@@ -33,10 +38,15 @@ typedef struct bridle__run_state {
 
 /* Fold an array of events (bridle__journal_events()) into st (zeroed first).
  * Events of unknown types are skipped; malformed known ones are BRIDLE_E_INVALID
- * naming the seq. */
+ * naming the seq and the key ("event 7 (model.response): 'usage.input_tokens'
+ * is not a non-negative integer"). Seqs must increase. On failure st holds the
+ * fold of the events before the bad one (clear it all the same). */
 int bridle__run_state_fold(const json_t *events, bridle__run_state *st, bridle_error *err);
-/* Fold one more event into st. */
+/* Fold one more event into st. A malformed event leaves st unchanged
+ * (-ENOMEM may leave items half appended). */
 int bridle__run_state_apply(bridle__run_state *st, const json_t *event, bridle_error *err);
 void bridle__run_state_clear(bridle__run_state *st);
+/* "completed" -> BRIDLE_RUN_COMPLETED etc.; -EINVAL for an unknown name. */
+int bridle__run_status_parse(const char *name, enum bridle_run_status *ret);
 /* The public summary of a state. */
 void bridle__run_state_info(const bridle__run_state *st, bridle_run_info *info);
