@@ -565,7 +565,7 @@ function main() {
           );
         case 'malformed':
           res.writeHead(200, { 'content-type': 'application/json' });
-          return res.end(half + '\u0000}{ not json');
+          return res.end(half + '}{ not json');
         case 'truncate':
           res.writeHead(200, { 'content-type': 'application/json' });
           return res.end(half);
