@@ -69,7 +69,13 @@ int bridle__tools_add_command(bridle__tools *t, const json_t *def, bridle_error 
 /* Add a C function tool. read_only: safe to run twice (resume). */
 int bridle__tools_add_fn(bridle__tools *t, const char *name, const char *description, const json_t *parameters,
                          bool read_only, bridle__tool_fn fn, void *ud, bridle_error *err);
+/* Offer a native Responses tool: "shell" ({"type":"shell"}) or "apply_patch"
+ * ({"type":"apply_patch"}); their calls go to bridle__tools_native(). */
+int bridle__tools_add_native(bridle__tools *t, const char *name, bridle_error *err);
 bool bridle__tools_has(const bridle__tools *t, const char *name);
+/* Whether a tool is safe to run twice (read_file, list_dir, search, load_skill,
+ * and C tools added with read_only). Unknown names: false. */
+bool bridle__tools_read_only(const bridle__tools *t, const char *name);
 
 /* Responses tool definitions, {"type":"function","name",...} each (new reference). */
 json_t *bridle__tools_defs(const bridle__tools *t);
