@@ -38,6 +38,9 @@ enum stmt_id {
         ST_RUNS,
         ST_SYNC_FULL,
         ST_SYNC_NORMAL,
+        ST_BEGIN,
+        ST_COMMIT,
+        ST_ROLLBACK,
         ST__MAX,
 };
 
@@ -51,6 +54,9 @@ static const char *const stmt_sql[ST__MAX] = {
         [ST_RUNS] = "SELECT id, agent, created_at FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ?1",
         [ST_SYNC_FULL] = "PRAGMA synchronous=FULL",
         [ST_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
+        [ST_BEGIN] = "BEGIN IMMEDIATE",
+        [ST_COMMIT] = "COMMIT",
+        [ST_ROLLBACK] = "ROLLBACK",
 };
 
 static const char schema_sql[] =
@@ -71,6 +77,8 @@ struct bridle__journal {
         sqlite3 *db;
         sqlite3_stmt *st[ST__MAX];
         bool sync_full; /* $BRIDLE_JOURNAL_SYNC=full: every append */
+        bool in_txn;    /* between bridle__journal_begin() and commit */
+        bool txn_full;  /* the open transaction holds a run.status: commit with FULL */
         char *buf;      /* the JSON text of the event being appended */
         size_t buf_cap;
         char path[4096];
@@ -252,6 +260,11 @@ static int configure(bridle__journal *j, bridle_error *err)
         if (r >= 0)
                 r = exec_sql(j, j->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
                              "synchronous", err);
+        /* Checkpoints fsync (even with NORMAL): fewer, larger ones; the WAL
+         * is cut back after each. */
+        if (r >= 0)
+                r = exec_sql(j, "PRAGMA wal_autocheckpoint=10000; PRAGMA journal_size_limit=67108864",
+                             "wal_autocheckpoint", err);
         if (r >= 0)
                 r = migrate(j, err);
         if (r >= 0)
@@ -287,6 +300,8 @@ bridle__journal *bridle__journal_close(bridle__journal *j)
 {
         if (!j)
                 return NULL;
+        if (j->in_txn)
+                (void)bridle__journal_rollback(j);
         for (int i = 0; i < ST__MAX; i++)
                 (void)sqlite3_finalize(j->st[i]);
         (void)sqlite3_close(j->db);
@@ -311,6 +326,45 @@ static int step_done(bridle__journal *j, sqlite3_stmt *st, const char *what, bri
         (void)sqlite3_reset(st);
         (void)sqlite3_clear_bindings(st);
         return r;
+}
+
+int bridle__journal_begin(bridle__journal *j, bridle_error *err)
+{
+        if (j->in_txn)
+                return bridle__err(err, -EBUSY, "journal '%s': a transaction is already open", j->path);
+        int r = step_done(j, j->st[ST_BEGIN], "begin", err);
+        if (r < 0)
+                return r;
+        j->in_txn = true;
+        j->txn_full = false;
+        return 0;
+}
+
+int bridle__journal_commit(bridle__journal *j, bridle_error *err)
+{
+        if (!j->in_txn)
+                return bridle__err(err, -EINVAL, "journal '%s': no transaction is open", j->path);
+        int r = 0;
+        if (j->txn_full)
+                r = step_done(j, j->st[ST_SYNC_FULL], "synchronous=FULL", err);
+        if (r >= 0)
+                r = step_done(j, j->st[ST_COMMIT], "commit", err);
+        if (j->txn_full)
+                (void)step_done(j, j->st[ST_SYNC_NORMAL], "synchronous=NORMAL", NULL);
+        if (r < 0) {
+                (void)bridle__journal_rollback(j);
+                return r;
+        }
+        j->in_txn = false;
+        return 0;
+}
+
+int bridle__journal_rollback(bridle__journal *j)
+{
+        if (!j->in_txn)
+                return 0;
+        j->in_txn = false;
+        return sqlite3_get_autocommit(j->db) ? 0 : step_done(j, j->st[ST_ROLLBACK], "rollback", NULL);
 }
 
 int bridle__journal_new_run(bridle__journal *j, const char *agent, char out[33], bridle_error *err)
@@ -409,6 +463,10 @@ int64_t bridle__journal_append(bridle__journal *j, const char *run_id, const cha
         /* A status change is what a reader trusts most: fsync it (FULL) even
          * when ordinary events are only crash-safe (NORMAL). */
         bool full_once = !j->sync_full && strcmp(type, "run.status") == 0;
+        if (full_once && j->in_txn) {
+                j->txn_full = true; /* at commit */
+                full_once = false;
+        }
         if (full_once) {
                 int r = step_done(j, j->st[ST_SYNC_FULL], "synchronous=FULL", err);
                 if (r < 0) {

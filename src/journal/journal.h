@@ -40,6 +40,15 @@ int bridle__journal_new_run(bridle__journal *j, const char *agent, char out[33],
 int64_t bridle__journal_append(bridle__journal *j, const char *run_id, const char *type,
                                const json_t *data, int64_t *ret_ts_ms, bridle_error *err);
 
+/* Group appends (and new runs) into one transaction: one write lock, one
+ * commit, ~3x the appends per second. They become durable (and visible to
+ * other handles) only when commit returns; rollback, a failed commit or close
+ * drops them. Other writers wait while it is open (busy timeout 5 s): keep
+ * batches short. A run.status in the batch makes the commit FULL. */
+int bridle__journal_begin(bridle__journal *j, bridle_error *err);
+int bridle__journal_commit(bridle__journal *j, bridle_error *err);
+int bridle__journal_rollback(bridle__journal *j);
+
 /* Every event of a run in order, as an array of {"run_id","seq","ts","type","data"}.
  * -ENOENT (message "no run 'ID'") when the run does not exist. A run id may be
  * given by a unique prefix of at least 4 characters; out_id gets the full id. */
