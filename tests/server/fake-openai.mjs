@@ -498,14 +498,12 @@ function main() {
       'x-request-id': `req_fake_${nRequests}`,
     });
 
-  // Cuts a connection once what was written has left.
+  // Cuts a connection once what was written has left (mid-body: the client
+  // sees a transfer that ends early).
   const cut = (res) => {
-    if (res.destroyed) return;
-    if (res.socket && res.socket.writableLength > 0) {
-      res.socket.once('drain', () => res.socket.destroy());
-      setTimeout(() => res.socket && res.socket.destroy(), 1000).unref();
-    } else if (res.socket) res.socket.destroy();
-    else res.destroy();
+    const sock = res.socket;
+    if (!sock || sock.destroyed) return res.destroy();
+    sock.write('', () => sock.destroy());
   };
 
   const stall = (res, ms) => {
