@@ -105,3 +105,5 @@ int bridle__script_check(const json_t *script, const char *name, bridle_error *e
  * Unknown model: cost 0 and *known false.
  */
 double bridle__model_cost(const char *model, const bridle__model_usage *u, bool *known);
+/* Forget the loaded override file: the next bridle__model_cost() reads it again (tests). */
+void bridle__model_prices_reload(void);
