@@ -314,7 +314,7 @@ static int parse_args(const char *arguments, json_t **ret, char *why, size_t siz
                 return BRIDLE_E_LIMIT;
         }
         json_error_t je;
-        json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+        json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
         if (!v) {
                 (void)snprintf(why, size, "arguments are not valid JSON: %s (line %d, column %d)", je.text,
                                je.line, je.column);
