@@ -88,12 +88,13 @@ static int print_info_json(const bridle_run_info *r)
         char started[32], updated[32];
         utc_iso(r->started_at, started, sizeof(started));
         utc_iso(r->updated_at, updated, sizeof(updated));
-        json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:f, s:s, s:s}", "id", r->id, "agent",
-                              r->agent, "status", r->status, "turns", (int)r->turns, "input_tokens",
-                              (json_int_t)r->input_tokens, "output_tokens", (json_int_t)r->output_tokens,
-                              "cached_tokens", (json_int_t)r->cached_tokens, "reasoning_tokens",
-                              (json_int_t)r->reasoning_tokens, "cost_usd", r->cost_usd, "started_at", started,
-                              "updated_at", updated);
+        json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:f, s:s, s:s}", "id",
+                              r->id, "agent", r->agent, "status", r->status, "turns", (int)r->turns,
+                              "input_tokens", (json_int_t)r->input_tokens, "output_tokens",
+                              (json_int_t)r->output_tokens, "cached_tokens",
+                              (json_int_t)r->cached_tokens, "reasoning_tokens",
+                              (json_int_t)r->reasoning_tokens, "cost_usd", r->cost_usd,
+                              "started_at", started, "updated_at", updated);
         int rc = o ? json_dumpf(o, stdout, JSON_COMPACT) : -1;
         json_decref(o);
         if (rc < 0)
@@ -104,14 +105,15 @@ static int print_info_json(const bridle_run_info *r)
 
 static void print_table(const bridle_run_info *runs, size_t n)
 {
-        (void)printf("%-12s  %-16s  %-11s  %5s  %10s  %9s  %9s  %s\n", "ID", "AGENT", "STATUS", "TURNS", "IN",
-                     "OUT", "COST", "STARTED");
+        (void)printf("%-12s  %-16s  %-11s  %5s  %10s  %9s  %9s  %s\n", "ID", "AGENT", "STATUS",
+                     "TURNS", "IN", "OUT", "COST", "STARTED");
         for (size_t i = 0; i < n; i++) {
                 const bridle_run_info *r = &runs[i];
                 char when[32];
                 local_time(r->started_at, when, sizeof(when), false);
-                (void)printf("%-12.12s  %-16.16s  %-11s  %5u  %10lld  %9lld  %9.4f  %s\n", r->id, r->agent, r->status,
-                             r->turns, (long long)r->input_tokens, (long long)r->output_tokens, r->cost_usd, when);
+                (void)printf("%-12.12s  %-16.16s  %-11s  %5u  %10lld  %9lld  %9.4f  %s\n", r->id,
+                             r->agent, r->status, r->turns, (long long)r->input_tokens,
+                             (long long)r->output_tokens, r->cost_usd, when);
         }
 }
 
@@ -119,7 +121,7 @@ static int cmd_list(const struct runs_opts *o)
 {
         bridle_run_info *runs = NULL;
         size_t n = 0;
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         if (bridle_runs_list(o->journal, &runs, &n, &err) < 0) {
                 (void)fprintf(stderr, "bridle runs: %s\n", err.msg);
                 return 1;
@@ -179,7 +181,8 @@ static void put_item(FILE *f, const json_t *it)
                 put_json_short(f, json_object_get(json_object_get(it, "action"), "commands"));
         } else if (strcmp(type, "apply_patch_call") == 0) {
                 const json_t *op = json_object_get(it, "operation");
-                (void)fprintf(f, "apply_patch %s %s", json_string_value(json_object_get(op, "type")) ?: "?",
+                (void)fprintf(f, "apply_patch %s %s",
+                              json_string_value(json_object_get(op, "type")) ?: "?",
                               json_string_value(json_object_get(op, "path")) ?: "?");
         } else
                 (void)fputs(type, f);
@@ -190,15 +193,18 @@ static void put_value(FILE *f, const char *key, const json_t *v)
         if (strcmp(key, "output") == 0 && json_is_array(v)) {
                 size_t i;
                 const json_t *it;
-                json_array_foreach (v, i, it) {
+                json_array_foreach(v, i, it)
+                {
                         (void)fputs(i ? ", " : "[", f);
                         put_item(f, it);
                 }
                 (void)fputs(json_array_size(v) ? "]" : "[]", f);
         } else if (strcmp(key, "usage") == 0 && json_is_object(v)) {
-                (void)fprintf(f, "%lld/%lld", (long long)json_integer_value(json_object_get(v, "input_tokens")),
+                (void)fprintf(f, "%lld/%lld",
+                              (long long)json_integer_value(json_object_get(v, "input_tokens")),
                               (long long)json_integer_value(json_object_get(v, "output_tokens")));
-        } else if (strcmp(key, "output_item") == 0 && json_is_object(v) && json_is_string(json_object_get(v, "output"))) {
+        } else if (strcmp(key, "output_item") == 0 && json_is_object(v) &&
+                   json_is_string(json_object_get(v, "output"))) {
                 put_short(f, json_string_value(json_object_get(v, "output")));
         } else
                 put_json_short(f, v);
@@ -209,17 +215,17 @@ static const struct {
         const char *type;
         const char *keys[5];
 } shown[] = {
-        { "run.started", { "agent", "task" } },
-        { "sandbox.created", { "sandbox_id" } },
-        { "model.request", { "turn", "agent", "model", "items" } },
-        { "model.response", { "turn", "output", "usage", "cost_usd" } },
-        { "model.retry", { "turn", "attempt", "class", "delay_ms", "message" } },
-        { "model.error", { "turn", "class", "message" } },
-        { "tool.started", { "turn", "name", "arguments" } },
-        { "tool.finished", { "name", "ok", "duration_ms", "output_item" } },
-        { "handoff", { "from", "to" } },
-        { "run.status", { "status", "where", "reason", "final_output" } },
-        { "run.resumed", { "attempt" } },
+        {"run.started", {"agent", "task"}},
+        {"sandbox.created", {"sandbox_id"}},
+        {"model.request", {"turn", "agent", "model", "items"}},
+        {"model.response", {"turn", "output", "usage", "cost_usd"}},
+        {"model.retry", {"turn", "attempt", "class", "delay_ms", "message"}},
+        {"model.error", {"turn", "class", "message"}},
+        {"tool.started", {"turn", "name", "arguments"}},
+        {"tool.finished", {"name", "ok", "duration_ms", "output_item"}},
+        {"handoff", {"from", "to"}},
+        {"run.status", {"status", "where", "reason", "final_output"}},
+        {"run.resumed", {"attempt"}},
 };
 
 static void put_data(FILE *f, const char *type, const json_t *data)
@@ -246,7 +252,8 @@ static void print_event(const json_t *ev)
         char when[32];
         local_time((int64_t)(ts / 1000), when, sizeof(when), true);
         const char *type = json_string_value(json_object_get(ev, "type"));
-        (void)printf("%5lld  %s.%03d  %-16s", (long long)json_integer_value(json_object_get(ev, "seq")), when,
+        (void)printf("%5lld  %s.%03d  %-16s",
+                     (long long)json_integer_value(json_object_get(ev, "seq")), when,
                      (int)(ts % 1000), type ? type : "?");
         put_data(stdout, type ? type : "", json_object_get(ev, "data"));
         (void)putchar('\n');
@@ -260,8 +267,9 @@ static void print_summary(const bridle_run_info *r)
         (void)printf("run      %s\nagent    %s\nstatus   %s\nturns    %u\n"
                      "tokens   %lld in (%lld cached), %lld out (%lld reasoning)\ncost     $%.4f\n"
                      "started  %s\nupdated  %s\n\n",
-                     r->id, r->agent, r->status, r->turns, (long long)r->input_tokens, (long long)r->cached_tokens,
-                     (long long)r->output_tokens, (long long)r->reasoning_tokens, r->cost_usd, started, updated);
+                     r->id, r->agent, r->status, r->turns, (long long)r->input_tokens,
+                     (long long)r->cached_tokens, (long long)r->output_tokens,
+                     (long long)r->reasoning_tokens, r->cost_usd, started, updated);
 }
 
 static void print_events(const char *jsonl)
@@ -281,7 +289,7 @@ static int cmd_show(const struct runs_opts *o)
 {
         bridle_run_info info;
         char *jsonl = NULL;
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         if (bridle_runs_show(o->journal, o->run, &info, &jsonl, &err) < 0) {
                 (void)fprintf(stderr, "bridle runs show: %s\n", err.msg);
                 return 1;
@@ -299,7 +307,7 @@ static int cmd_show(const struct runs_opts *o)
 int bridle_cmd_runs(int argc, char **argv)
 {
         bool show = argc > 1 && strcmp(argv[1], "show") == 0;
-        struct runs_opts o = { 0 };
+        struct runs_opts o = {0};
         int r = show ? parse(argc - 1, argv + 1, true, &o) : parse(argc, argv, false, &o);
         if (r <= 0)
                 return r == 0 ? usage(stdout, 0) : usage(stderr, 2);

@@ -26,8 +26,8 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 
-#define SCHEMA_VERSION 1
-#define DATA_MAX (16u * 1024 * 1024) /* one event's data, as JSON text */
+#define SCHEMA_VERSION  1
+#define DATA_MAX        ((size_t)16 * 1024 * 1024) /* one event's data, as JSON text */
 #define BUSY_TIMEOUT_MS 5000
 
 enum stmt_id {
@@ -46,12 +46,15 @@ enum stmt_id {
 
 static const char *const stmt_sql[ST__MAX] = {
         [ST_NEW_RUN] = "INSERT INTO runs(id, agent, created_at) VALUES(?1, ?2, ?3)",
-        [ST_APPEND] = "INSERT INTO events(run_id, seq, ts_ms, type, data) "
-                      "SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4 FROM events WHERE run_id = ?1 "
-                      "RETURNING seq",
+        /* NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one statement over three lines */
+        [ST_APPEND] =
+                "INSERT INTO events(run_id, seq, ts_ms, type, data) "
+                "SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4 FROM events WHERE run_id = ?1 "
+                "RETURNING seq",
         [ST_EVENTS] = "SELECT seq, ts_ms, type, data FROM events WHERE run_id = ?1 ORDER BY seq",
         [ST_FIND] = "SELECT id FROM runs WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT 2",
-        [ST_RUNS] = "SELECT id, agent, created_at FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ?1",
+        [ST_RUNS] = "SELECT id, agent, created_at FROM runs ORDER BY created_at DESC, rowid DESC "
+                    "LIMIT ?1",
         [ST_SYNC_FULL] = "PRAGMA synchronous=FULL",
         [ST_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
         [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -59,19 +62,18 @@ static const char *const stmt_sql[ST__MAX] = {
         [ST_ROLLBACK] = "ROLLBACK",
 };
 
-static const char schema_sql[] =
-        "CREATE TABLE IF NOT EXISTS runs("
-        " id TEXT PRIMARY KEY NOT NULL,"
-        " agent TEXT NOT NULL,"
-        " created_at INTEGER NOT NULL);"
-        "CREATE INDEX IF NOT EXISTS runs_created ON runs(created_at);"
-        "CREATE TABLE IF NOT EXISTS events("
-        " run_id TEXT NOT NULL REFERENCES runs(id),"
-        " seq INTEGER NOT NULL,"
-        " ts_ms INTEGER NOT NULL,"
-        " type TEXT NOT NULL,"
-        " data TEXT NOT NULL,"
-        " PRIMARY KEY(run_id, seq)) WITHOUT ROWID;";
+static const char schema_sql[] = "CREATE TABLE IF NOT EXISTS runs("
+                                 " id TEXT PRIMARY KEY NOT NULL,"
+                                 " agent TEXT NOT NULL,"
+                                 " created_at INTEGER NOT NULL);"
+                                 "CREATE INDEX IF NOT EXISTS runs_created ON runs(created_at);"
+                                 "CREATE TABLE IF NOT EXISTS events("
+                                 " run_id TEXT NOT NULL REFERENCES runs(id),"
+                                 " seq INTEGER NOT NULL,"
+                                 " ts_ms INTEGER NOT NULL,"
+                                 " type TEXT NOT NULL,"
+                                 " data TEXT NOT NULL,"
+                                 " PRIMARY KEY(run_id, seq)) WITHOUT ROWID;";
 
 struct bridle__journal {
         sqlite3 *db;
@@ -137,7 +139,9 @@ int bridle__journal_default_path(char *out, size_t cap, bridle_error *err)
         if (r < 0)
                 return r;
         int n = snprintf(out, cap, "%s/journal.db", home);
-        return n < 0 || (size_t)n >= cap ? bridle__err(err, -ENAMETOOLONG, "journal path is too long") : 0;
+        return n < 0 || (size_t)n >= cap
+                       ? bridle__err(err, -ENAMETOOLONG, "journal path is too long")
+                       : 0;
 }
 
 /* The file exists before SQLite opens it, so it is 0600 whatever the umask;
@@ -154,7 +158,8 @@ static int resolve_path(const char *path, char *out, size_t cap, bridle_error *e
 {
         if (path) {
                 if (!*path || strlen(path) >= cap)
-                        return bridle__err(err, -EINVAL, "journal path '%s' is empty or too long", path);
+                        return bridle__err(err, -EINVAL, "journal path '%s' is empty or too long",
+                                           path);
                 memcpy(out, path, strlen(path) + 1);
                 return 0;
         }
@@ -205,11 +210,12 @@ static int set_wal(bridle__journal *j, bridle_error *err)
                         return 0;
                 if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED && rc != SQLITE_ROW)
                         break;
-                struct timespec d = { 0, 100 * 1000 * 1000 };
+                struct timespec d = {0, 100L * 1000 * 1000};
                 (void)nanosleep(&d, NULL);
         }
-        return rc == SQLITE_ROW ? bridle__err(err, -EIO, "journal '%s': cannot switch to WAL mode", j->path)
-                                : sql_err(j, err, rc, "journal_mode=WAL");
+        return rc == SQLITE_ROW
+                       ? bridle__err(err, -EIO, "journal '%s': cannot switch to WAL mode", j->path)
+                       : sql_err(j, err, rc, "journal_mode=WAL");
 }
 
 static int migrate(bridle__journal *j, bridle_error *err)
@@ -222,8 +228,8 @@ static int migrate(bridle__journal *j, bridle_error *err)
                 return 0;
         if (v > SCHEMA_VERSION)
                 return bridle__err(err, BRIDLE_E_UNSUPPORTED,
-                                   "journal '%s' has schema version %lld; this bridle knows %d", j->path,
-                                   (long long)v, SCHEMA_VERSION);
+                                   "journal '%s' has schema version %lld; this bridle knows %d",
+                                   j->path, (long long)v, SCHEMA_VERSION);
         /* Version 0: a new file. IF NOT EXISTS lets two first openers race. */
         r = exec_sql(j, "BEGIN IMMEDIATE", "begin", err);
         if (r < 0)
@@ -241,7 +247,8 @@ static int migrate(bridle__journal *j, bridle_error *err)
 static int prepare_all(bridle__journal *j, bridle_error *err)
 {
         for (int i = 0; i < ST__MAX; i++) {
-                int rc = sqlite3_prepare_v3(j->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &j->st[i], NULL);
+                int rc = sqlite3_prepare_v3(j->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                                            &j->st[i], NULL);
                 if (rc != SQLITE_OK)
                         return sql_err(j, err, rc, "prepare");
         }
@@ -258,12 +265,14 @@ static int configure(bridle__journal *j, bridle_error *err)
         if (r >= 0)
                 r = set_wal(j, err);
         if (r >= 0)
-                r = exec_sql(j, j->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
+                r = exec_sql(j,
+                             j->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
                              "synchronous", err);
         /* Checkpoints fsync (even with NORMAL): fewer, larger ones; the WAL
          * is cut back after each. */
         if (r >= 0)
-                r = exec_sql(j, "PRAGMA wal_autocheckpoint=10000; PRAGMA journal_size_limit=67108864",
+                r = exec_sql(j,
+                             "PRAGMA wal_autocheckpoint=10000; PRAGMA journal_size_limit=67108864",
                              "wal_autocheckpoint", err);
         if (r >= 0)
                 r = migrate(j, err);
@@ -282,8 +291,9 @@ int bridle__journal_open(const char *path, bridle__journal **ret, bridle_error *
         if (r >= 0)
                 r = precreate(j->path, err);
         if (r >= 0) {
-                int rc = sqlite3_open_v2(j->path, &j->db,
-                                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+                int rc = sqlite3_open_v2(
+                        j->path, &j->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
                 r = rc == SQLITE_OK ? 0 : sql_err(j, err, rc, "open");
         }
         if (r >= 0)
@@ -331,7 +341,8 @@ static int step_done(bridle__journal *j, sqlite3_stmt *st, const char *what, bri
 int bridle__journal_begin(bridle__journal *j, bridle_error *err)
 {
         if (j->in_txn)
-                return bridle__err(err, -EBUSY, "journal '%s': a transaction is already open", j->path);
+                return bridle__err(err, -EBUSY, "journal '%s': a transaction is already open",
+                                   j->path);
         int r = step_done(j, j->st[ST_BEGIN], "begin", err);
         if (r < 0)
                 return r;
@@ -364,7 +375,8 @@ int bridle__journal_rollback(bridle__journal *j)
         if (!j->in_txn)
                 return 0;
         j->in_txn = false;
-        return sqlite3_get_autocommit(j->db) ? 0 : step_done(j, j->st[ST_ROLLBACK], "rollback", NULL);
+        return sqlite3_get_autocommit(j->db) ? 0
+                                             : step_done(j, j->st[ST_ROLLBACK], "rollback", NULL);
 }
 
 int bridle__journal_new_run(bridle__journal *j, const char *agent, char out[33], bridle_error *err)
@@ -394,8 +406,9 @@ static int64_t dump_data(bridle__journal *j, const json_t *data, bridle_error *e
                 if (n == 0)
                         return bridle__err(err, -EINVAL, "event data cannot be written as JSON");
                 if (n > DATA_MAX)
-                        return bridle__err(err, BRIDLE_E_LIMIT, "event data is too large (%zu bytes, at most %u)",
-                                           n, DATA_MAX);
+                        return bridle__err(err, BRIDLE_E_LIMIT,
+                                           "event data is too large (%zu bytes, at most %zu)", n,
+                                           DATA_MAX);
                 if (n <= j->buf_cap)
                         return (int64_t)n;
                 size_t cap = n < 4096 ? 4096 : n + n / 4;
@@ -414,8 +427,8 @@ static bool valid_type(const char *type)
         if (n == 0 || n > 64)
                 return false;
         for (; *type; type++)
-                if (!((*type >= 'a' && *type <= 'z') || (*type >= '0' && *type <= '9') || *type == '.' ||
-                      *type == '_' || *type == '-'))
+                if (!((*type >= 'a' && *type <= 'z') || (*type >= '0' && *type <= '9') ||
+                      *type == '.' || *type == '_' || *type == '-'))
                         return false;
         return true;
 }
@@ -432,7 +445,8 @@ static int64_t append_step(bridle__journal *j, const char *run_id, bridle_error 
         int64_t r;
         if (rc == SQLITE_DONE && seq > 0)
                 r = seq;
-        else if ((rc & 0xff) == SQLITE_CONSTRAINT && sqlite3_extended_errcode(j->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
+        else if ((rc & 0xff) == SQLITE_CONSTRAINT &&
+                 sqlite3_extended_errcode(j->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
                 r = bridle__err(err, -ENOENT, "no run '%s'", run_id);
         else
                 r = sql_err(j, err, rc == SQLITE_DONE ? SQLITE_ERROR : rc, "append");
@@ -441,8 +455,8 @@ static int64_t append_step(bridle__journal *j, const char *run_id, bridle_error 
         return r;
 }
 
-int64_t bridle__journal_append(bridle__journal *j, const char *run_id, const char *type, const json_t *data,
-                               int64_t *ret_ts_ms, bridle_error *err)
+int64_t bridle__journal_append(bridle__journal *j, const char *run_id, const char *type,
+                               const json_t *data, int64_t *ret_ts_ms, bridle_error *err)
 {
         if (!j || !run_id || !valid_type(type) || (data && !json_is_object(data)))
                 return bridle__err(err, -EINVAL, "journal append: bad run id, type '%s' or data",
@@ -487,7 +501,8 @@ static bool is_hex(char c)
         return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
 }
 
-static int lookup_prefix(bridle__journal *j, const char *ref, size_t n, char out_id[33], bridle_error *err)
+static int lookup_prefix(bridle__journal *j, const char *ref, size_t n, char out_id[33],
+                         bridle_error *err)
 {
         char lo[33], hi[34];
         memcpy(lo, ref, n);
@@ -514,17 +529,20 @@ static int lookup_prefix(bridle__journal *j, const char *ref, size_t n, char out
         if (found == 0)
                 return bridle__err(err, -ENOENT, "no run '%s'", ref);
         if (found > 1)
-                return bridle__err(err, BRIDLE_E_INVALID, "run id prefix '%s' is ambiguous ('%s', '%s', ...)", ref,
-                                   ids[0], ids[1]);
+                return bridle__err(err, BRIDLE_E_INVALID,
+                                   "run id prefix '%s' is ambiguous ('%s', '%s', ...)", ref, ids[0],
+                                   ids[1]);
         memcpy(out_id, ids[0], 33);
         return 0;
 }
 
-int bridle__journal_resolve(bridle__journal *j, const char *run_ref, char out_id[33], bridle_error *err)
+int bridle__journal_resolve(bridle__journal *j, const char *run_ref, char out_id[33],
+                            bridle_error *err)
 {
         size_t n = run_ref ? strlen(run_ref) : 0;
         if (n < 4)
-                return bridle__err(err, -EINVAL, "run id '%s' is too short (give at least 4 characters)",
+                return bridle__err(err, -EINVAL,
+                                   "run id '%s' is too short (give at least 4 characters)",
                                    run_ref ? run_ref : "");
         if (n > 32)
                 return bridle__err(err, -ENOENT, "no run '%.40s'", run_ref);
@@ -540,10 +558,11 @@ int bridle__journal_resolve(bridle__journal *j, const char *run_ref, char out_id
 }
 
 /* Takes data. */
-static json_t *event_take(const char *run_id, int64_t seq, int64_t ts_ms, const char *type, json_t *data)
+static json_t *event_take(const char *run_id, int64_t seq, int64_t ts_ms, const char *type,
+                          json_t *data)
 {
-        return json_pack("{s:s, s:I, s:I, s:s, s:o}", "run_id", run_id, "seq", (json_int_t)seq, "ts",
-                         (json_int_t)ts_ms, "type", type, "data", data);
+        return json_pack("{s:s, s:I, s:I, s:s, s:o}", "run_id", run_id, "seq", (json_int_t)seq,
+                         "ts", (json_int_t)ts_ms, "type", type, "data", data);
 }
 
 json_t *bridle__journal_event_json(const char *run_id, int64_t seq, int64_t ts_ms, const char *type,
@@ -553,7 +572,8 @@ json_t *bridle__journal_event_json(const char *run_id, int64_t seq, int64_t ts_m
         return d ? event_take(run_id, seq, ts_ms, type, d) : NULL;
 }
 
-static int row_event(bridle__journal *j, sqlite3_stmt *st, const char *id, json_t *arr, bridle_error *err)
+static int row_event(bridle__journal *j, sqlite3_stmt *st, const char *id, json_t *arr,
+                     bridle_error *err)
 {
         int64_t seq = sqlite3_column_int64(st, 0);
         int64_t ts = sqlite3_column_int64(st, 1);
@@ -561,13 +581,15 @@ static int row_event(bridle__journal *j, sqlite3_stmt *st, const char *id, json_
         const char *text = (const char *)sqlite3_column_blob(st, 3);
         int len = sqlite3_column_bytes(st, 3);
         if (!type || !text)
-                return bridle__err(err, BRIDLE_E_INVALID, "journal '%s': run '%s' event %lld has no type or data",
-                                   j->path, id, (long long)seq);
+                return bridle__err(err, BRIDLE_E_INVALID,
+                                   "journal '%s': run '%s' event %lld has no type or data", j->path,
+                                   id, (long long)seq);
         json_error_t jerr;
         json_t *data = json_loadb(text, (size_t)len, JSON_REJECT_DUPLICATES, &jerr);
         if (!data || !json_is_object(data)) {
                 json_decref(data);
-                return bridle__err(err, BRIDLE_E_INVALID, "journal '%s': run '%s' event %lld: data is not a JSON object",
+                return bridle__err(err, BRIDLE_E_INVALID,
+                                   "journal '%s': run '%s' event %lld: data is not a JSON object",
                                    j->path, id, (long long)seq);
         }
         json_t *ev = event_take(id, seq, ts, type, data);
@@ -610,8 +632,8 @@ static int row_run(sqlite3_stmt *st, json_t *arr)
 {
         const char *id = (const char *)sqlite3_column_text(st, 0);
         const char *agent = (const char *)sqlite3_column_text(st, 1);
-        json_t *o = json_pack("{s:s, s:s, s:I}", "id", id ? id : "", "agent", agent ? agent : "", "created_at",
-                              (json_int_t)sqlite3_column_int64(st, 2));
+        json_t *o = json_pack("{s:s, s:s, s:I}", "id", id ? id : "", "agent", agent ? agent : "",
+                              "created_at", (json_int_t)sqlite3_column_int64(st, 2));
         return o && json_array_append_new(arr, o) == 0 ? 0 : -ENOMEM;
 }
 

@@ -58,7 +58,8 @@ int bridle__journal_events(bridle__journal *j, const char *run_ref, char out_id[
 /* A run id or a unique prefix (>= 4 hex digits, any case) -> the full id.
  * -EINVAL: too short; -ENOENT "no run 'REF'"; BRIDLE_E_INVALID: ambiguous
  * (the message names the prefix and two of its runs). */
-int bridle__journal_resolve(bridle__journal *j, const char *run_ref, char out_id[33], bridle_error *err);
+int bridle__journal_resolve(bridle__journal *j, const char *run_ref, char out_id[33],
+                            bridle_error *err);
 
 /* Every event's "ts" is unix milliseconds. */
 

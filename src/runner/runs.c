@@ -18,7 +18,7 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 
-#define JSONL_MAX (512u * 1024 * 1024)
+#define JSONL_MAX ((size_t)512 * 1024 * 1024)
 
 const char *bridle_run_status_name(enum bridle_run_status s)
 {
@@ -69,7 +69,7 @@ static int summarize(const char *id, const json_t *events, const char *agent, in
                      bridle_run_info *info, bridle_error *err)
 {
         bridle__run_state st;
-        bridle_error ferr = { 0 };
+        bridle_error ferr = {0};
         if (bridle__run_state_fold(events, &st, &ferr) < 0) {
                 if (ferr.code == -ENOMEM) {
                         bridle__run_state_clear(&st);
@@ -100,7 +100,28 @@ static int run_info(bridle__journal *j, const json_t *row, bridle_run_info *info
                          json_integer_value(json_object_get(row, "created_at")), info, err);
 }
 
-int bridle_runs_list(const char *journal_path, bridle_run_info **ret, size_t *ret_n, bridle_error *err)
+static int list_runs(bridle__journal *j, bridle_run_info **ret, size_t *ret_n, bridle_error *err)
+{
+        json_auto_t *rows = NULL;
+        int r = bridle__journal_runs(j, 0, &rows, err);
+        if (r < 0)
+                return r;
+        size_t n = json_array_size(rows);
+        _cleanup_free_ bridle_run_info *infos = bridle__calloc(n ? n : 1, sizeof(*infos));
+        if (!infos)
+                return bridle__err(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+                r = run_info(j, json_array_get(rows, i), &infos[i], err);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(infos);
+        *ret_n = n;
+        return 0;
+}
+
+int bridle_runs_list(const char *journal_path, bridle_run_info **ret, size_t *ret_n,
+                     bridle_error *err)
 {
         if (!ret || !ret_n)
                 return bridle__err(err, -EINVAL, "runs list: no place for the result");
@@ -113,20 +134,9 @@ int bridle_runs_list(const char *journal_path, bridle_run_info **ret, size_t *re
                 *ret_n = 0;
                 return 0;
         }
-        json_auto_t *rows = NULL;
-        r = bridle__journal_runs(j, 0, &rows, err);
-        size_t n = r < 0 ? 0 : json_array_size(rows);
-        _cleanup_free_ bridle_run_info *infos = r < 0 ? NULL : bridle__calloc(n ? n : 1, sizeof(*infos));
-        if (r >= 0 && !infos)
-                r = bridle__err(err, -ENOMEM, "out of memory");
-        for (size_t i = 0; r >= 0 && i < n; i++)
-                r = run_info(j, json_array_get(rows, i), &infos[i], err);
+        r = list_runs(j, ret, ret_n, err);
         bridle__journal_close(j);
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(infos);
-        *ret_n = n;
-        return 0;
+        return r;
 }
 
 /* The events as JSON lines, each "\n"-terminated. */
@@ -135,10 +145,12 @@ static char *events_jsonl(const json_t *events)
         size_t len = 0, cap = 0, i;
         _cleanup_free_ char *buf = NULL;
         const json_t *ev;
-        json_array_foreach (events, i, ev) {
+        json_array_foreach(events, i, ev)
+        {
                 for (;;) {
                         size_t room = cap - len;
-                        size_t n = json_dumpb(ev, buf ? buf + len : NULL, room ? room - 1 : 0, JSON_COMPACT);
+                        size_t n = json_dumpb(ev, buf ? buf + len : NULL, room ? room - 1 : 0,
+                                              JSON_COMPACT);
                         if (n == 0 || n > JSONL_MAX || len + n + 2 > JSONL_MAX)
                                 return NULL;
                         if (len + n + 2 <= cap) {
@@ -160,8 +172,8 @@ static char *events_jsonl(const json_t *events)
         return TAKE_PTR(buf);
 }
 
-static int show(bridle__journal *j, const char *run_ref, bridle_run_info *info, char **ret_events_jsonl,
-                bridle_error *err)
+static int show(bridle__journal *j, const char *run_ref, bridle_run_info *info,
+                char **ret_events_jsonl, bridle_error *err)
 {
         json_auto_t *events = NULL;
         char id[33];
@@ -174,7 +186,8 @@ static int show(bridle__journal *j, const char *run_ref, bridle_run_info *info, 
                 return r;
         char *jsonl = NULL;
         if (ret_events_jsonl && !(jsonl = events_jsonl(events)))
-                return bridle__err(err, -ENOMEM, "run '%s': cannot write its events as JSON lines", id);
+                return bridle__err(err, -ENOMEM, "run '%s': cannot write its events as JSON lines",
+                                   id);
         if (info)
                 *info = tmp;
         if (ret_events_jsonl)
@@ -182,8 +195,8 @@ static int show(bridle__journal *j, const char *run_ref, bridle_run_info *info, 
         return 0;
 }
 
-int bridle_runs_show(const char *journal_path, const char *run_ref, bridle_run_info *info, char **ret_events_jsonl,
-                     bridle_error *err)
+int bridle_runs_show(const char *journal_path, const char *run_ref, bridle_run_info *info,
+                     char **ret_events_jsonl, bridle_error *err)
 {
         if (!run_ref)
                 return bridle__err(err, -EINVAL, "runs show: no run given");

@@ -24,7 +24,8 @@ typedef struct evctx {
 
 static int bad(bridle_error *err, const evctx *e, const char *key, const char *what)
 {
-        return bridle__err(err, BRIDLE_E_INVALID, "event %lld (%s): '%s' %s", e->seq, e->type, key, what);
+        return bridle__err(err, BRIDLE_E_INVALID, "event %lld (%s): '%s' %s", e->seq, e->type, key,
+                           what);
 }
 
 static int oom(bridle_error *err)
@@ -33,7 +34,8 @@ static int oom(bridle_error *err)
 }
 
 /* A string member: required, or optional (absent or null gives NULL). */
-static int get_str(const evctx *e, const char *key, bool required, const char **ret, bridle_error *err)
+static int get_str(const evctx *e, const char *key, bool required, const char **ret,
+                   bridle_error *err)
 {
         const json_t *v = json_object_get(e->data, key);
         if ((!v || json_is_null(v)) && !required) {
@@ -75,8 +77,8 @@ int bridle__run_status_parse(const char *name, enum bridle_run_status *ret)
 
 static json_t *task_message(const char *task)
 {
-        return json_pack("{s:s, s:s, s:[{s:s, s:s}]}", "type", "message", "role", "user", "content", "type",
-                         "input_text", "text", task);
+        return json_pack("{s:s, s:s, s:[{s:s, s:s}]}", "type", "message", "role", "user", "content",
+                         "type", "input_text", "text", task);
 }
 
 static int on_run_started(bridle__run_state *st, const evctx *e, bridle_error *err)
@@ -115,19 +117,22 @@ static int check_output(const evctx *e, const json_t *output, bridle_error *err)
         size_t i;
         const json_t *it;
         char key[64];
-        json_array_foreach (output, i, it) {
+        json_array_foreach(output, i, it)
+        {
                 const json_t *t = json_object_get(it, "type");
                 (void)snprintf(key, sizeof(key), "output[%zu].type", i);
                 if (!json_is_object(it) || !json_is_string(t))
                         return bad(err, e, key, "is missing or not a string");
                 (void)snprintf(key, sizeof(key), "output[%zu].call_id", i);
-                if (is_call(json_string_value(t)) && !json_is_string(json_object_get(it, "call_id")))
+                if (is_call(json_string_value(t)) &&
+                    !json_is_string(json_object_get(it, "call_id")))
                         return bad(err, e, key, "is missing or not a string");
         }
         return 0;
 }
 
-static const char *const usage_keys[4] = { "input_tokens", "cached_tokens", "output_tokens", "reasoning_tokens" };
+static const char *const usage_keys[4] = {"input_tokens", "cached_tokens", "output_tokens",
+                                          "reasoning_tokens"};
 
 /* usage (absent or null: zeros) and cost_usd (absent or null: 0). */
 static int get_usage(const evctx *e, int64_t out[4], double *cost, bridle_error *err)
@@ -155,7 +160,7 @@ static int on_model_response(bridle__run_state *st, const evctx *e, bridle_error
         const json_t *output = json_object_get(e->data, "output");
         if (!json_is_array(output))
                 return bad(err, e, "output", output ? "is not an array" : "is missing");
-        int64_t u[4] = { 0 };
+        int64_t u[4] = {0};
         double cost = 0;
         int r = check_output(e, output, err);
         if (r >= 0)
@@ -167,16 +172,18 @@ static int on_model_response(bridle__run_state *st, const evctx *e, bridle_error
                 return oom(err);
         size_t i;
         json_t *it;
-        json_array_foreach (output, i, it)
-                if (is_call(json_string_value(json_object_get(it, "type"))) && json_array_append(pending, it) < 0) {
-                        json_decref(pending);
-                        return oom(err);
-                }
-        json_array_foreach (output, i, it)
-                if (json_array_append(st->items, it) < 0) {
-                        json_decref(pending);
-                        return oom(err);
-                }
+        json_array_foreach(output, i,
+                           it) if (is_call(json_string_value(json_object_get(it, "type"))) &&
+                                   json_array_append(pending, it) < 0)
+        {
+                json_decref(pending);
+                return oom(err);
+        }
+        json_array_foreach(output, i, it) if (json_array_append(st->items, it) < 0)
+        {
+                json_decref(pending);
+                return oom(err);
+        }
         json_decref(st->pending);
         st->pending = pending;
         st->turns++;
@@ -200,7 +207,8 @@ static int on_tool_finished(bridle__run_state *st, const evctx *e, bridle_error 
         if (json_array_append(st->items, item) < 0)
                 return oom(err);
         for (size_t i = json_array_size(st->pending); i-- > 0;) {
-                const char *c = json_string_value(json_object_get(json_array_get(st->pending, i), "call_id"));
+                const char *c = json_string_value(
+                        json_object_get(json_array_get(st->pending, i), "call_id"));
                 if (c && strcmp(c, call_id) == 0)
                         (void)json_array_remove(st->pending, i);
         }
@@ -214,7 +222,7 @@ static int on_handoff(bridle__run_state *st, const evctx *e, bridle_error *err)
 
 static int on_run_status(bridle__run_state *st, const evctx *e, bridle_error *err)
 {
-        const char *status, *reason = NULL, *where = NULL, *final = NULL;
+        const char *status = NULL, *reason = NULL, *where = NULL, *final = NULL;
         enum bridle_run_status s = BRIDLE_RUN_RUNNING;
         int r = get_str(e, "status", true, &status, err);
         if (r >= 0 && bridle__run_status_parse(status, &s) < 0)
@@ -255,45 +263,46 @@ static const struct {
         const char *type;
         int (*fn)(bridle__run_state *st, const evctx *e, bridle_error *err);
 } handlers[] = {
-        { "run.started", on_run_started },
-        { "sandbox.created", on_sandbox_created },
-        { "model.request", on_ignored },
-        { "model.response", on_model_response },
-        { "model.retry", on_ignored },
-        { "model.error", on_ignored },
-        { "tool.started", on_ignored },
-        { "tool.finished", on_tool_finished },
-        { "handoff", on_handoff },
-        { "run.status", on_run_status },
-        { "run.resumed", on_run_resumed },
+        {"run.started", on_run_started}, {"sandbox.created", on_sandbox_created},
+        {"model.request", on_ignored},   {"model.response", on_model_response},
+        {"model.retry", on_ignored},     {"model.error", on_ignored},
+        {"tool.started", on_ignored},    {"tool.finished", on_tool_finished},
+        {"handoff", on_handoff},         {"run.status", on_run_status},
+        {"run.resumed", on_run_resumed},
 };
 
 /* The envelope: {"run_id","seq","ts","type","data"}. */
-static int check_event(const bridle__run_state *st, const json_t *ev, evctx *e, int64_t *ts, bridle_error *err)
+static int check_event(const bridle__run_state *st, const json_t *ev, evctx *e, int64_t *ts,
+                       bridle_error *err)
 {
         const json_t *seq = json_object_get(ev, "seq");
         if (!json_is_object(ev) || !json_is_integer(seq) || json_integer_value(seq) <= 0)
-                return bridle__err(err, BRIDLE_E_INVALID, "event after %lld: 'seq' is missing or not positive",
+                return bridle__err(err, BRIDLE_E_INVALID,
+                                   "event after %lld: 'seq' is missing or not positive",
                                    (long long)st->last_seq);
         e->seq = (long long)json_integer_value(seq);
         e->type = "?";
         const json_t *t = json_object_get(ev, "type"), *when = json_object_get(ev, "ts");
         if (!json_is_string(t))
-                return bridle__err(err, BRIDLE_E_INVALID, "event %lld: 'type' is missing or not a string", e->seq);
+                return bridle__err(err, BRIDLE_E_INVALID,
+                                   "event %lld: 'type' is missing or not a string", e->seq);
         e->type = json_string_value(t);
         e->data = json_object_get(ev, "data");
         if (!json_is_object(e->data))
-                return bridle__err(err, BRIDLE_E_INVALID, "event %lld (%s): 'data' is not an object", e->seq, e->type);
+                return bridle__err(err, BRIDLE_E_INVALID,
+                                   "event %lld (%s): 'data' is not an object", e->seq, e->type);
         if (!json_is_integer(when))
-                return bridle__err(err, BRIDLE_E_INVALID, "event %lld (%s): 'ts' is not an integer", e->seq, e->type);
+                return bridle__err(err, BRIDLE_E_INVALID, "event %lld (%s): 'ts' is not an integer",
+                                   e->seq, e->type);
         if (e->seq <= st->last_seq)
-                return bridle__err(err, BRIDLE_E_INVALID, "event %lld (%s): 'seq' is not after %lld", e->seq, e->type,
+                return bridle__err(err, BRIDLE_E_INVALID,
+                                   "event %lld (%s): 'seq' is not after %lld", e->seq, e->type,
                                    (long long)st->last_seq);
         const json_t *id = json_object_get(ev, "run_id");
         if (id && (!json_is_string(id) || strlen(json_string_value(id)) >= sizeof(st->run_id) ||
                    (st->run_id[0] && strcmp(st->run_id, json_string_value(id)) != 0)))
-                return bridle__err(err, BRIDLE_E_INVALID, "event %lld (%s): 'run_id' is not this run's", e->seq,
-                                   e->type);
+                return bridle__err(err, BRIDLE_E_INVALID,
+                                   "event %lld (%s): 'run_id' is not this run's", e->seq, e->type);
         *ts = (int64_t)json_integer_value(when);
         return 0;
 }
@@ -304,13 +313,13 @@ int bridle__run_state_apply(bridle__run_state *st, const json_t *event, bridle_e
                 return oom(err);
         if (!st->pending && !(st->pending = json_array()))
                 return oom(err);
-        evctx e = { 0 };
+        evctx e = {0};
         int64_t ts = 0;
         int r = check_event(st, event, &e, &ts, err);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
-                if (strcmp(handlers[i].type, e.type) == 0) {
+                if (e.type && strcmp(handlers[i].type, e.type) == 0) {
                         r = handlers[i].fn(st, &e, err);
                         break;
                 }
@@ -333,7 +342,8 @@ int bridle__run_state_fold(const json_t *events, bridle__run_state *st, bridle_e
                 return bridle__err(err, -EINVAL, "events are not an array");
         size_t i;
         const json_t *ev;
-        json_array_foreach (events, i, ev) {
+        json_array_foreach(events, i, ev)
+        {
                 int r = bridle__run_state_apply(st, ev, err);
                 if (r < 0)
                         return r;
@@ -361,7 +371,8 @@ void bridle__run_state_info(const bridle__run_state *st, bridle_run_info *info)
         memset(info, 0, sizeof(*info));
         (void)snprintf(info->id, sizeof(info->id), "%s", st->run_id);
         (void)snprintf(info->agent, sizeof(info->agent), "%s", st->agent);
-        (void)snprintf(info->status, sizeof(info->status), "%s", bridle_run_status_name(st->status));
+        (void)snprintf(info->status, sizeof(info->status), "%s",
+                       bridle_run_status_name(st->status));
         info->turns = st->turns;
         info->input_tokens = st->input_tokens;
         info->cached_tokens = st->cached_tokens;

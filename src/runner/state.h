@@ -22,13 +22,13 @@ typedef struct bridle__run_state {
         enum bridle_run_status status; /* RUNNING until a run.status says otherwise */
         char reason[512];
         char where[16];
-        char agent[128];       /* the agent in charge now (after handoffs) */
-        char sandbox_id[16];   /* "" when none was made */
-        json_t *started;       /* run.started's data (new reference) */
-        json_t *items;         /* the conversation: task message, response outputs, tool outputs */
-        json_t *pending;       /* calls of the last response with no tool.finished, in order */
+        char agent[128];     /* the agent in charge now (after handoffs) */
+        char sandbox_id[16]; /* "" when none was made */
+        json_t *started;     /* run.started's data (new reference) */
+        json_t *items;       /* the conversation: task message, response outputs, tool outputs */
+        json_t *pending;     /* calls of the last response with no tool.finished, in order */
         char *final_output;
-        unsigned turns;        /* model.response events */
+        unsigned turns; /* model.response events */
         unsigned resumes;
         int64_t input_tokens, cached_tokens, output_tokens, reasoning_tokens;
         double cost_usd;

@@ -22,10 +22,12 @@ static int line_in(bridle__journal *j, json_t *o, char id[33], bridle_error *err
         }
         const char *type = json_string_value(json_object_get(o, "type"));
         if (!type || !id[0]) {
-                (void)snprintf(err->msg, sizeof(err->msg), "a line is neither a new run nor an event of one");
+                (void)snprintf(err->msg, sizeof(err->msg),
+                               "a line is neither a new run nor an event of one");
                 return -1;
         }
-        return bridle__journal_append(j, id, type, json_object_get(o, "data"), NULL, err) < 0 ? -1 : 0;
+        return bridle__journal_append(j, id, type, json_object_get(o, "data"), NULL, err) < 0 ? -1
+                                                                                              : 0;
 }
 
 int main(int argc, char **argv)
@@ -35,7 +37,7 @@ int main(int argc, char **argv)
                 return 2;
         }
         bridle__journal *j = NULL;
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         if (bridle__journal_open(argv[1], &j, &err) < 0) {
                 (void)fprintf(stderr, "mkjournal: %s\n", err.msg);
                 return 1;
@@ -48,7 +50,8 @@ int main(int argc, char **argv)
                 json_error_t jerr;
                 json_t *o = json_loads(line, 0, &jerr);
                 if (!o || line_in(j, o, id, &err) < 0) {
-                        (void)fprintf(stderr, "mkjournal: line %u: %s\n", n, o ? err.msg : jerr.text);
+                        (void)fprintf(stderr, "mkjournal: line %u: %s\n", n,
+                                      o ? err.msg : jerr.text);
                         rc = 1;
                 }
                 json_decref(o);

@@ -33,7 +33,7 @@ static int setup(void **state)
         f->root = bridle_test_tmpdir();
         assert_non_null(f->root);
         (void)snprintf(f->db, sizeof(f->db), "%s/journal.db", f->root);
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         assert_int_equal(bridle__journal_open(f->db, &f->j, &err), 0);
         *state = f;
         return 0;
@@ -52,7 +52,7 @@ static int teardown(void **state)
 static int64_t append_i(bridle__journal *j, const char *id, const char *type, int i)
 {
         json_t *d = json_pack("{s:i, s:s}", "i", i, "text", "h\xc3\xa9llo \"q\"\n");
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         int64_t seq = bridle__journal_append(j, id, type, d, NULL, &err);
         json_decref(d);
         return seq;
@@ -61,7 +61,7 @@ static int64_t append_i(bridle__journal *j, const char *id, const char *type, in
 static json_t *events_of(bridle__journal *j, const char *ref)
 {
         json_t *ev = NULL;
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         int r = bridle__journal_events(j, ref, NULL, &ev, &err);
         if (r < 0)
                 fail_msg("events of '%s': %s", ref, err.msg);
@@ -71,13 +71,14 @@ static json_t *events_of(bridle__journal *j, const char *ref)
 static void test_append_read(void **state)
 {
         struct fx *f = *state;
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         char id[33];
         assert_int_equal(bridle__journal_new_run(f->j, "coder", id, &err), 0);
         assert_int_equal(strlen(id), 32);
         assert_int_equal(strspn(id, "0123456789abcdef"), 32);
 
-        json_t *d = json_pack("{s:s, s:[i, i], s:{s:b}}", "task", "fix it", "list", 1, 2, "o", "k", 1);
+        json_t *d =
+                json_pack("{s:s, s:[i, i], s:{s:b}}", "task", "fix it", "list", 1, 2, "o", "k", 1);
         int64_t ts = 0;
         assert_int_equal(bridle__journal_append(f->j, id, "run.started", d, &ts, &err), 1);
         assert_true(ts > 1600000000000LL);
@@ -111,7 +112,7 @@ static void test_append_read(void **state)
 static void test_seq_per_run(void **state)
 {
         struct fx *f = *state;
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         char a[33], b[33];
         assert_int_equal(bridle__journal_new_run(f->j, "a", a, &err), 0);
         assert_int_equal(bridle__journal_new_run(f->j, "b", b, &err), 0);
@@ -126,7 +127,9 @@ static void test_seq_per_run(void **state)
         for (size_t i = 0; i < 50; i++) {
                 json_t *e = json_array_get(ev, i);
                 assert_int_equal(json_integer_value(json_object_get(e, "seq")), (json_int_t)i + 1);
-                assert_int_equal(json_integer_value(json_object_get(json_object_get(e, "data"), "i")), (json_int_t)i + 1);
+                assert_int_equal(
+                        json_integer_value(json_object_get(json_object_get(e, "data"), "i")),
+                        (json_int_t)i + 1);
         }
         json_decref(ev);
         ev = events_of(f->j, b);
@@ -138,23 +141,25 @@ static void test_seq_per_run(void **state)
         assert_int_equal(bridle__journal_runs(f->j, 0, &runs, &err), 0);
         assert_int_equal(json_array_size(runs), 2);
         assert_string_equal(json_string_value(json_object_get(json_array_get(runs, 0), "id")), b);
-        assert_string_equal(json_string_value(json_object_get(json_array_get(runs, 0), "agent")), "b");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(runs, 0), "agent")),
+                            "b");
         assert_string_equal(json_string_value(json_object_get(json_array_get(runs, 1), "id")), a);
-        assert_true(json_integer_value(json_object_get(json_array_get(runs, 1), "created_at")) > 1600000000000LL);
+        assert_true(json_integer_value(json_object_get(json_array_get(runs, 1), "created_at")) >
+                    1600000000000LL);
         json_decref(runs);
         assert_int_equal(bridle__journal_runs(f->j, 1, &runs, &err), 0);
         assert_int_equal(json_array_size(runs), 1);
         json_decref(runs);
 }
 
-#define WRITERS 3
+#define WRITERS    3
 #define PER_WRITER 150
 
 /* A child: its own handle, PER_WRITER appends to run id. */
 static int writer(const char *db, const char *id, int k)
 {
         bridle__journal *j = NULL;
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         if (bridle__journal_open(db, &j, &err) < 0)
                 return 10;
         int64_t last = 0;
@@ -176,7 +181,7 @@ static int writer(const char *db, const char *id, int k)
 static void test_two_processes(void **state)
 {
         struct fx *f = *state;
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         char id[33];
         assert_int_equal(bridle__journal_new_run(f->j, "w", id, &err), 0);
         /* SQLite handles must not cross fork(): close ours first. */
@@ -197,7 +202,7 @@ static void test_two_processes(void **state)
         assert_int_equal(bridle__journal_open(f->db, &f->j, &err), 0);
         json_t *ev = events_of(f->j, id);
         assert_int_equal(json_array_size(ev), WRITERS * PER_WRITER);
-        int next[WRITERS] = { 0 };
+        int next[WRITERS] = {0};
         for (size_t i = 0; i < json_array_size(ev); i++) {
                 json_t *e = json_array_get(ev, i), *d = json_object_get(e, "data");
                 assert_int_equal(json_integer_value(json_object_get(e, "seq")), (json_int_t)i + 1);
@@ -215,7 +220,7 @@ static void test_two_processes(void **state)
 static void test_prefix(void **state)
 {
         struct fx *f = *state;
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         char id[33], out[33];
         assert_int_equal(bridle__journal_new_run(f->j, "p", id, &err), 0);
         assert_int_equal(append_i(f->j, id, "x", 1), 1);
@@ -262,15 +267,20 @@ static void test_prefix(void **state)
 static void test_unknown_run(void **state)
 {
         struct fx *f = *state;
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         json_t *ev = NULL;
         char out[33];
-        assert_int_equal(bridle__journal_events(f->j, "00000000000000000000000000000000", out, &ev, &err), -ENOENT);
+        assert_int_equal(
+                bridle__journal_events(f->j, "00000000000000000000000000000000", out, &ev, &err),
+                -ENOENT);
         assert_null(ev);
         assert_non_null(strstr(err.msg, "no run '00000000000000000000000000000000'"));
         assert_int_equal(bridle__journal_events(f->j, "zzzzzz", out, &ev, &err), -ENOENT);
-        assert_int_equal(bridle__journal_events(f->j, "0123456789abcdef0123456789abcdef0", out, &ev, &err), -ENOENT);
-        int64_t r = bridle__journal_append(f->j, "00000000000000000000000000000000", "x", NULL, NULL, &err);
+        assert_int_equal(
+                bridle__journal_events(f->j, "0123456789abcdef0123456789abcdef0", out, &ev, &err),
+                -ENOENT);
+        int64_t r = bridle__journal_append(f->j, "00000000000000000000000000000000", "x", NULL,
+                                           NULL, &err);
         assert_int_equal(r, -ENOENT);
         assert_non_null(strstr(err.msg, "no run"));
         /* bad arguments */
@@ -296,7 +306,7 @@ static mode_t mode_of(const char *path)
 static void test_modes(void **state)
 {
         struct fx *f = *state;
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         char id[33], p[600];
         assert_int_equal(bridle__journal_new_run(f->j, "a", id, &err), 0);
         assert_int_equal(append_i(f->j, id, "x", 1), 1);
@@ -332,7 +342,7 @@ static void test_modes(void **state)
 static void test_reopen(void **state)
 {
         struct fx *f = *state;
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         char id[33];
         assert_int_equal(bridle__journal_new_run(f->j, "r", id, &err), 0);
         for (int i = 1; i <= 20; i++)
@@ -364,7 +374,7 @@ static void test_reopen(void **state)
 static void killed_writer(const char *db, const char *id, int wfd)
 {
         bridle__journal *j = NULL;
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         if (bridle__journal_open(db, &j, &err) < 0)
                 _exit(10);
         for (int i = 0; i < 1000000; i++) {
@@ -378,7 +388,7 @@ static void killed_writer(const char *db, const char *id, int wfd)
 static void test_kill9(void **state)
 {
         struct fx *f = *state;
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         char id[33];
         assert_int_equal(bridle__journal_new_run(f->j, "k", id, &err), 0);
         f->j = bridle__journal_close(f->j);
@@ -417,7 +427,9 @@ static void test_kill9(void **state)
         for (size_t i = 0; i < json_array_size(ev); i++) {
                 json_t *e = json_array_get(ev, i);
                 assert_int_equal(json_integer_value(json_object_get(e, "seq")), (json_int_t)i + 1);
-                assert_int_equal(json_integer_value(json_object_get(json_object_get(e, "data"), "i")), (json_int_t)i);
+                assert_int_equal(
+                        json_integer_value(json_object_get(json_object_get(e, "data"), "i")),
+                        (json_int_t)i);
         }
         size_t n = json_array_size(ev);
         json_decref(ev);
@@ -428,7 +440,7 @@ static void test_kill9(void **state)
 static void test_batch(void **state)
 {
         struct fx *f = *state;
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         char id[33];
         assert_int_equal(bridle__journal_new_run(f->j, "b", id, &err), 0);
         bridle__journal *other = NULL;
@@ -479,11 +491,12 @@ static void raw_sql(const char *db, const char *sql)
 static void test_damage(void **state)
 {
         struct fx *f = *state;
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         char id[33], sql[256];
         assert_int_equal(bridle__journal_new_run(f->j, "d", id, &err), 0);
         assert_int_equal(append_i(f->j, id, "x", 1), 1);
-        (void)snprintf(sql, sizeof(sql), "INSERT INTO events VALUES('%s', 2, 0, 'x', 'not json')", id);
+        (void)snprintf(sql, sizeof(sql), "INSERT INTO events VALUES('%s', 2, 0, 'x', 'not json')",
+                       id);
         raw_sql(f->db, sql);
         json_t *ev = NULL;
         assert_int_equal(bridle__journal_events(f->j, id, NULL, &ev, &err), BRIDLE_E_INVALID);

@@ -24,8 +24,9 @@ static json_t *ev(int seq, const char *type, const char *data)
         json_t *d = json_loads(data, 0, &jerr);
         if (!d)
                 fail_msg("bad test data '%s': %s", data, jerr.text);
-        return json_pack("{s:s, s:i, s:I, s:s, s:o}", "run_id", "0123456789abcdef0123456789abcdef", "seq", seq, "ts",
-                         (json_int_t)1700000000000LL + seq * 1500, "type", type, "data", d);
+        return json_pack("{s:s, s:i, s:I, s:s, s:o}", "run_id", "0123456789abcdef0123456789abcdef",
+                         "seq", seq, "ts", (json_int_t)1700000000000LL + seq * 1500, "type", type,
+                         "data", d);
 }
 
 static const char *item_type(const json_t *items, size_t i)
@@ -41,23 +42,34 @@ static const char *item_call_id(const json_t *items, size_t i)
 static json_t *story(void)
 {
         json_t *a = json_array();
-        json_array_append_new(a, ev(1, "run.started",
-                                    "{\"task\":\"fix the bug\",\"agent\":\"planner\",\"agent_file\":\"a.yaml\","
-                                    "\"agents\":{},\"options\":{\"max_turns\":10}}"));
+        json_array_append_new(
+                a, ev(1, "run.started",
+                      "{\"task\":\"fix the bug\",\"agent\":\"planner\",\"agent_file\":\"a.yaml\","
+                      "\"agents\":{},\"options\":{\"max_turns\":10}}"));
         json_array_append_new(a, ev(2, "sandbox.created", "{\"sandbox_id\":\"abc123\"}"));
-        json_array_append_new(a, ev(3, "model.request", "{\"turn\":1,\"agent\":\"planner\",\"model\":\"m\",\"items\":1}"));
+        json_array_append_new(a,
+                              ev(3, "model.request",
+                                 "{\"turn\":1,\"agent\":\"planner\",\"model\":\"m\",\"items\":1}"));
         json_array_append_new(
                 a, ev(4, "model.response",
                       "{\"turn\":1,\"agent\":\"planner\",\"response_id\":\"r1\",\"output\":["
                       "{\"type\":\"reasoning\",\"id\":\"rs_1\",\"summary\":[]},"
-                      "{\"type\":\"function_call\",\"id\":\"fc_1\",\"call_id\":\"c1\",\"name\":\"read_file\",\"arguments\":\"{}\"},"
-                      "{\"type\":\"function_call\",\"id\":\"fc_2\",\"call_id\":\"c2\",\"name\":\"ls\",\"arguments\":\"{}\"}],"
-                      "\"usage\":{\"input_tokens\":100,\"cached_tokens\":40,\"output_tokens\":20,\"reasoning_tokens\":5},"
+                      "{\"type\":\"function_call\",\"id\":\"fc_1\",\"call_id\":\"c1\",\"name\":"
+                      "\"read_file\",\"arguments\":\"{}\"},"
+                      "{\"type\":\"function_call\",\"id\":\"fc_2\",\"call_id\":\"c2\",\"name\":"
+                      "\"ls\",\"arguments\":\"{}\"}],"
+                      "\"usage\":{\"input_tokens\":100,\"cached_tokens\":40,\"output_tokens\":20,"
+                      "\"reasoning_tokens\":5},"
                       "\"cost_usd\":0.25,\"retries\":0}"));
-        json_array_append_new(a, ev(5, "tool.started", "{\"turn\":1,\"call_id\":\"c1\",\"name\":\"read_file\",\"arguments\":\"{}\"}"));
+        json_array_append_new(
+                a,
+                ev(5, "tool.started",
+                   "{\"turn\":1,\"call_id\":\"c1\",\"name\":\"read_file\",\"arguments\":\"{}\"}"));
         json_array_append_new(a, ev(6, "tool.finished",
-                                    "{\"turn\":1,\"call_id\":\"c1\",\"name\":\"read_file\",\"ok\":true,\"duration_ms\":3,"
-                                    "\"output_item\":{\"type\":\"function_call_output\",\"call_id\":\"c1\",\"output\":\"text\"}}"));
+                                    "{\"turn\":1,\"call_id\":\"c1\",\"name\":\"read_file\",\"ok\":"
+                                    "true,\"duration_ms\":3,"
+                                    "\"output_item\":{\"type\":\"function_call_output\",\"call_"
+                                    "id\":\"c1\",\"output\":\"text\"}}"));
         json_array_append_new(a, ev(7, "something.new", "{\"whatever\":[1,2,3]}"));
         return a;
 }
@@ -66,7 +78,7 @@ static void test_fold_pending(void **state)
 {
         json_t *a = story();
         bridle__run_state st;
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         assert_int_equal(bridle__run_state_fold(a, &st, &err), 0);
         assert_string_equal(st.run_id, "0123456789abcdef0123456789abcdef");
         assert_int_equal(st.status, BRIDLE_RUN_RUNNING);
@@ -107,17 +119,23 @@ static void test_fold_end(void **state)
         json_t *a = story();
         json_array_append_new(a, ev(8, "tool.finished",
                                     "{\"call_id\":\"c2\",\"name\":\"ls\",\"ok\":false,"
-                                    "\"output_item\":{\"type\":\"function_call_output\",\"call_id\":\"c2\",\"output\":\"e\"}}"));
-        json_array_append_new(a, ev(9, "handoff", "{\"from\":\"planner\",\"to\":\"coder\",\"call_id\":\"c9\"}"));
+                                    "\"output_item\":{\"type\":\"function_call_output\",\"call_"
+                                    "id\":\"c2\",\"output\":\"e\"}}"));
+        json_array_append_new(
+                a, ev(9, "handoff", "{\"from\":\"planner\",\"to\":\"coder\",\"call_id\":\"c9\"}"));
         json_array_append_new(
                 a, ev(10, "model.response",
                       "{\"turn\":2,\"output\":["
-                      "{\"type\":\"shell_call\",\"call_id\":\"s1\",\"action\":{\"commands\":[\"ls\"]},\"status\":\"completed\"},"
-                      "{\"type\":\"apply_patch_call\",\"call_id\":\"p1\",\"operation\":{\"type\":\"create_file\",\"path\":\"a\",\"diff\":\"+x\"}}],"
+                      "{\"type\":\"shell_call\",\"call_id\":\"s1\",\"action\":{\"commands\":["
+                      "\"ls\"]},\"status\":\"completed\"},"
+                      "{\"type\":\"apply_patch_call\",\"call_id\":\"p1\",\"operation\":{\"type\":"
+                      "\"create_file\",\"path\":\"a\",\"diff\":\"+x\"}}],"
                       "\"usage\":{\"input_tokens\":200,\"output_tokens\":30},\"cost_usd\":null}"));
-        json_array_append_new(a, ev(11, "run.status", "{\"status\":\"stopped\",\"reason\":\"max_turns (2) reached\"}"));
+        json_array_append_new(a,
+                              ev(11, "run.status",
+                                 "{\"status\":\"stopped\",\"reason\":\"max_turns (2) reached\"}"));
         bridle__run_state st;
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         assert_int_equal(bridle__run_state_fold(a, &st, &err), 0);
         assert_int_equal(st.status, BRIDLE_RUN_STOPPED);
         assert_string_equal(st.reason, "max_turns (2) reached");
@@ -137,12 +155,15 @@ static void test_fold_end(void **state)
         assert_string_equal(item_call_id(st.pending, 1), "p1");
 
         /* resume, finish one call, fail, then complete */
-        bridle_error e2 = { 0 };
+        bridle_error e2 = {0};
         json_t *more[] = {
                 ev(12, "run.resumed", "{\"attempt\":1}"),
                 ev(13, "run.status", "{\"status\":\"running\"}"),
-                ev(14, "tool.finished", "{\"call_id\":\"p1\",\"output_item\":{\"type\":\"apply_patch_call_output\",\"call_id\":\"p1\",\"status\":\"completed\",\"output\":\"ok\"}}"),
-                ev(15, "run.status", "{\"status\":\"failed\",\"where\":\"model\",\"reason\":\"auth\"}"),
+                ev(14, "tool.finished",
+                   "{\"call_id\":\"p1\",\"output_item\":{\"type\":\"apply_patch_call_output\","
+                   "\"call_id\":\"p1\",\"status\":\"completed\",\"output\":\"ok\"}}"),
+                ev(15, "run.status",
+                   "{\"status\":\"failed\",\"where\":\"model\",\"reason\":\"auth\"}"),
         };
         for (size_t i = 0; i < 4; i++) {
                 assert_int_equal(bridle__run_state_apply(&st, more[i], &e2), 0);
@@ -154,7 +175,8 @@ static void test_fold_end(void **state)
         assert_string_equal(st.reason, "auth");
         assert_int_equal(json_array_size(st.pending), 1);
         assert_string_equal(item_call_id(st.pending, 0), "s1");
-        json_t *done = ev(16, "run.status", "{\"status\":\"completed\",\"final_output\":\"all fixed\"}");
+        json_t *done =
+                ev(16, "run.status", "{\"status\":\"completed\",\"final_output\":\"all fixed\"}");
         assert_int_equal(bridle__run_state_apply(&st, done, &e2), 0);
         json_decref(done);
         assert_int_equal(st.status, BRIDLE_RUN_COMPLETED);
@@ -177,15 +199,20 @@ static void test_last_response_pending(void **state)
 {
         bridle__run_state st;
         memset(&st, 0, sizeof(st));
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         json_t *e[] = {
                 ev(1, "run.started", "{\"task\":\"t\",\"agent\":\"a\"}"),
-                ev(2, "model.response", "{\"output\":[{\"type\":\"function_call\",\"call_id\":\"A\",\"name\":\"x\",\"arguments\":\"{}\"}]}"),
-                ev(3, "model.response", "{\"output\":[{\"type\":\"message\",\"role\":\"assistant\",\"content\":[]},"
-                                        "{\"type\":\"function_call\",\"call_id\":\"B\",\"name\":\"x\",\"arguments\":\"{}\"}]}"),
+                ev(2, "model.response",
+                   "{\"output\":[{\"type\":\"function_call\",\"call_id\":\"A\",\"name\":\"x\","
+                   "\"arguments\":\"{}\"}]}"),
+                ev(3, "model.response",
+                   "{\"output\":[{\"type\":\"message\",\"role\":\"assistant\",\"content\":[]},"
+                   "{\"type\":\"function_call\",\"call_id\":\"B\",\"name\":\"x\",\"arguments\":\"{}"
+                   "\"}]}"),
         };
         for (size_t i = 0; i < 3; i++) {
-                assert_int_equal(bridle__run_state_apply(&st, e[i], &err), 0); /* from a zeroed state */
+                assert_int_equal(bridle__run_state_apply(&st, e[i], &err),
+                                 0); /* from a zeroed state */
                 json_decref(e[i]);
         }
         assert_int_equal(json_array_size(st.pending), 1);
@@ -203,29 +230,33 @@ struct bad_case {
 static void test_malformed(void **state)
 {
         static const struct bad_case cases[] = {
-                { "model.response", "{\"output\":{}}", "'output' is not an array" },
-                { "model.response", "{}", "'output' is missing" },
-                { "model.response", "{\"output\":[1]}", "'output[0].type'" },
-                { "model.response", "{\"output\":[{\"type\":\"function_call\"}]}", "'output[0].call_id'" },
-                { "model.response", "{\"output\":[],\"usage\":{\"input_tokens\":\"9\"}}", "'usage.input_tokens'" },
-                { "model.response", "{\"output\":[],\"usage\":{\"output_tokens\":-1}}", "'usage.output_tokens'" },
-                { "model.response", "{\"output\":[],\"cost_usd\":\"1\"}", "'cost_usd'" },
-                { "tool.finished", "{\"call_id\":\"c\"}", "'output_item' is missing" },
-                { "tool.finished", "{\"output_item\":{}}", "'call_id' is missing" },
-                { "run.status", "{\"status\":\"exploded\"}", "'status' is not a run status" },
-                { "run.status", "{\"status\":\"failed\",\"reason\":7}", "'reason' is not a string" },
-                { "handoff", "{\"from\":\"a\"}", "'to' is missing" },
-                { "sandbox.created", "{\"sandbox_id\":\"0123456789abcdefXYZ\"}", "'sandbox_id'" },
-                { "run.started", "{\"task\":\"again\",\"agent\":\"a\"}", "repeats run.started" },
+                {"model.response", "{\"output\":{}}", "'output' is not an array"},
+                {"model.response", "{}", "'output' is missing"},
+                {"model.response", "{\"output\":[1]}", "'output[0].type'"},
+                {"model.response", "{\"output\":[{\"type\":\"function_call\"}]}",
+                 "'output[0].call_id'"},
+                {"model.response", "{\"output\":[],\"usage\":{\"input_tokens\":\"9\"}}",
+                 "'usage.input_tokens'"},
+                {"model.response", "{\"output\":[],\"usage\":{\"output_tokens\":-1}}",
+                 "'usage.output_tokens'"},
+                {"model.response", "{\"output\":[],\"cost_usd\":\"1\"}", "'cost_usd'"},
+                {"tool.finished", "{\"call_id\":\"c\"}", "'output_item' is missing"},
+                {"tool.finished", "{\"output_item\":{}}", "'call_id' is missing"},
+                {"run.status", "{\"status\":\"exploded\"}", "'status' is not a run status"},
+                {"run.status", "{\"status\":\"failed\",\"reason\":7}", "'reason' is not a string"},
+                {"handoff", "{\"from\":\"a\"}", "'to' is missing"},
+                {"sandbox.created", "{\"sandbox_id\":\"0123456789abcdefXYZ\"}", "'sandbox_id'"},
+                {"run.started", "{\"task\":\"again\",\"agent\":\"a\"}", "repeats run.started"},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 json_t *a = json_array();
                 json_array_append_new(a, ev(1, "run.started", "{\"task\":\"t\",\"agent\":\"a\"}"));
-                json_array_append_new(a, ev(2, "model.response", "{\"output\":[],\"usage\":{\"input_tokens\":5}}"));
+                json_array_append_new(a, ev(2, "model.response",
+                                            "{\"output\":[],\"usage\":{\"input_tokens\":5}}"));
                 json_array_append_new(a, ev(3, cases[i].type, cases[i].data));
                 json_array_append_new(a, ev(4, "run.status", "{\"status\":\"completed\"}"));
                 bridle__run_state st;
-                bridle_error err = { 0 };
+                bridle_error err = {0};
                 assert_int_equal(bridle__run_state_fold(a, &st, &err), BRIDLE_E_INVALID);
                 if (!strstr(err.msg, cases[i].want) || !strstr(err.msg, "event 3"))
                         fail_msg("case %zu: message '%s' lacks '%s'", i, err.msg, cases[i].want);
@@ -243,7 +274,7 @@ static void test_malformed(void **state)
 static void test_bad_envelope(void **state)
 {
         bridle__run_state st;
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         /* seqs must increase */
         json_t *a = json_array();
         json_array_append_new(a, ev(2, "run.started", "{\"task\":\"t\",\"agent\":\"a\"}"));
@@ -253,7 +284,8 @@ static void test_bad_envelope(void **state)
         bridle__run_state_clear(&st);
         json_decref(a);
         /* data not an object; not an array at all */
-        a = json_pack("[{s:i, s:I, s:s, s:[]}]", "seq", 1, "ts", (json_int_t)0, "type", "run.resumed", "data");
+        a = json_pack("[{s:i, s:I, s:s, s:[]}]", "seq", 1, "ts", (json_int_t)0, "type",
+                      "run.resumed", "data");
         assert_int_equal(bridle__run_state_fold(a, &st, &err), BRIDLE_E_INVALID);
         assert_non_null(strstr(err.msg, "'data'"));
         bridle__run_state_clear(&st);
@@ -274,7 +306,8 @@ static void test_bad_envelope(void **state)
 
 static void test_status_names(void **state)
 {
-        static const char *names[] = { "running", "completed", "failed", "stopped", "waiting", "interrupted" };
+        static const char *names[] = {"running", "completed", "failed",
+                                      "stopped", "waiting",   "interrupted"};
         for (int s = 0; s <= 5; s++) {
                 enum bridle_run_status back;
                 assert_string_equal(bridle_run_status_name((enum bridle_run_status)s), names[s]);
@@ -292,7 +325,7 @@ static void test_runs_api(void **state)
         char *root = bridle_test_tmpdir();
         char db[512];
         (void)snprintf(db, sizeof(db), "%s/j.db", root);
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         bridle_run_info *runs = NULL;
         size_t n = 9;
         /* no journal: no runs, and none is made */
@@ -312,9 +345,9 @@ static void test_runs_api(void **state)
         json_t *events = story();
         size_t i;
         json_t *e;
-        json_array_foreach (events, i, e)
-                assert_true(bridle__journal_append(j, a, json_string_value(json_object_get(e, "type")),
-                                                   json_object_get(e, "data"), NULL, &err) > 0);
+        json_array_foreach(events, i, e) assert_true(
+                bridle__journal_append(j, a, json_string_value(json_object_get(e, "type")),
+                                       json_object_get(e, "data"), NULL, &err) > 0);
         assert_int_equal(bridle__journal_new_run(j, "second", b, &err), 0);
         bridle__journal_close(j);
 
@@ -343,7 +376,9 @@ static void test_runs_api(void **state)
         assert_non_null(strstr(jsonl, "\"type\":\"run.started\""));
         assert_true(jsonl[strlen(jsonl) - 1] == '\n');
         free(jsonl);
-        assert_int_equal(bridle_runs_show(db, "ffffffffffffffffffffffffffffffff", &info, &jsonl, &err), -ENOENT);
+        assert_int_equal(
+                bridle_runs_show(db, "ffffffffffffffffffffffffffffffff", &info, &jsonl, &err),
+                -ENOENT);
         assert_non_null(strstr(err.msg, "no run"));
         json_decref(events);
         bridle_test_rmrf(root);
