@@ -5,6 +5,7 @@
  * mid-stream, batches, schema versions and damaged rows.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -19,6 +20,7 @@
 #include "testutil.h"
 
 #include "journal/journal.h"
+#include "util/alloc.h"
 
 struct fx {
         char *root;
@@ -521,6 +523,35 @@ static void test_damage(void **state)
         assert_null(j);
 }
 
+/* Allocation failures (the handle, the data buffer): -ENOMEM, no leaks, and
+ * the journal works again afterwards. */
+static void test_alloc_failures(void **state)
+{
+        struct fx *f = *state;
+        bridle_error err = {0};
+        char id[33];
+        assert_int_equal(bridle__journal_new_run(f->j, "a", id, &err), 0);
+        bool opened = false, appended = false;
+        for (unsigned long n = 1; n <= 10 && !(opened && appended); n++) {
+                bridle__journal *j = NULL;
+                bridle__alloc_fail_at(n);
+                int r = bridle__journal_open(f->db, &j, &err);
+                if (r == 0) {
+                        opened = true;
+                        int64_t seq = append_i(j, id, "x", (int)n);
+                        assert_true(seq > 0 || seq == -ENOMEM);
+                        appended = seq > 0;
+                        bridle__journal_close(j);
+                } else {
+                        assert_int_equal(r, -ENOMEM);
+                        assert_null(j);
+                }
+                bridle__alloc_fail_at(0);
+        }
+        assert_true(opened && appended);
+        assert_true(append_i(f->j, id, "x", 0) > 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -534,6 +565,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_kill9, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_damage, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_alloc_failures, setup, teardown),
         };
         return cmocka_run_group_tests_name("journal", tests, NULL, NULL);
 }
