@@ -389,8 +389,6 @@ static void http_status(const bridle__model *m, const bridle__http_result *res, 
         } else if (s == 429) {
                 o->cls = "rate_limit";
                 o->retry = strcmp(code, "insufficient_quota") != 0;
-                o->retry_after_ms = res->retry_after_ms > MAX_RETRY_AFTER_MS ? MAX_RETRY_AFTER_MS
-                                                                             : res->retry_after_ms;
         } else if (s == 408) {
                 o->cls = "network";
                 o->retry = true;
@@ -402,6 +400,9 @@ static void http_status(const bridle__model *m, const bridle__http_result *res, 
         } else {
                 o->cls = "protocol";
         }
+        if (o->retry) /* the server's word on when to come back, whatever the status */
+                o->retry_after_ms = res->retry_after_ms > MAX_RETRY_AFTER_MS ? MAX_RETRY_AFTER_MS
+                                                                             : res->retry_after_ms;
         scrub(smsg, m->cfg.api_key);
         (void)snprintf(o->msg, sizeof(o->msg), "%ld %s%s%s", s, status_text(s), smsg[0] ? ": " : "",
                        smsg);

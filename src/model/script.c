@@ -189,9 +189,14 @@ static int expand_turn(struct sctx *c, const json_t *src, json_t **ret)
         const json_t *v;
         json_object_foreach((json_t *)src, key, v) {
                 if (strcmp(key, "items") != 0 && strcmp(key, "usage") != 0 &&
-                    strcmp(key, "faults") != 0)
-                        return at(c, bridle__doc_slot(c->doc, src, key, 0),
+                    strcmp(key, "faults") != 0) {
+                        const bridle__docpos *kp = bridle__doc_slot(c->doc, src, key, 0);
+                        bridle__docpos p = { 0 };
+                        if (kp)
+                                p.line = kp->key_line, p.col = kp->key_col;
+                        return at(c, kp ? &p : NULL,
                                   "unknown key '%s' (expected items, usage, faults)", key);
+                }
         }
         const json_t *items = json_object_get(src, "items");
         const json_t *usage = json_object_get(src, "usage");
