@@ -503,11 +503,51 @@ static int record_state(const char *id, const char *name, const struct bridle_sa
 int bridle_sandbox_create(const bridle_sandbox_spec *spec, const char *name, char **ret_id,
                           bridle_error *err)
 {
-        return bridle__sandbox_create_ex(spec, name, NULL, 0, NULL, ret_id, err);
+        return bridle__sandbox_create_ex(spec, name, NULL, 0, NULL, NULL, ret_id, err);
+}
+
+/* sandboxes/<id>/spec.json: what the sandbox was made from (spec_json.c), so
+ * that its snapshots carry it and restore can rebuild it. json: recorded as
+ * given (restore keeps the original's), or NULL to serialise spec. */
+static int record_spec(const char *id, const bridle_sandbox_spec *spec, const char *json, bridle_error *err)
+{
+        _cleanup_free_ char *own = NULL;
+        int r;
+        if (!json) {
+                if ((r = bridle__spec_to_json(spec, &own, err)) < 0)
+                        return r;
+                json = own;
+        }
+        char p[4096];
+        if ((r = bridle__sandbox_path(p, sizeof(p), id, "spec.json", err)) < 0)
+                return r;
+        _cleanup_close_ int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 || (r = bridle__write_full(fd, json, strlen(json))) < 0)
+                return bridle__err(err, fd < 0 ? -errno : r, "write '%s'", p);
+        return 0;
+}
+
+int bridle__sandbox_spec_read(const char *id, char **ret_json, bridle_error *err)
+{
+        char p[4096];
+        char *buf = NULL;
+        int r = bridle__sandbox_path(p, sizeof(p), id, "spec.json", err);
+        if (r < 0)
+                return r;
+        r = bridle__read_file(AT_FDCWD, p, BRIDLE__SPEC_JSON_MAX, &buf, NULL);
+        if (r == -ENOENT) {
+                *ret_json = NULL;
+                return 0;
+        }
+        if (r < 0)
+                return bridle__err(err, r, "read '%s'", p);
+        *ret_json = buf;
+        return 0;
 }
 
 int bridle__sandbox_create_ex(const bridle_sandbox_spec *spec, const char *name, const char *const *chain,
-                              size_t n_chain, const char *snapshot_id, char **ret_id, bridle_error *err)
+                              size_t n_chain, const char *snapshot_id, const char *spec_json, char **ret_id,
+                              bridle_error *err)
 {
         if (!spec || !ret_id)
                 return bridle__err(err, -EINVAL, "no spec");
@@ -527,7 +567,8 @@ int bridle__sandbox_create_ex(const bridle_sandbox_spec *spec, const char *name,
         }
         struct bridle_sandbox_spec ospec = *spec; /* shallow: only .overlay differs */
         char fsdir[4200];
-        if (!spec->workspace && (r = make_layers(dir, chain, n_chain, err)) < 0) {
+        if ((r = record_spec(id, spec, spec_json, err)) < 0 ||
+            (!spec->workspace && (r = make_layers(dir, chain, n_chain, err)) < 0)) {
                 (void)bridle_sandbox_destroy(id, NULL);
                 return r;
         }
@@ -649,8 +690,8 @@ int bridle_sandbox_destroy(const char *ref, bridle_error *err)
                 bridle__cgroup_destroy(&cg);
         }
         unlink_names(id);
-        const char *leaves[] = { "sock", "state", "state.tmp" };
-        for (size_t i = 0; i < 3; i++)
+        const char *leaves[] = { "sock", "state", "state.tmp", "spec.json" };
+        for (size_t i = 0; i < ELEMENTSOF(leaves); i++)
                 if (bridle__sandbox_path(p, sizeof(p), id, leaves[i], NULL) == 0)
                         (void)unlink(p);
         if ((r = bridle__sandbox_path(p, sizeof(p), id, NULL, err)) < 0)

@@ -38,6 +38,13 @@ int bridle__mkdirs(const char *path, mode_t mode);
 /* 12 random hex characters. */
 int bridle__make_id(char out[16]);
 /* create, optionally on lower layers extracted from a chain of snapshot
- * archives, topmost first (restore; at most 32). */
+ * archives, topmost first (restore; at most 32). The sandbox records what it
+ * was made from in sandboxes/<id>/spec.json: spec_json as given (restore
+ * passes the snapshot's, so the record survives any number of restores), or
+ * spec serialised when it is NULL. */
 int bridle__sandbox_create_ex(const bridle_sandbox_spec *spec, const char *name, const char *const *chain,
-                              size_t n_chain, const char *snapshot_id, char **ret_id, bridle_error *err);
+                              size_t n_chain, const char *snapshot_id, const char *spec_json, char **ret_id,
+                              bridle_error *err);
+/* sandboxes/<id>/spec.json into *ret_json (caller frees), or NULL when the
+ * sandbox has none (made before sandboxes recorded it). */
+int bridle__sandbox_spec_read(const char *id, char **ret_json, bridle_error *err);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "sandbox/living.h"
+#include "sandbox/spec.h"
 #include "snapshot/snapshot.h"
 #include "util/alloc.h"
 #include "util/cleanup.h"
@@ -244,13 +245,16 @@ int bridle_sandbox_snapshot(const char *ref, const char *label, char **ret_snaps
         (void)snprintf(meta.id, sizeof(meta.id), "%s", sid);
         (void)snprintf(meta.label, sizeof(meta.label), "%s", label ? label : "");
         meta.full = !st.overlay;
+        /* What the sandbox was made from: restore rebuilds it from this. */
+        if ((r = bridle__sandbox_spec_read(id, &meta.manifest_json, err)) < 0)
+                return r;
         (void)snprintf(path, sizeof(path), "%s/%s.tar.zst", dir, sid);
         _cleanup_close_ int src = open_source(id, &st, err);
-        if (src < 0)
-                return src;
-        struct quiet *q = bridle__malloc(sizeof(*q));
-        if (!q)
-                return bridle__err(err, -ENOMEM, "snapshot");
+        struct quiet *q = src < 0 ? NULL : bridle__malloc(sizeof(*q));
+        if (!q) {
+                bridle__snapshot_meta_release(&meta);
+                return src < 0 ? src : bridle__err(err, -ENOMEM, "snapshot");
+        }
         memset(q, 0, sizeof(*q));
         q->st = &st;
         if ((r = quiesce(q, err)) == 0) {
@@ -275,6 +279,69 @@ int bridle_sandbox_snapshot(const char *ref, const char *label, char **ret_snaps
 
 /* ---- restore ------------------------------------------------------------------ */
 
+/* Every bind source the spec names must still be there: the sandbox would
+ * otherwise fail half-made (after its layers were linked). */
+static int check_inputs(const bridle_sandbox_spec *spec, const char *sid, bridle_error *err)
+{
+        for (size_t i = 0; i < spec->n_entries; i++) {
+                const struct spec_entry *e = &spec->entries[i];
+                struct stat sb;
+                if (e->kind != SPEC_BIND || stat(e->host, &sb) == 0)
+                        continue;
+                int en = errno;
+                return bridle__err(err, -en,
+                                   "snapshot '%s': the sandbox's input '%s' (bound%s at '%s')", sid,
+                                   e->host, e->flags & BRIDLE_BIND_RO ? " read-only" : "", e->path);
+        }
+        return 0;
+}
+
+/* The spec to restore with: the one the snapshot recorded, less what the
+ * layers already hold (file, dir and local_file entries: applying them again
+ * would undo the sandbox's own changes, deletions included). A snapshot
+ * without one (older ones) gets the default spec. */
+static int restore_spec(const char *sid, const char *json, bridle_sandbox_spec **ret,
+                        bridle_error *err)
+{
+        bridle_sandbox_spec *spec = NULL;
+        int r = 0;
+        if (!json) {
+                if (!(spec = bridle_sandbox_spec_new()))
+                        return bridle__err(err, -ENOMEM, "spec");
+        } else if ((r = bridle__spec_from_json(json, strlen(json), BRIDLE__SPEC_JSON_RESTORE, &spec,
+                                               err)) < 0)
+                return bridle__err_prefix(err, "snapshot '%s'", sid);
+        if ((r = check_inputs(spec, sid, err)) < 0) {
+                bridle_sandbox_spec_free(spec);
+                return r;
+        }
+        *ret = spec;
+        return 0;
+}
+
+/* Each archive of the chain must exist and have readable metadata; the
+ * topmost one's recorded spec goes to *ret_json (caller frees; may be NULL). */
+static int check_chain(const char *sid, char (*ids)[65], char (*paths)[4200], size_t n,
+                       const char *dir, char **ret_json, bridle_error *err)
+{
+        int r = 0;
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                (void)snprintf(paths[i], 4200, "%s/%s.tar.zst", dir, ids[i]);
+                struct bridle__snapshot_meta meta;
+                if (access(paths[i], F_OK) < 0)
+                        return i == 0 ? bridle__err(err, -ENOENT, "no snapshot '%s'", ids[i])
+                                      : bridle__err(err, -ENOENT,
+                                                    "snapshot '%s' builds on '%s', which is gone",
+                                                    sid, ids[i]);
+                if ((r = bridle__snapshot_read_meta(paths[i], &meta, err)) < 0)
+                        return r;
+                if (i == 0)
+                        *ret_json = TAKE_PTR(meta.manifest_json);
+                bridle__snapshot_meta_release(&meta);
+        }
+        return r;
+}
+
 int bridle_sandbox_restore(const char *snapshot_id, const char *name, char **ret_id,
                            bridle_error *err)
 {
@@ -290,29 +357,23 @@ int bridle_sandbox_restore(const char *snapshot_id, const char *name, char **ret
         char(*ids)[65] = bridle__malloc((size_t)MAX_CHAIN * 65);
         char(*paths)[4200] = bridle__malloc((size_t)MAX_CHAIN * 4200);
         const char *chain[MAX_CHAIN];
+        char *json = NULL;
         size_t n = 0;
+        bridle_sandbox_spec *spec = NULL;
         if (!ids || !paths)
                 r = bridle__err(err, -ENOMEM, "restore");
         else
                 r = chain_of(dir, snapshot_id, ids, &n, err);
-        for (size_t i = 0; r == 0 && i < n; i++) {
-                (void)snprintf(paths[i], sizeof(paths[i]), "%s/%s.tar.zst", dir, ids[i]);
-                chain[i] = paths[i];
-                struct bridle__snapshot_meta meta;
-                if (access(paths[i], F_OK) < 0)
-                        r = i == 0 ? bridle__err(err, -ENOENT, "no snapshot '%s'", ids[i])
-                                   : bridle__err(err, -ENOENT,
-                                                 "snapshot '%s' builds on '%s', which is gone",
-                                                 snapshot_id, ids[i]);
-                else if ((r = bridle__snapshot_read_meta(paths[i], &meta, err)) == 0)
-                        bridle__snapshot_meta_release(&meta);
-        }
-        bridle_sandbox_spec *spec = r == 0 ? bridle_sandbox_spec_new() : NULL;
-        if (r == 0 && !spec)
-                r = bridle__err(err, -ENOMEM, "spec");
         if (r == 0)
-                r = bridle__sandbox_create_ex(spec, name, chain, n, snapshot_id, ret_id, err);
+                r = check_chain(snapshot_id, ids, paths, n, dir, &json, err);
+        for (size_t i = 0; r == 0 && i < n; i++)
+                chain[i] = paths[i];
+        if (r == 0)
+                r = restore_spec(snapshot_id, json, &spec, err);
+        if (r == 0)
+                r = bridle__sandbox_create_ex(spec, name, chain, n, snapshot_id, json, ret_id, err);
         bridle_sandbox_spec_free(spec);
+        free(json);
         free(ids);
         free(paths);
         return r;
