@@ -28,7 +28,8 @@ static int render(const bridle_session_result *r, char **ret_output)
         else
                 bridle__tbuf_printf(&b, "Process running with session ID %d\n", r->session_id);
         if (r->output_truncated)
-                bridle__tbuf_puts(&b, "Output was cut in the middle (raise max_output_tokens for more)\n");
+                bridle__tbuf_puts(
+                        &b, "Output was cut in the middle (raise max_output_tokens for more)\n");
         bridle__tbuf_puts(&b, "Output:\n");
         bridle__tbuf_add(&b, r->output ? r->output : "", r->output ? r->output_len : 0);
         char *s = bridle__tbuf_take(&b);
@@ -52,8 +53,8 @@ static size_t tokens_arg(const json_t *args)
         return v > 0 && v < (int64_t)(1 << 24) ? (size_t)v : v > 0 ? (size_t)1 << 24 : 0;
 }
 
-int bridle__tool_exec_command(void *ud, const bridle__tool_env *env, const json_t *args, char **ret_output,
-                              bridle_error *err)
+int bridle__tool_exec_command(void *ud, const bridle__tool_env *env, const json_t *args,
+                              char **ret_output, bridle_error *err)
 {
         const char *id = NULL;
         int r = bridle__tools_sandbox(env, &id, err);
@@ -77,8 +78,8 @@ int bridle__tool_exec_command(void *ud, const bridle__tool_env *env, const json_
         return r;
 }
 
-int bridle__tool_write_stdin(void *ud, const bridle__tool_env *env, const json_t *args, char **ret_output,
-                             bridle_error *err)
+int bridle__tool_write_stdin(void *ud, const bridle__tool_env *env, const json_t *args,
+                             char **ret_output, bridle_error *err)
 {
         const char *id = NULL;
         int r = bridle__tools_sandbox(env, &id, err);
@@ -92,13 +93,14 @@ int bridle__tool_write_stdin(void *ud, const bridle__tool_env *env, const json_t
         const char *chars = json_is_string(cv) ? json_string_value(cv) : "";
         size_t len = json_is_string(cv) ? json_string_length(cv) : 0;
         bridle_session_result res;
-        r = bridle_sandbox_write_stdin(id, (int)sid, chars, len, yield_arg(args, 250), tokens_arg(args), &res,
-                                       err);
+        r = bridle_sandbox_write_stdin(id, (int)sid, chars, len, yield_arg(args, 250),
+                                       tokens_arg(args), &res, err);
         if (r == -ENOENT && bridle__tools_sbfail(id, r, NULL) != BRIDLE_E_SANDBOX)
-                return bridle__err(err, r,
-                                   "arguments.session_id: no running session %lld (it may have exited and "
-                                   "been reported already)",
-                                   (long long)sid);
+                return bridle__err(
+                        err, r,
+                        "arguments.session_id: no running session %lld (it may have exited and "
+                        "been reported already)",
+                        (long long)sid);
         if (r < 0)
                 return bridle__tools_sbfail(id, r, err);
         r = render(&res, ret_output);

@@ -13,9 +13,9 @@
 #include "util/error.h"
 
 #define READ_DEFAULT_LINES 2000
-#define LIST_MAX_ENTRIES 1000
-#define LIST_MAX_DIRS 200
-#define BINARY_PROBE 8192
+#define LIST_MAX_ENTRIES   1000
+#define LIST_MAX_DIRS      200
+#define BINARY_PROBE       8192
 
 static int take(bridle__tbuf *b, char **ret_output)
 {
@@ -47,15 +47,16 @@ static size_t line_start(const char *s, size_t len, size_t line)
         return off;
 }
 
-int bridle__tool_read_file(void *ud, const bridle__tool_env *env, const json_t *args, char **ret_output,
-                           bridle_error *err)
+int bridle__tool_read_file(void *ud, const bridle__tool_env *env, const json_t *args,
+                           char **ret_output, bridle_error *err)
 {
         const char *id = NULL;
         int r = bridle__tools_sandbox(env, &id, err);
         if (r < 0)
                 return r;
         const char *path = bridle__arg_str(args, "path", "");
-        int64_t offset = bridle__arg_int(args, "offset", 1), limit = bridle__arg_int(args, "limit", 0);
+        int64_t offset = bridle__arg_int(args, "offset", 1),
+                limit = bridle__arg_int(args, "limit", 0);
         if (limit <= 0)
                 limit = READ_DEFAULT_LINES;
         _cleanup_free_ char *data = NULL;
@@ -63,8 +64,10 @@ int bridle__tool_read_file(void *ud, const bridle__tool_env *env, const json_t *
         if ((r = bridle_sandbox_read(id, path, &data, &len, err)) < 0)
                 return bridle__tools_sbfail(id, r, err);
         if (memchr(data, '\0', len < BINARY_PROBE ? len : BINARY_PROBE))
-                return bridle__err(err, BRIDLE_E_INVALID,
-                                   "'%s' is a binary file (%zu bytes); use exec_command to inspect it", path, len);
+                return bridle__err(
+                        err, BRIDLE_E_INVALID,
+                        "'%s' is a binary file (%zu bytes); use exec_command to inspect it", path,
+                        len);
         size_t total = count_lines(data, len);
         if (len == 0) {
                 bridle__tbuf b;
@@ -75,9 +78,10 @@ int bridle__tool_read_file(void *ud, const bridle__tool_env *env, const json_t *
         if (offset < 1)
                 offset = 1;
         if ((size_t)offset > total)
-                return bridle__err(err, BRIDLE_E_INVALID,
-                                   "arguments.offset: line %lld is past the end of '%s' (%zu lines)",
-                                   (long long)offset, path, total);
+                return bridle__err(
+                        err, BRIDLE_E_INVALID,
+                        "arguments.offset: line %lld is past the end of '%s' (%zu lines)",
+                        (long long)offset, path, total);
         size_t from = line_start(data, len, (size_t)offset);
         size_t last = (size_t)offset - 1 + (size_t)limit;
         if (last > total || last < (size_t)offset)
@@ -87,7 +91,8 @@ int bridle__tool_read_file(void *ud, const bridle__tool_env *env, const json_t *
         bridle__tbuf_init(&b, 0);
         bridle__tbuf_add(&b, data + from, to - from);
         if (last < total || offset > 1)
-                bridle__tbuf_printf(&b, "%s[lines %lld-%zu of %zu%s]", to > from && data[to - 1] != '\n' ? "\n" : "",
+                bridle__tbuf_printf(&b, "%s[lines %lld-%zu of %zu%s]",
+                                    to > from && data[to - 1] != '\n' ? "\n" : "",
                                     (long long)offset, last, total,
                                     last < total ? "; pass offset to read on" : "");
         return take(&b, ret_output);
@@ -95,8 +100,8 @@ int bridle__tool_read_file(void *ud, const bridle__tool_env *env, const json_t *
 
 /* ---- write_file --------------------------------------------------------- */
 
-int bridle__tool_write_file(void *ud, const bridle__tool_env *env, const json_t *args, char **ret_output,
-                            bridle_error *err)
+int bridle__tool_write_file(void *ud, const bridle__tool_env *env, const json_t *args,
+                            char **ret_output, bridle_error *err)
 {
         const char *id = NULL;
         int r = bridle__tools_sandbox(env, &id, err);
@@ -126,7 +131,7 @@ static int list_level(struct lister *L, const char *dir, int level, int depth, b
 {
         bridle_dir_entry *v = NULL;
         size_t n = 0;
-        bridle_error e = { 0 };
+        bridle_error e = {0};
         L->dirs++;
         int r = bridle_sandbox_list_dir(L->id, dir, &v, &n, &e);
         if (r < 0) {
@@ -171,10 +176,10 @@ static int list_level(struct lister *L, const char *dir, int level, int depth, b
         return r;
 }
 
-int bridle__tool_list_dir(void *ud, const bridle__tool_env *env, const json_t *args, char **ret_output,
-                          bridle_error *err)
+int bridle__tool_list_dir(void *ud, const bridle__tool_env *env, const json_t *args,
+                          char **ret_output, bridle_error *err)
 {
-        struct lister L = { 0 };
+        struct lister L = {0};
         int r = bridle__tools_sandbox(env, &L.id, err);
         if (r < 0)
                 return r;
@@ -191,8 +196,10 @@ int bridle__tool_list_dir(void *ud, const bridle__tool_env *env, const json_t *a
                 return r;
         }
         if (L.more)
-                bridle__tbuf_printf(&L.b, "[... more entries not listed (at most %d entries, %d directories)]\n",
-                                    LIST_MAX_ENTRIES, LIST_MAX_DIRS);
+                bridle__tbuf_printf(
+                        &L.b,
+                        "[... more entries not listed (at most %d entries, %d directories)]\n",
+                        LIST_MAX_ENTRIES, LIST_MAX_DIRS);
         return take(&L.b, ret_output);
 }
 
@@ -231,8 +238,8 @@ static bool glob_match(const char *glob, const char *line, size_t len)
         return fnmatch(glob, p, 0) == 0;
 }
 
-int bridle__tool_search(void *ud, const bridle__tool_env *env, const json_t *args, char **ret_output,
-                        bridle_error *err)
+int bridle__tool_search(void *ud, const bridle__tool_env *env, const json_t *args,
+                        char **ret_output, bridle_error *err)
 {
         const char *id = NULL;
         int r = bridle__tools_sandbox(env, &id, err);

@@ -14,10 +14,10 @@
 #include "util/yaml.h"
 
 #define SKILL_MAX_BYTES (1u << 20)
-#define SKILL_DESC_MAX 1024
+#define SKILL_DESC_MAX  1024
 
-int bridle__tool_apply_patch(void *ud, const bridle__tool_env *env, const json_t *args, char **ret_output,
-                             bridle_error *err)
+int bridle__tool_apply_patch(void *ud, const bridle__tool_env *env, const json_t *args,
+                             char **ret_output, bridle_error *err)
 {
         const char *id = NULL;
         int r = bridle__tools_sandbox(env, &id, err);
@@ -25,7 +25,8 @@ int bridle__tool_apply_patch(void *ud, const bridle__tool_env *env, const json_t
                 return r;
         const json_t *p = json_object_get(args, "patch");
         _cleanup_free_ char *summary = NULL;
-        if ((r = bridle_sandbox_patch(id, json_string_value(p), json_string_length(p), &summary, err)) < 0)
+        if ((r = bridle_sandbox_patch(id, json_string_value(p), json_string_length(p), &summary,
+                                      err)) < 0)
                 return bridle__tools_sbfail(id, r, err);
         bridle__tbuf b;
         bridle__tbuf_init(&b, 0);
@@ -44,7 +45,8 @@ bool bridle__skill_name_ok(const char *name)
         if (n == 0 || n > 64)
                 return false;
         for (size_t i = 0; i < n; i++)
-                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-", name[i]))
+                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-",
+                            name[i]))
                         return false;
         return true;
 }
@@ -70,18 +72,22 @@ static bool is_fence(const char *s, const char *e)
 static int skill_fields(const json_t *root, const char *where, char **ret_name, char **ret_desc,
                         bridle_error *err)
 {
-        const json_t *name = json_object_get(root, "name"), *desc = json_object_get(root, "description");
+        const json_t *name = json_object_get(root, "name"),
+                     *desc = json_object_get(root, "description");
         if (!json_is_object(root))
-                return bridle__err(err, BRIDLE_E_INVALID, "%s: the front matter is not a mapping", where);
-        if (!json_is_string(name) || !json_string_length(name))
-                return bridle__err(err, BRIDLE_E_INVALID, "%s: front matter: 'name' is missing or not a string",
+                return bridle__err(err, BRIDLE_E_INVALID, "%s: the front matter is not a mapping",
                                    where);
+        if (!json_is_string(name) || !json_string_length(name))
+                return bridle__err(err, BRIDLE_E_INVALID,
+                                   "%s: front matter: 'name' is missing or not a string", where);
         if (!json_is_string(desc) || !json_string_length(desc))
                 return bridle__err(err, BRIDLE_E_INVALID,
-                                   "%s: front matter: 'description' is missing or not a string", where);
+                                   "%s: front matter: 'description' is missing or not a string",
+                                   where);
         size_t dl = json_string_length(desc);
         _cleanup_free_ char *n = bridle__strdup(json_string_value(name));
-        char *d = bridle__tools_utf8(json_string_value(desc), dl > SKILL_DESC_MAX ? SKILL_DESC_MAX : dl, NULL);
+        char *d = bridle__tools_utf8(json_string_value(desc),
+                                     dl > SKILL_DESC_MAX ? SKILL_DESC_MAX : dl, NULL);
         if (!n || !d) {
                 free(d);
                 return bridle__err(err, -ENOMEM, "%s", where);
@@ -95,13 +101,14 @@ static int skill_fields(const json_t *root, const char *where, char **ret_name, 
         return 0;
 }
 
-int bridle__skill_parse(const char *text, size_t len, const char *where, char **ret_name, char **ret_desc,
-                        const char **ret_body, bridle_error *err)
+int bridle__skill_parse(const char *text, size_t len, const char *where, char **ret_name,
+                        char **ret_desc, const char **ret_body, bridle_error *err)
 {
         const char *end = text + len, *next = NULL;
         const char *e = line_end(text, end, &next);
         if (!is_fence(text, e))
-                return bridle__err(err, BRIDLE_E_INVALID, "%s: no front matter (a first line '---')", where);
+                return bridle__err(err, BRIDLE_E_INVALID,
+                                   "%s: no front matter (a first line '---')", where);
         const char *fm = next, *s = next;
         const char *fm_end = NULL;
         for (int i = 0; s < end && i < 10000; i++) {
@@ -115,7 +122,8 @@ int bridle__skill_parse(const char *text, size_t len, const char *where, char **
                 s = n2;
         }
         if (!fm_end)
-                return bridle__err(err, BRIDLE_E_INVALID, "%s: the front matter has no closing '---'", where);
+                return bridle__err(err, BRIDLE_E_INVALID,
+                                   "%s: the front matter has no closing '---'", where);
         bridle__doc *doc = NULL;
         int r = bridle__doc_load(fm, (size_t)(fm_end - fm), where, &doc, err);
         if (r < 0)
@@ -129,12 +137,13 @@ int bridle__skill_parse(const char *text, size_t len, const char *where, char **
         return 0;
 }
 
-int bridle__tool_load_skill(void *ud, const bridle__tool_env *env, const json_t *args, char **ret_output,
-                            bridle_error *err)
+int bridle__tool_load_skill(void *ud, const bridle__tool_env *env, const json_t *args,
+                            char **ret_output, bridle_error *err)
 {
         const char *name = bridle__arg_str(args, "name", "");
         if (!bridle__skill_name_ok(name))
-                return bridle__err(err, BRIDLE_E_INVALID, "arguments.name: '%.64s' is not a skill name ([A-Za-z0-9_-])",
+                return bridle__err(err, BRIDLE_E_INVALID,
+                                   "arguments.name: '%.64s' is not a skill name ([A-Za-z0-9_-])",
                                    name);
         const char *id = NULL;
         int r = bridle__tools_sandbox(env, &id, err);
@@ -151,7 +160,8 @@ int bridle__tool_load_skill(void *ud, const bridle__tool_env *env, const json_t 
                 return r;
         }
         if (len > SKILL_MAX_BYTES)
-                return bridle__err(err, BRIDLE_E_LIMIT, "%s: larger than %u bytes", path, SKILL_MAX_BYTES);
+                return bridle__err(err, BRIDLE_E_LIMIT, "%s: larger than %u bytes", path,
+                                   SKILL_MAX_BYTES);
         _cleanup_free_ char *sname = NULL, *desc = NULL;
         const char *body = NULL;
         if ((r = bridle__skill_parse(data, len, path, &sname, &desc, &body, err)) < 0)

@@ -58,7 +58,7 @@ void bridle__tbuf_printf(bridle__tbuf *b, const char *fmt, ...)
         char small[512];
         va_list ap;
         va_start(ap, fmt);
-        int n = vsnprintf(small, sizeof(small), fmt, ap);
+        int n = vsnprintf(small, sizeof(small), fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized) */
         va_end(ap);
         if (n < 0)
                 return;
@@ -196,7 +196,8 @@ char *bridle__tools_cap(const char *s, size_t len, size_t cap)
                 return TAKE_PTR(clean);
         /* The marker's longest form, so head + marker + tail never pass cap. */
         char marker[64];
-        size_t room = cap - (size_t)snprintf(marker, sizeof(marker), "\n[... %zu bytes cut ...]\n", n);
+        size_t room =
+                cap - (size_t)snprintf(marker, sizeof(marker), "\n[... %zu bytes cut ...]\n", n);
         size_t head = bridle__utf8_floor(clean, room / 2);
         size_t tail_start = utf8_ceil(clean, n, n - (room - room / 2));
         int ml = snprintf(marker, sizeof(marker), "\n[... %zu bytes cut ...]\n", tail_start - head);

@@ -21,12 +21,13 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 
-#define COMMAND_MAX_ARGV 256
+#define COMMAND_MAX_ARGV           256
 #define COMMAND_DEFAULT_TIMEOUT_MS 120000u
-#define COMMAND_MAX_TIMEOUT_MS 3600000u
-#define ENV_ARGS_MAX (64u << 10)
+#define COMMAND_MAX_TIMEOUT_MS     3600000u
+#define ENV_ARGS_MAX               (64u << 10)
 
-static const char *const def_keys[] = { "name", "description", "parameters", "command", "timeout_ms", NULL };
+static const char *const def_keys[] = {"name",    "description", "parameters",
+                                       "command", "timeout_ms",  NULL};
 
 bridle__command_tool *bridle__command_free(bridle__command_tool *c)
 {
@@ -44,15 +45,17 @@ static int check_keys(const json_t *def, bridle_error *err)
 {
         const char *key;
         const json_t *v;
-        json_object_foreach((json_t *)def, key, v) {
+        json_object_foreach((json_t *)def, key, v)
+        {
                 bool known = false;
                 for (size_t i = 0; def_keys[i]; i++)
                         known = known || !strcmp(def_keys[i], key);
                 if (!known)
-                        return bridle__err(err, BRIDLE_E_INVALID,
-                                           "%.64s: unknown key (name, description, parameters, command, "
-                                           "timeout_ms)",
-                                           key);
+                        return bridle__err(
+                                err, BRIDLE_E_INVALID,
+                                "%.64s: unknown key (name, description, parameters, command, "
+                                "timeout_ms)",
+                                key);
         }
         return 0;
 }
@@ -61,18 +64,22 @@ static int parse_argv(const json_t *cmd, bridle__command_tool *c, bridle_error *
 {
         size_t n = json_array_size(cmd);
         if (!json_is_array(cmd) || n == 0)
-                return bridle__err(err, BRIDLE_E_INVALID, "command: expected a non-empty list of strings");
+                return bridle__err(err, BRIDLE_E_INVALID,
+                                   "command: expected a non-empty list of strings");
         if (n > COMMAND_MAX_ARGV)
-                return bridle__err(err, BRIDLE_E_LIMIT, "command: more than %d words", COMMAND_MAX_ARGV);
+                return bridle__err(err, BRIDLE_E_LIMIT, "command: more than %d words",
+                                   COMMAND_MAX_ARGV);
         if (!(c->argv = bridle__calloc(n + 1, sizeof(char *))))
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 const json_t *w = json_array_get(cmd, i);
                 if (!json_is_string(w) || (i == 0 && !json_string_length(w)))
-                        return bridle__err(err, BRIDLE_E_INVALID, "command[%zu]: expected a%s string", i,
+                        return bridle__err(err, BRIDLE_E_INVALID,
+                                           "command[%zu]: expected a%s string", i,
                                            i == 0 ? " non-empty" : "");
                 if (strlen(json_string_value(w)) != json_string_length(w))
-                        return bridle__err(err, BRIDLE_E_INVALID, "command[%zu]: holds a NUL byte", i);
+                        return bridle__err(err, BRIDLE_E_INVALID, "command[%zu]: holds a NUL byte",
+                                           i);
                 if (!(c->argv[i] = bridle__strdup(json_string_value(w))))
                         return -ENOMEM;
         }
@@ -85,8 +92,10 @@ static int parse_timeout(const json_t *def, bridle__command_tool *c, bridle_erro
         c->timeout_ms = COMMAND_DEFAULT_TIMEOUT_MS;
         if (!t || json_is_null(t))
                 return 0;
-        if (!json_is_integer(t) || json_integer_value(t) <= 0 || json_integer_value(t) > COMMAND_MAX_TIMEOUT_MS)
-                return bridle__err(err, BRIDLE_E_INVALID, "timeout_ms: expected an integer from 1 to %u",
+        if (!json_is_integer(t) || json_integer_value(t) <= 0 ||
+            json_integer_value(t) > COMMAND_MAX_TIMEOUT_MS)
+                return bridle__err(err, BRIDLE_E_INVALID,
+                                   "timeout_ms: expected an integer from 1 to %u",
                                    COMMAND_MAX_TIMEOUT_MS);
         c->timeout_ms = (uint64_t)json_integer_value(t);
         return 0;
@@ -100,7 +109,8 @@ int bridle__command_parse(const json_t *def, bridle__command_tool **ret, json_t 
         int r = check_keys(def, err);
         if (r < 0)
                 return r;
-        const json_t *name = json_object_get(def, "name"), *desc = json_object_get(def, "description");
+        const json_t *name = json_object_get(def, "name"),
+                     *desc = json_object_get(def, "description");
         const json_t *params = json_object_get(def, "parameters");
         if (!json_is_string(name))
                 return bridle__err(err, BRIDLE_E_INVALID, "name: expected a string");
@@ -145,7 +155,8 @@ static int render(const bridle_run_result *res, const bridle__command_tool *c, c
         if (b.len && b.p[b.len - 1] != '\n' && (res->timed_out || res->status != 0))
                 bridle__tbuf_add(&b, "\n", 1);
         if (res->timed_out)
-                bridle__tbuf_printf(&b, "[timed out after %llu ms]", (unsigned long long)c->timeout_ms);
+                bridle__tbuf_printf(&b, "[timed out after %llu ms]",
+                                    (unsigned long long)c->timeout_ms);
         else if (res->exec_error)
                 bridle__tbuf_printf(&b, "[could not start: %s]", res->exec_error);
         else if (res->status != 0)
@@ -168,8 +179,8 @@ static int args_file(char path[64])
         return 0;
 }
 
-static int run_with_args(const char *id, const bridle__command_tool *c, const char *json, const char *file,
-                         bridle_run_result *res, bridle_error *err)
+static int run_with_args(const char *id, const bridle__command_tool *c, const char *json,
+                         const char *file, bridle_run_result *res, bridle_error *err)
 {
         size_t n = 0;
         while (c->argv[n])
@@ -189,13 +200,14 @@ static int run_with_args(const char *id, const bridle__command_tool *c, const ch
         argv[4] = file;
         for (size_t i = 0; i < n; i++)
                 argv[5 + i] = c->argv[i];
-        const char *env[] = { env_name, env_args, NULL };
-        bridle_exec_opts o = { .argv = argv, .env = env, .timeout_ms = c->timeout_ms, .capture = true };
+        const char *env[] = {env_name, env_args, NULL};
+        bridle_exec_opts o = {
+                .argv = argv, .env = env, .timeout_ms = c->timeout_ms, .capture = true};
         return bridle_sandbox_exec(id, &o, res, err);
 }
 
-int bridle__command_run(void *ud, const bridle__tool_env *env, const json_t *args, char **ret_output,
-                        bridle_error *err)
+int bridle__command_run(void *ud, const bridle__tool_env *env, const json_t *args,
+                        char **ret_output, bridle_error *err)
 {
         const bridle__command_tool *c = ud;
         const char *id = NULL;
@@ -210,7 +222,7 @@ int bridle__command_run(void *ud, const bridle__tool_env *env, const json_t *arg
                 return bridle__err(err, r, "command tool '%s': random name", c->name);
         if ((r = bridle_sandbox_write(id, file, json, strlen(json), err)) < 0)
                 return bridle__tools_sbfail(id, r, err);
-        bridle_run_result res;
+        bridle_run_result res = { 0 };
         if ((r = run_with_args(id, c, json, file, &res, err)) < 0)
                 return bridle__tools_sbfail(id, r, err);
         r = render(&res, c, ret_output);

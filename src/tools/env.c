@@ -18,10 +18,11 @@ int bridle__tools_sandbox(const bridle__tool_env *env, const char **ret_id, brid
 {
         if (!env || !env->sandbox)
                 return bridle__err(err, BRIDLE_E_SANDBOX, "no sandbox for tools");
-        bridle_error e = { 0 };
+        bridle_error e = {0};
         const char *id = env->sandbox(env->ud, &e);
         if (!id)
-                return bridle__err(err, BRIDLE_E_SANDBOX, "no sandbox: %s", e.msg[0] ? e.msg : "not made");
+                return bridle__err(err, BRIDLE_E_SANDBOX, "no sandbox: %s",
+                                   e.msg[0] ? e.msg : "not made");
         *ret_id = id;
         return 0;
 }
@@ -31,7 +32,8 @@ static bool sandbox_alive(const char *ref)
 {
         char id[16];
         struct bridle__sb_state st;
-        if (bridle__sandbox_resolve(ref, id, NULL) < 0 || bridle__sandbox_state_read(id, &st, NULL) < 0)
+        if (bridle__sandbox_resolve(ref, id, NULL) < 0 ||
+            bridle__sandbox_state_read(id, &st, NULL) < 0)
                 return false;
         return bridle__sandbox_alive(&st);
 }
@@ -55,8 +57,8 @@ void bridle__tools_sandbox_root(const char *ref, char *out, size_t size)
         char id[16];
         struct bridle__sb_state st;
         (void)snprintf(out, size, "/workspace");
-        if (bridle__sandbox_resolve(ref, id, NULL) >= 0 && bridle__sandbox_state_read(id, &st, NULL) >= 0 &&
-            st.root[0] == '/')
+        if (bridle__sandbox_resolve(ref, id, NULL) >= 0 &&
+            bridle__sandbox_state_read(id, &st, NULL) >= 0 && st.root[0] == '/')
                 (void)snprintf(out, size, "%s", st.root);
 }
 

@@ -17,9 +17,9 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 
-#define AGENTS_MAX_BYTES (32u << 10)
+#define AGENTS_MAX_BYTES  (32u << 10)
 #define AGENTS_MAX_LEVELS 32
-#define SKILLS_MAX 100
+#define SKILLS_MAX        100
 
 struct ictx {
         const char *id;
@@ -30,9 +30,10 @@ struct ictx {
 
 /* Read a file through the sandbox: 1 read, 0 absent or unreadable (logged),
  * BRIDLE_E_SANDBOX if the sandbox is gone. */
-static int read_opt(const char *id, const char *path, char **ret, size_t *ret_len, bridle_error *err)
+static int read_opt(const char *id, const char *path, char **ret, size_t *ret_len,
+                    bridle_error *err)
 {
-        bridle_error e = { 0 };
+        bridle_error e = {0};
         int r = bridle_sandbox_read(id, path, ret, ret_len, &e);
         if (r >= 0)
                 return 1;
@@ -52,7 +53,8 @@ static void add_agents_file(struct ictx *c, const char *path, const char *data, 
                 return;
         if (!c->agents_header) {
                 bridle__tbuf_puts(&c->b, c->b.len ? "\n\n" : "");
-                bridle__tbuf_puts(&c->b, "# Instructions from AGENTS.md files (the deeper directory wins)\n");
+                bridle__tbuf_puts(
+                        &c->b, "# Instructions from AGENTS.md files (the deeper directory wins)\n");
                 c->agents_header = true;
         }
         size_t room = AGENTS_MAX_BYTES - c->agents_used;
@@ -65,14 +67,16 @@ static void add_agents_file(struct ictx *c, const char *path, const char *data, 
         bridle__tbuf_add(&c->b, data, take);
         c->agents_used += take;
         if (c->agents_cut)
-                bridle__tbuf_printf(&c->b, "\n\n[AGENTS.md instructions cut here: they are limited to %u bytes]\n",
-                                    AGENTS_MAX_BYTES);
+                bridle__tbuf_printf(
+                        &c->b,
+                        "\n\n[AGENTS.md instructions cut here: they are limited to %u bytes]\n",
+                        AGENTS_MAX_BYTES);
 }
 
 /* AGENTS.override.md, else AGENTS.md, in dir ("" is the root). */
 static int agents_in(struct ictx *c, const char *dir, bridle_error *err)
 {
-        static const char *const names[] = { "AGENTS.override.md", "AGENTS.md" };
+        static const char *const names[] = {"AGENTS.override.md", "AGENTS.md"};
         for (size_t i = 0; i < ELEMENTSOF(names); i++) {
                 char path[4200];
                 (void)snprintf(path, sizeof(path), "%s%s%s", dir, *dir ? "/" : "", names[i]);
@@ -134,7 +138,9 @@ static int agents_files(struct ictx *c, const char *workdir, bridle_error *err)
 {
         char rel[4096];
         if (!relative_workdir(c->id, workdir, rel, sizeof(rel))) {
-                bridle__log(4, "instructions: workdir '%s' is outside the workspace: only the root's AGENTS.md",
+                bridle__log(4,
+                            "instructions: workdir '%s' is outside the workspace: only the root's "
+                            "AGENTS.md",
                             workdir);
                 rel[0] = '\0';
         }
@@ -167,20 +173,23 @@ static int skill_line(struct ictx *c, const char *dir, bool *header, bridle_erro
         if (r <= 0)
                 return r;
         _cleanup_free_ char *name = NULL, *desc = NULL;
-        bridle_error e = { 0 };
+        bridle_error e = {0};
         if (bridle__skill_parse(data, len, path, &name, &desc, NULL, &e) < 0) {
                 bridle__log(4, "instructions: skipped skill: %s", e.msg);
                 return e.code == -ENOMEM ? bridle__err(err, -ENOMEM, "skills") : 0;
         }
         if (strcmp(name, dir) != 0) {
-                bridle__log(4, "instructions: skipped skill '%s': its front matter names it '%s'", dir, name);
+                bridle__log(4, "instructions: skipped skill '%s': its front matter names it '%s'",
+                            dir, name);
                 return 0;
         }
         if (!*header) {
                 bridle__tbuf_puts(&c->b, c->b.len ? "\n\n" : "");
-                bridle__tbuf_puts(&c->b, "## Skills\n\nSkills are instructions for particular tasks, in "
-                                         ".agents/skills/NAME/. When one fits the task, read it with load_skill "
-                                         "before you start.\n\n");
+                bridle__tbuf_puts(
+                        &c->b,
+                        "## Skills\n\nSkills are instructions for particular tasks, in "
+                        ".agents/skills/NAME/. When one fits the task, read it with load_skill "
+                        "before you start.\n\n");
                 *header = true;
         }
         bridle__tbuf_printf(&c->b, "- %s: %s\n", name, desc);
@@ -191,7 +200,7 @@ static int skills_index(struct ictx *c, bridle_error *err)
 {
         bridle_dir_entry *v = NULL;
         size_t n = 0;
-        bridle_error e = { 0 };
+        bridle_error e = {0};
         int r = bridle_sandbox_list_dir(c->id, ".agents/skills", &v, &n, &e);
         if (r < 0) {
                 r = bridle__tools_sbfail(c->id, r, &e);
@@ -207,7 +216,8 @@ static int skills_index(struct ictx *c, bridle_error *err)
                 if (v[i].type != 'd')
                         continue;
                 if (used++ >= SKILLS_MAX) {
-                        bridle__log(4, "instructions: more than %d skills: the rest are left out", SKILLS_MAX);
+                        bridle__log(4, "instructions: more than %d skills: the rest are left out",
+                                    SKILLS_MAX);
                         break;
                 }
                 r = skill_line(c, v[i].name, &header, err);
@@ -216,12 +226,12 @@ static int skills_index(struct ictx *c, bridle_error *err)
         return r;
 }
 
-int bridle__instructions_build(const bridle__tool_env *env, const char *agent_text, const char *workdir,
-                               char **ret, bridle_error *err)
+int bridle__instructions_build(const bridle__tool_env *env, const char *agent_text,
+                               const char *workdir, char **ret, bridle_error *err)
 {
         if (!ret)
                 return bridle__err(err, -EINVAL, "instructions: no result");
-        struct ictx c = { 0 };
+        struct ictx c = {0};
         int r = bridle__tools_sandbox(env, &c.id, err);
         if (r < 0)
                 return r;

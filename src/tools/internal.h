@@ -18,10 +18,10 @@
 
 #include "tools/tools.h"
 
-#define BRIDLE__TOOLS_MAX 128              /* tools in one registry */
-#define BRIDLE__TOOLS_DEFAULT_CAP 16384    /* bytes of output for the model */
-#define BRIDLE__TOOLS_MAX_ARGS (32u << 20) /* bytes of a call's JSON arguments */
-#define BRIDLE__SCHEMA_MAX_DEPTH 32
+#define BRIDLE__TOOLS_MAX         128         /* tools in one registry */
+#define BRIDLE__TOOLS_DEFAULT_CAP 16384       /* bytes of output for the model */
+#define BRIDLE__TOOLS_MAX_ARGS    (32u << 20) /* bytes of a call's JSON arguments */
+#define BRIDLE__SCHEMA_MAX_DEPTH  32
 
 static inline void bridle__tools_json_decrefp(json_t **p)
 {
@@ -41,7 +41,8 @@ typedef struct bridle__tbuf {
 void bridle__tbuf_init(bridle__tbuf *b, size_t max);
 void bridle__tbuf_add(bridle__tbuf *b, const char *s, size_t n);
 void bridle__tbuf_puts(bridle__tbuf *b, const char *s);
-void bridle__tbuf_printf(bridle__tbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void bridle__tbuf_printf(bridle__tbuf *b, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
 /* The text (malloc'd, NUL-terminated), or NULL after an allocation failure. */
 char *bridle__tbuf_take(bridle__tbuf *b);
 void bridle__tbuf_release(bridle__tbuf *b);
@@ -79,22 +80,22 @@ typedef struct bridle__builtin {
 
 const bridle__builtin *bridle__builtin_find(const char *name);
 
-int bridle__tool_exec_command(void *ud, const bridle__tool_env *env, const json_t *args, char **ret_output,
-                              bridle_error *err);
-int bridle__tool_write_stdin(void *ud, const bridle__tool_env *env, const json_t *args, char **ret_output,
-                             bridle_error *err);
-int bridle__tool_read_file(void *ud, const bridle__tool_env *env, const json_t *args, char **ret_output,
-                           bridle_error *err);
-int bridle__tool_write_file(void *ud, const bridle__tool_env *env, const json_t *args, char **ret_output,
-                            bridle_error *err);
-int bridle__tool_list_dir(void *ud, const bridle__tool_env *env, const json_t *args, char **ret_output,
-                          bridle_error *err);
-int bridle__tool_search(void *ud, const bridle__tool_env *env, const json_t *args, char **ret_output,
-                        bridle_error *err);
-int bridle__tool_apply_patch(void *ud, const bridle__tool_env *env, const json_t *args, char **ret_output,
-                             bridle_error *err);
-int bridle__tool_load_skill(void *ud, const bridle__tool_env *env, const json_t *args, char **ret_output,
-                            bridle_error *err);
+int bridle__tool_exec_command(void *ud, const bridle__tool_env *env, const json_t *args,
+                              char **ret_output, bridle_error *err);
+int bridle__tool_write_stdin(void *ud, const bridle__tool_env *env, const json_t *args,
+                             char **ret_output, bridle_error *err);
+int bridle__tool_read_file(void *ud, const bridle__tool_env *env, const json_t *args,
+                           char **ret_output, bridle_error *err);
+int bridle__tool_write_file(void *ud, const bridle__tool_env *env, const json_t *args,
+                            char **ret_output, bridle_error *err);
+int bridle__tool_list_dir(void *ud, const bridle__tool_env *env, const json_t *args,
+                          char **ret_output, bridle_error *err);
+int bridle__tool_search(void *ud, const bridle__tool_env *env, const json_t *args,
+                        char **ret_output, bridle_error *err);
+int bridle__tool_apply_patch(void *ud, const bridle__tool_env *env, const json_t *args,
+                             char **ret_output, bridle_error *err);
+int bridle__tool_load_skill(void *ud, const bridle__tool_env *env, const json_t *args,
+                            char **ret_output, bridle_error *err);
 
 /* Command tools (command.c). */
 typedef struct bridle__command_tool {
@@ -107,11 +108,11 @@ typedef struct bridle__command_tool {
 int bridle__command_parse(const json_t *def, bridle__command_tool **ret, json_t **ret_params,
                           const char **ret_desc, bridle_error *err);
 bridle__command_tool *bridle__command_free(bridle__command_tool *c);
-int bridle__command_run(void *ud, const bridle__tool_env *env, const json_t *args, char **ret_output,
-                        bridle_error *err);
+int bridle__command_run(void *ud, const bridle__tool_env *env, const json_t *args,
+                        char **ret_output, bridle_error *err);
 
 /* Skills (builtin_patch.c, instructions.c): split SKILL.md into its front
  * matter (name, description) and body. */
-int bridle__skill_parse(const char *text, size_t len, const char *where, char **ret_name, char **ret_desc,
-                        const char **ret_body, bridle_error *err);
+int bridle__skill_parse(const char *text, size_t len, const char *where, char **ret_name,
+                        char **ret_desc, const char **ret_body, bridle_error *err);
 bool bridle__skill_name_ok(const char *name);

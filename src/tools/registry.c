@@ -158,18 +158,20 @@ static bool name_ok(const char *name)
         if (n == 0 || n > 64)
                 return false;
         for (size_t i = 0; i < n; i++)
-                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-", name[i]))
+                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-",
+                            name[i]))
                         return false;
         return true;
 }
 
 /* Register a tool; takes params (a new reference) in all cases. */
-static int add(bridle__tools *t, const char *name, const char *description, json_t *params, bool read_only,
-               enum tool_kind kind, bridle__tool_fn fn, void *ud, bridle_error *err)
+static int add(bridle__tools *t, const char *name, const char *description, json_t *params,
+               bool read_only, enum tool_kind kind, bridle__tool_fn fn, void *ud, bridle_error *err)
 {
         _tools_json_ json_t *p = params;
         if (!t || !name_ok(name))
-                return bridle__err(err, BRIDLE_E_INVALID, "tool name '%.80s' is not [A-Za-z0-9_-]{1,64}",
+                return bridle__err(err, BRIDLE_E_INVALID,
+                                   "tool name '%.80s' is not [A-Za-z0-9_-]{1,64}",
                                    name ? name : "");
         if (find(t, name))
                 return bridle__err(err, BRIDLE_E_INVALID, "tool '%s' is defined twice", name);
@@ -199,7 +201,8 @@ int bridle__tools_add_builtin(bridle__tools *t, const char *name, bridle_error *
 {
         const bridle__builtin *b = bridle__builtin_find(name);
         if (!b)
-                return bridle__err(err, BRIDLE_E_INVALID, "no built-in tool '%.80s'", name ? name : "");
+                return bridle__err(err, BRIDLE_E_INVALID, "no built-in tool '%.80s'",
+                                   name ? name : "");
         json_error_t je;
         json_t *p = json_loads(b->parameters, 0, &je);
         if (!p)
@@ -214,8 +217,8 @@ int bridle__tools_add_native(bridle__tools *t, const char *name, bridle_error *e
         else if (t && name && !strcmp(name, "apply_patch"))
                 t->native_patch = true;
         else
-                return bridle__err(err, BRIDLE_E_INVALID, "no native tool '%.80s' (shell, apply_patch)",
-                                   name ? name : "");
+                return bridle__err(err, BRIDLE_E_INVALID,
+                                   "no native tool '%.80s' (shell, apply_patch)", name ? name : "");
         return 0;
 }
 
@@ -227,7 +230,8 @@ int bridle__tools_add_command(bridle__tools *t, const json_t *def, bridle_error 
         int r = bridle__command_parse(def, &c, &params, &desc, err);
         if (r < 0)
                 return r;
-        if ((r = add(t, c->name, desc, params, false, KIND_COMMAND, bridle__command_run, c, err)) < 0) {
+        if ((r = add(t, c->name, desc, params, false, KIND_COMMAND, bridle__command_run, c, err)) <
+            0) {
                 bridle__command_free(c);
                 return r;
         }
@@ -235,15 +239,17 @@ int bridle__tools_add_command(bridle__tools *t, const json_t *def, bridle_error 
         return 0;
 }
 
-int bridle__tools_add_fn(bridle__tools *t, const char *name, const char *description, const json_t *parameters,
-                         bool read_only, bridle__tool_fn fn, void *ud, bridle_error *err)
+int bridle__tools_add_fn(bridle__tools *t, const char *name, const char *description,
+                         const json_t *parameters, bool read_only, bridle__tool_fn fn, void *ud,
+                         bridle_error *err)
 {
         if (!fn)
                 return bridle__err(err, -EINVAL, "tool '%.80s': no function", name ? name : "");
         int r = bridle__schema_valid(parameters, err);
         if (r < 0)
                 return bridle__err_prefix(err, "tool '%.80s'", name ? name : "");
-        return add(t, name, description, json_deep_copy(parameters), read_only, KIND_FN, fn, ud, err);
+        return add(t, name, description, json_deep_copy(parameters), read_only, KIND_FN, fn, ud,
+                   err);
 }
 
 json_t *bridle__tools_defs(const bridle__tools *t)
@@ -252,15 +258,16 @@ json_t *bridle__tools_defs(const bridle__tools *t)
         if (!a || !t)
                 return NULL;
         for (size_t i = 0; i < t->n; i++) {
-                json_t *d = json_pack("{s:s,s:s,s:s,s:O,s:b}", "type", "function", "name", t->v[i].name,
-                                      "description", t->v[i].description, "parameters", t->v[i].params,
-                                      "strict", 0);
+                json_t *d = json_pack("{s:s,s:s,s:s,s:O,s:b}", "type", "function", "name",
+                                      t->v[i].name, "description", t->v[i].description,
+                                      "parameters", t->v[i].params, "strict", 0);
                 if (json_array_append_new(a, d) < 0)
                         return NULL;
         }
         if (t->native_shell && json_array_append_new(a, json_pack("{s:s}", "type", "shell")) < 0)
                 return NULL;
-        if (t->native_patch && json_array_append_new(a, json_pack("{s:s}", "type", "apply_patch")) < 0)
+        if (t->native_patch &&
+            json_array_append_new(a, json_pack("{s:s}", "type", "apply_patch")) < 0)
                 return NULL;
         return TAKE_PTR(a);
 }
@@ -274,8 +281,8 @@ void bridle__tool_result_clear(bridle__tool_result *res)
 }
 
 /* Fill res with capped text; -ENOMEM if that fails. */
-static int set_output(bridle__tool_result *res, const bridle__tool_env *env, bool ok, const char *prefix,
-                      const char *text)
+static int set_output(bridle__tool_result *res, const bridle__tool_env *env, bool ok,
+                      const char *prefix, const char *text)
 {
         bridle__tbuf b;
         bridle__tbuf_init(&b, 0);
@@ -295,8 +302,9 @@ static int unknown_tool(const bridle__tools *t, const bridle__tool_env *env, con
         bridle__tbuf b;
         bridle__tbuf_init(&b, 4096);
         char q[100];
-        bridle__tbuf_printf(&b, "unknown tool '%s'; the tools are:",
-                            bridle__doc_quote(name ? name : "", name ? strlen(name) : 0, q, sizeof(q)));
+        bridle__tbuf_printf(
+                &b, "unknown tool '%s'; the tools are:",
+                bridle__doc_quote(name ? name : "", name ? strlen(name) : 0, q, sizeof(q)));
         for (size_t i = 0; t && i < t->n; i++)
                 bridle__tbuf_printf(&b, "%s %s", i ? "," : "", t->v[i].name);
         _cleanup_free_ char *s = bridle__tbuf_take(&b);
@@ -316,8 +324,8 @@ static int parse_args(const char *arguments, json_t **ret, char *why, size_t siz
         json_error_t je;
         json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
         if (!v) {
-                (void)snprintf(why, size, "arguments are not valid JSON: %s (line %d, column %d)", je.text,
-                               je.line, je.column);
+                (void)snprintf(why, size, "arguments are not valid JSON: %s (line %d, column %d)",
+                               je.text, je.line, je.column);
                 return BRIDLE_E_INVALID;
         }
         if (!json_is_object(v)) {
@@ -330,8 +338,8 @@ static int parse_args(const char *arguments, json_t **ret, char *why, size_t siz
         return 0;
 }
 
-int bridle__tools_call(bridle__tools *t, const bridle__tool_env *env, const char *name, const char *arguments,
-                       bridle__tool_result *res, bridle_error *err)
+int bridle__tools_call(bridle__tools *t, const bridle__tool_env *env, const char *name,
+                       const char *arguments, bridle__tool_result *res, bridle_error *err)
 {
         if (!res)
                 return bridle__err(err, -EINVAL, "tools_call: no result");
@@ -344,7 +352,7 @@ int bridle__tools_call(bridle__tools *t, const bridle__tool_env *env, const char
         _tools_json_ json_t *args = NULL;
         char why[512];
         int r = parse_args(arguments, &args, why, sizeof(why));
-        bridle_error e = { 0 };
+        bridle_error e = {0};
         if (r == 0 && (r = bridle__schema_check(x->params, args, &e)) < 0)
                 (void)snprintf(why, sizeof(why), "%s", e.msg);
         if (r < 0) {

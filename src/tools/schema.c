@@ -5,7 +5,6 @@
  * that a user's schema only uses what the checker understands.
  */
 #include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,8 +16,8 @@
 
 #define PATH_MAX_LEN 256
 
-static const char *const type_names[] = { "string", "integer", "number", "boolean",
-                                          "object", "array",   "null",   NULL };
+static const char *const type_names[] = {"string", "integer", "number", "boolean",
+                                         "object", "array",   "null",   NULL};
 
 /* JSON Schema's name for a value's type. */
 static const char *schema_type_name(const json_t *v)
@@ -48,14 +47,19 @@ static const char *article(const char *t)
         return strchr("aeiou", t[0]) ? "an" : "a";
 }
 
+/* Whether a real is a whole number (3.0 is an integer in JSON Schema). No
+ * libm: the library does not link it. */
+static bool integral(double d)
+{
+        return d > -9.0e18 && d < 9.0e18 && (double)(long long)d == d;
+}
+
 static bool type_matches(const char *t, const json_t *v)
 {
         if (!strcmp(t, "string"))
                 return json_is_string(v);
         if (!strcmp(t, "integer"))
-                return json_is_integer(v) ||
-                       (json_is_real(v) && isfinite(json_real_value(v)) &&
-                        floor(json_real_value(v)) == json_real_value(v));
+                return json_is_integer(v) || (json_is_real(v) && integral(json_real_value(v)));
         if (!strcmp(t, "number"))
                 return json_is_number(v);
         if (!strcmp(t, "boolean"))
@@ -80,6 +84,7 @@ static int fail(struct sctx *c, const char *fmt, ...)
         char msg[400];
         va_list ap;
         va_start(ap, fmt);
+        /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is right above */
         (void)vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
         return bridle__err(c->err, BRIDLE_E_INVALID, "%s: %s", c->path, msg);
@@ -98,13 +103,15 @@ static int check_type(struct sctx *c, const json_t *type, const json_t *v)
         char want[160] = "";
         size_t i;
         const json_t *t;
-        json_array_foreach(type, i, t) {
+        json_array_foreach(type, i, t)
+        {
                 if (!json_is_string(t))
                         continue;
                 if (type_matches(json_string_value(t), v))
                         return 0;
                 size_t l = strlen(want);
-                (void)snprintf(want + l, sizeof(want) - l, "%s%s", l ? " or " : "", json_string_value(t));
+                (void)snprintf(want + l, sizeof(want) - l, "%s%s", l ? " or " : "",
+                               json_string_value(t));
         }
         return fail(c, "expected %s, got %s", want, schema_type_name(v));
 }
@@ -115,7 +122,8 @@ static int check_enum(struct sctx *c, const json_t *en, const json_t *v)
                 return 0;
         size_t i;
         const json_t *e;
-        json_array_foreach(en, i, e) {
+        json_array_foreach(en, i, e)
+        {
                 if (json_equal(e, v))
                         return 0;
         }
@@ -143,9 +151,20 @@ static bool get_count(const json_t *schema, const char *key, size_t *ret)
         return true;
 }
 
-static int check_bounds(struct sctx *c, const json_t *schema, const json_t *v)
+/* n (a length or a count) against the schema's min and max keywords. */
+static int check_count(struct sctx *c, const json_t *schema, size_t n, const char *min_key,
+                       const char *max_key, const char *what)
 {
         size_t lim;
+        if (get_count(schema, min_key, &lim) && n < lim)
+                return fail(c, "expected at least %zu %s, got %zu", lim, what, n);
+        if (get_count(schema, max_key, &lim) && n > lim)
+                return fail(c, "expected at most %zu %s, got %zu", lim, what, n);
+        return 0;
+}
+
+static int check_bounds(struct sctx *c, const json_t *schema, const json_t *v)
+{
         if (json_is_number(v)) {
                 const json_t *mn = json_object_get(schema, "minimum");
                 const json_t *mx = json_object_get(schema, "maximum");
@@ -155,28 +174,20 @@ static int check_bounds(struct sctx *c, const json_t *schema, const json_t *v)
                 if (json_is_number(mx) && d > json_number_value(mx))
                         return fail(c, "%g is more than the maximum %g", d, json_number_value(mx));
         }
-        if (json_is_string(v)) {
-                size_t n = utf8_chars(json_string_value(v), json_string_length(v));
-                if (get_count(schema, "minLength", &lim) && n < lim)
-                        return fail(c, "expected at least %zu characters, got %zu", lim, n);
-                if (get_count(schema, "maxLength", &lim) && n > lim)
-                        return fail(c, "expected at most %zu characters, got %zu", lim, n);
-        }
-        if (json_is_array(v)) {
-                size_t n = json_array_size(v);
-                if (get_count(schema, "minItems", &lim) && n < lim)
-                        return fail(c, "expected at least %zu items, got %zu", lim, n);
-                if (get_count(schema, "maxItems", &lim) && n > lim)
-                        return fail(c, "expected at most %zu items, got %zu", lim, n);
-        }
+        if (json_is_string(v))
+                return check_count(c, schema,
+                                   utf8_chars(json_string_value(v), json_string_length(v)),
+                                   "minLength", "maxLength", "characters");
+        if (json_is_array(v))
+                return check_count(c, schema, json_array_size(v), "minItems", "maxItems", "items");
         return 0;
 }
 
 static int check_node(struct sctx *c, const json_t *schema, const json_t *v, int depth);
 
 /* Descend into a child: path grows by suffix, then is restored. */
-static int check_child(struct sctx *c, const json_t *schema, const json_t *v, int depth, const char *key,
-                       size_t index)
+static int check_child(struct sctx *c, const json_t *schema, const json_t *v, int depth,
+                       const char *key, size_t index)
 {
         size_t l = strlen(c->path);
         if (key)
@@ -195,10 +206,12 @@ static int check_object(struct sctx *c, const json_t *schema, const json_t *v, i
         const json_t *addl = json_object_get(schema, "additionalProperties");
         size_t i;
         const json_t *e;
-        json_array_foreach(req, i, e) {
+        json_array_foreach(req, i, e)
+        {
                 if (json_is_string(e) && !json_object_get(v, json_string_value(e))) {
                         size_t l = strlen(c->path);
-                        (void)snprintf(c->path + l, sizeof(c->path) - l, ".%s", json_string_value(e));
+                        (void)snprintf(c->path + l, sizeof(c->path) - l, ".%s",
+                                       json_string_value(e));
                         int r = fail(c, "missing (required)");
                         c->path[l] = '\0';
                         return r;
@@ -206,7 +219,8 @@ static int check_object(struct sctx *c, const json_t *schema, const json_t *v, i
         }
         const char *key;
         const json_t *val;
-        json_object_foreach((json_t *)v, key, val) {
+        json_object_foreach((json_t *)v, key, val)
+        {
                 const json_t *ps = json_object_get(props, key);
                 int r = 0;
                 if (ps)
@@ -249,7 +263,8 @@ static int check_node(struct sctx *c, const json_t *schema, const json_t *v, int
         if (json_is_array(v) && json_is_object(items)) {
                 size_t i;
                 const json_t *e;
-                json_array_foreach(v, i, e) {
+                json_array_foreach(v, i, e)
+                {
                         if ((r = check_child(c, items, e, depth, NULL, i)) < 0)
                                 return r;
                 }
@@ -259,7 +274,7 @@ static int check_node(struct sctx *c, const json_t *schema, const json_t *v, int
 
 int bridle__schema_check(const json_t *schema, const json_t *value, bridle_error *err)
 {
-        struct sctx c = { .path = "arguments", .err = err };
+        struct sctx c = {.path = "arguments", .err = err};
         if (!value)
                 return bridle__err(err, -EINVAL, "arguments: no value");
         return check_node(&c, schema, value, 0);
@@ -268,10 +283,12 @@ int bridle__schema_check(const json_t *schema, const json_t *value, bridle_error
 /* ---- schemas given by users --------------------------------------------- */
 
 static const char *const known_keys[] = {
-        "type",      "properties", "required",  "additionalProperties", "enum",     "const",
-        "items",     "minimum",    "maximum",   "minLength",            "maxLength", "minItems",
-        "maxItems",  "description", "title",    "default",              "examples", "format",
-        "$schema",   "$comment",   "strict",    NULL,
+        "type",     "properties",  "required",  "additionalProperties",
+        "enum",     "const",       "items",     "minimum",
+        "maximum",  "minLength",   "maxLength", "minItems",
+        "maxItems", "description", "title",     "default",
+        "examples", "format",      "$schema",   "$comment",
+        "strict",   NULL,
 };
 
 static bool in_list(const char *const *list, const char *s)
@@ -295,23 +312,38 @@ static int valid_type(struct sctx *c, const json_t *type)
                 return fail(c, "type: expected a type name or a list of them");
         size_t i;
         const json_t *t;
-        json_array_foreach(type, i, t) {
+        json_array_foreach(type, i, t)
+        {
                 if (!json_is_string(t) || !in_list(type_names, json_string_value(t)))
-                        return fail(c, "type[%zu]: expected one of string, integer, number, boolean, object, "
-                                       "array, null", i);
+                        return fail(c,
+                                    "type[%zu]: expected one of string, integer, number, boolean, "
+                                    "object, "
+                                    "array, null",
+                                    i);
         }
         return 0;
 }
+
+static int valid_values(struct sctx *c, const json_t *s);
 
 static int valid_keywords(struct sctx *c, const json_t *s)
 {
         const char *key;
         const json_t *v;
-        json_object_foreach((json_t *)s, key, v) {
+        json_object_foreach((json_t *)s, key, v)
+        {
                 if (!in_list(known_keys, key))
                         return fail(c, "keyword '%.64s' is not supported", key);
         }
-        static const char *const counts[] = { "minLength", "maxLength", "minItems", "maxItems", NULL };
+        return valid_values(c, s);
+}
+
+/* The values of the keywords that have one shape. */
+static int valid_values(struct sctx *c, const json_t *s)
+{
+        const json_t *v;
+        static const char *const counts[] = {"minLength", "maxLength", "minItems", "maxItems",
+                                             NULL};
         for (size_t i = 0; counts[i]; i++) {
                 v = json_object_get(s, counts[i]);
                 if (v && (!json_is_integer(v) || json_integer_value(v) < 0))
@@ -345,7 +377,8 @@ static int valid_object_parts(struct sctx *c, const json_t *s, int depth)
         if (v) {
                 if (!json_is_array(v))
                         return fail(c, "required: expected a list of property names");
-                json_array_foreach(v, i, e) {
+                json_array_foreach(v, i, e)
+                {
                         if (!json_is_string(e))
                                 return fail(c, "required[%zu]: expected a string", i);
                 }
@@ -360,7 +393,8 @@ static int valid_object_parts(struct sctx *c, const json_t *s, int depth)
         if (v && !json_is_object(v))
                 return fail(c, "properties: expected a mapping of names to schemas");
         const char *key;
-        json_object_foreach((json_t *)v, key, e) {
+        json_object_foreach((json_t *)v, key, e)
+        {
                 size_t l = strlen(c->path);
                 (void)snprintf(c->path + l, sizeof(c->path) - l, ".properties.%s", key);
                 r = valid_node(c, e, depth + 1);
@@ -395,7 +429,7 @@ static int valid_node(struct sctx *c, const json_t *s, int depth)
 
 int bridle__schema_valid(const json_t *schema, bridle_error *err)
 {
-        struct sctx c = { .path = "parameters", .err = err };
+        struct sctx c = {.path = "parameters", .err = err};
         int r = valid_node(&c, schema, 0);
         if (r < 0)
                 return r;

@@ -43,13 +43,14 @@ static int setup(void **state)
         if (!home || setenv("BRIDLE_HOME", home, 1) < 0)
                 return -1;
         if (!getenv("BRIDLE_INIT_PATH")) {
-                (void)snprintf(create_error, sizeof(create_error), "BRIDLE_INIT_PATH not set (run through meson test)");
+                (void)snprintf(create_error, sizeof(create_error),
+                               "BRIDLE_INIT_PATH not set (run through meson test)");
                 return 0;
         }
         bridle_sandbox_spec *s = bridle_sandbox_spec_new();
-        bridle_limits l = { .pids = 256 };
+        bridle_limits l = {.pids = 256};
         bridle_sandbox_spec_set_limits(s, &l);
-        bridle_error e = { 0 };
+        bridle_error e = {0};
         int r = bridle_sandbox_create(s, "unit-tools", &sid, &e);
         bridle_sandbox_spec_free(s);
         if (r < 0) {
@@ -75,17 +76,17 @@ static int teardown(void **state)
         return 0;
 }
 
-#define NEED_SANDBOX()                                                         \
-        do {                                                                   \
-                if (!sid) {                                                    \
-                        fprintf(stderr, "skip: no sandbox: %s\n", create_error); \
-                        skip();                                                \
-                }                                                              \
+#define NEED_SANDBOX()                                                                             \
+        do {                                                                                       \
+                if (!sid) {                                                                        \
+                        fprintf(stderr, "skip: no sandbox: %s\n", create_error);                   \
+                        skip();                                                                    \
+                }                                                                                  \
         } while (0)
 
 static bridle__tool_env env_of(const char *id)
 {
-        bridle__tool_env env = { .sandbox = sandbox_cb, .ud = (void *)id };
+        bridle__tool_env env = {.sandbox = sandbox_cb, .ud = (void *)id};
         return env;
 }
 
@@ -94,8 +95,9 @@ static bridle__tools *all_builtins(void)
         bridle__tools *t = NULL;
         bridle_error e;
         assert_int_equal(bridle__tools_new(&t, &e), 0);
-        static const char *const names[] = { "exec_command", "write_stdin", "read_file",  "write_file",
-                                             "list_dir",     "search",      "apply_patch", "load_skill" };
+        static const char *const names[] = {"exec_command", "write_stdin", "read_file",
+                                            "write_file",   "list_dir",    "search",
+                                            "apply_patch",  "load_skill"};
         for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
                 assert_int_equal(bridle__tools_add_builtin(t, names[i], &e), 0);
         return t;
@@ -106,7 +108,7 @@ static bridle__tool_result call(bridle__tools *t, const char *name, const char *
 {
         bridle__tool_env env = env_of(sid);
         bridle__tool_result res;
-        bridle_error e = { 0 };
+        bridle_error e = {0};
         int r = bridle__tools_call(t, &env, name, args, &res, &e);
         if (r < 0)
                 fprintf(stderr, "%s: %s\n", name, e.msg);
@@ -156,10 +158,13 @@ static void test_registry(void **state)
         for (size_t i = 0; i < 8; i++) {
                 json_t *p = json_object_get(json_array_get(defs, i), "parameters");
                 assert_int_equal(bridle__schema_valid(p, &e), 0);
-                assert_true(json_string_length(json_object_get(json_array_get(defs, i), "description")) > 10);
+                assert_true(json_string_length(
+                                    json_object_get(json_array_get(defs, i), "description")) > 10);
         }
-        assert_string_equal(json_string_value(json_object_get(json_array_get(defs, 8), "type")), "shell");
-        assert_string_equal(json_string_value(json_object_get(json_array_get(defs, 9), "type")), "apply_patch");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(defs, 8), "type")),
+                            "shell");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(defs, 9), "type")),
+                            "apply_patch");
         json_decref(defs);
         bridle__tools_free(t);
         assert_null(bridle__tools_free(NULL));
@@ -173,7 +178,8 @@ static void test_registry_limits(void **state)
         assert_int_equal(bridle__tools_new(&t, &e), 0);
         json_t *p = json_pack("{s:s}", "type", "object");
         bridle__tool_fn fn = (bridle__tool_fn)(void (*)(void))abort; /* never called */
-        assert_int_equal(bridle__tools_add_fn(t, "bad name", "", p, false, fn, NULL, &e), BRIDLE_E_INVALID);
+        assert_int_equal(bridle__tools_add_fn(t, "bad name", "", p, false, fn, NULL, &e),
+                         BRIDLE_E_INVALID);
         assert_int_equal(bridle__tools_add_fn(t, "", "", p, false, fn, NULL, &e), BRIDLE_E_INVALID);
         int added = 0;
         for (int i = 0; i < 200; i++) {
@@ -204,13 +210,14 @@ static void test_cap(void **state)
         s = bridle__tools_cap(big, sizeof(big), 1000);
         assert_true(strlen(s) <= 1000);
         assert_true(strlen(s) > 900);
-        assert_memory_equal(s, big, 400); /* head */
+        assert_memory_equal(s, big, 400);                                       /* head */
         assert_memory_equal(s + strlen(s) - 400, big + sizeof(big) - 400, 400); /* tail */
         assert_non_null(strstr(s, "bytes cut ...]"));
         /* The count in the marker is what is missing. */
         unsigned long cut = strtoul(strstr(s, "[... ") + 5, NULL, 10);
         const char *marker_end = strstr(s, "cut ...]\n") + 9;
-        assert_int_equal(cut + (size_t)(strstr(s, "\n[... ") - s) + strlen(marker_end), sizeof(big));
+        assert_int_equal(cut + (size_t)(strstr(s, "\n[... ") - s) + strlen(marker_end),
+                         sizeof(big));
         free(s);
 }
 
@@ -237,8 +244,12 @@ static void test_cap_utf8(void **state)
                 free(s);
         }
         /* Invalid bytes and NULs become U+FFFD. */
-        char *s = bridle__tools_cap("a\xff" "b\0c\xc3", 6, 100);
-        assert_string_equal(s, "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c\xef\xbf\xbd");
+        char *s = bridle__tools_cap("a\xff"
+                                    "b\0c\xc3",
+                                    6, 100);
+        assert_string_equal(s, "a\xef\xbf\xbd"
+                               "b\xef\xbf\xbd"
+                               "c\xef\xbf\xbd");
         free(s);
         /* An overlong encoding and a surrogate are invalid too. */
         s = bridle__tools_cap("\xc0\xaf\xed\xa0\x80", 5, 100);
@@ -251,9 +262,9 @@ static void test_cap_utf8(void **state)
 
 static void expect_error(bridle__tools *t, const char *name, const char *args, const char *want)
 {
-        bridle__tool_env env = { .sandbox = no_sandbox_cb };
+        bridle__tool_env env = {.sandbox = no_sandbox_cb};
         bridle__tool_result res;
-        bridle_error e = { 0 };
+        bridle_error e = {0};
         assert_int_equal(bridle__tools_call(t, &env, name, args, &res, &e), 0);
         assert_false(res.ok);
         assert_false(res.sandbox_failed);
@@ -274,20 +285,26 @@ static void test_bad_calls(void **state)
         expect_error(t, "read_file", "{\"path\":", "arguments are not valid JSON");
         expect_error(t, "read_file", "[1]", "arguments: expected a JSON object, got an array");
         expect_error(t, "read_file", "\"x\"", "arguments: expected a JSON object");
-        expect_error(t, "read_file", "{\"path\":3}", "error: arguments.path: expected a string, got integer");
+        expect_error(t, "read_file", "{\"path\":3}",
+                     "error: arguments.path: expected a string, got integer");
         expect_error(t, "read_file", "{}", "arguments.path: missing (required)");
-        expect_error(t, "read_file", "{\"path\":\"a\",\"bogus\":1}", "arguments.bogus: unknown property");
-        expect_error(t, "read_file", "{\"path\":\"a\",\"offset\":0}", "arguments.offset: 0 is less than the minimum 1");
+        expect_error(t, "read_file", "{\"path\":\"a\",\"bogus\":1}",
+                     "arguments.bogus: unknown property");
+        expect_error(t, "read_file", "{\"path\":\"a\",\"offset\":0}",
+                     "arguments.offset: 0 is less than the minimum 1");
         expect_error(t, "read_file", "{\"path\":\"a\",\"path\":\"b\"}", "not valid JSON");
-        expect_error(t, "list_dir", "{\"depth\":9}", "arguments.depth: 9 is more than the maximum 5");
-        expect_error(t, "exec_command", "{\"cmd\":[\"ls\"]}", "arguments.cmd: expected a string, got array");
+        expect_error(t, "list_dir", "{\"depth\":9}",
+                     "arguments.depth: 9 is more than the maximum 5");
+        expect_error(t, "exec_command", "{\"cmd\":[\"ls\"]}",
+                     "arguments.cmd: expected a string, got array");
         expect_error(t, "load_skill", "{\"name\":\"../../etc\"}", "arguments.name");
         assert_int_equal(sandbox_calls, 0);
         /* A sandbox that cannot be made is an error of the run. */
-        bridle__tool_env env = { .sandbox = no_sandbox_cb };
+        bridle__tool_env env = {.sandbox = no_sandbox_cb};
         bridle__tool_result res;
-        bridle_error e = { 0 };
-        assert_int_equal(bridle__tools_call(t, &env, "read_file", "{\"path\":\"a\"}", &res, &e), BRIDLE_E_SANDBOX);
+        bridle_error e = {0};
+        assert_int_equal(bridle__tools_call(t, &env, "read_file", "{\"path\":\"a\"}", &res, &e),
+                         BRIDLE_E_SANDBOX);
         assert_true(res.sandbox_failed);
         assert_false(res.ok);
         assert_non_null(strstr(e.msg, "no sandbox in this test"));
@@ -297,7 +314,8 @@ static void test_bad_calls(void **state)
 
 /* ---- C function tools --------------------------------------------------- */
 
-static int add_fn(void *ud, const bridle__tool_env *env, const json_t *args, char **ret_output, bridle_error *err)
+static int add_fn(void *ud, const bridle__tool_env *env, const json_t *args, char **ret_output,
+                  bridle_error *err)
 {
         (void)env;
         (void)ud;
@@ -318,16 +336,18 @@ static void test_fn_tool(void **state)
         bridle_error e;
         assert_int_equal(bridle__tools_new(&t, &e), 0);
         json_error_t je;
-        json_t *p = json_loads("{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\"},\"b\":{\"type\":"
-                               "\"integer\"}},\"required\":[\"a\",\"b\"]}",
-                               0, &je);
+        json_t *p = json_loads(
+                "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\"},\"b\":{\"type\":"
+                "\"integer\"}},\"required\":[\"a\",\"b\"]}",
+                0, &je);
         assert_int_equal(bridle__tools_add_fn(t, "div", "Divide.", p, true, add_fn, NULL, &e), 0);
         json_t *bad = json_pack("{s:s}", "type", "string");
-        assert_int_equal(bridle__tools_add_fn(t, "bad", "", bad, true, add_fn, NULL, &e), BRIDLE_E_INVALID);
+        assert_int_equal(bridle__tools_add_fn(t, "bad", "", bad, true, add_fn, NULL, &e),
+                         BRIDLE_E_INVALID);
         assert_non_null(strstr(e.msg, "tool 'bad'"));
         json_decref(bad);
         json_decref(p);
-        bridle__tool_env env = { .sandbox = no_sandbox_cb };
+        bridle__tool_env env = {.sandbox = no_sandbox_cb};
         bridle__tool_result res;
         assert_int_equal(bridle__tools_call(t, &env, "div", "{\"a\":7,\"b\":2}", &res, &e), 0);
         assert_true(res.ok);
@@ -348,7 +368,9 @@ static void test_files(void **state)
         (void)state;
         NEED_SANDBOX();
         bridle__tools *t = all_builtins();
-        bridle__tool_result r = call(t, "write_file", "{\"path\":\"deep/er/a.txt\",\"content\":\"one\\ntwo\\nthree\\n\"}");
+        bridle__tool_result r =
+                call(t, "write_file",
+                     "{\"path\":\"deep/er/a.txt\",\"content\":\"one\\ntwo\\nthree\\n\"}");
         assert_true(r.ok);
         assert_string_equal(r.output, "Wrote 14 bytes to deep/er/a.txt");
         bridle__tool_result_clear(&r);
@@ -409,8 +431,8 @@ static void test_list_and_search(void **state)
         assert_string_equal(r.output, "tree/\n  a.c (29 bytes)\n  b.txt (12 bytes)\n  sub/\n");
         bridle__tool_result_clear(&r);
         r = call(t, "list_dir", "{\"path\":\"tree\",\"depth\":2}");
-        assert_string_equal(r.output,
-                            "tree/\n  a.c (29 bytes)\n  b.txt (12 bytes)\n  sub/\n    c.c (11 bytes)\n    deeper/\n");
+        assert_string_equal(r.output, "tree/\n  a.c (29 bytes)\n  b.txt (12 bytes)\n  sub/\n    "
+                                      "c.c (11 bytes)\n    deeper/\n");
         bridle__tool_result_clear(&r);
         r = call(t, "list_dir", "{\"path\":\"no/such/dir\"}");
         assert_false(r.ok);
@@ -446,14 +468,16 @@ static void test_apply_patch(void **state)
         (void)state;
         NEED_SANDBOX();
         bridle__tools *t = all_builtins();
-        bridle__tool_result r = call(t, "apply_patch",
-                                     "{\"patch\":\"*** Begin Patch\\n*** Add File: p/new.txt\\n+hello\\n+world\\n*** "
-                                     "End Patch\\n\"}");
+        bridle__tool_result r = call(
+                t, "apply_patch",
+                "{\"patch\":\"*** Begin Patch\\n*** Add File: p/new.txt\\n+hello\\n+world\\n*** "
+                "End Patch\\n\"}");
         assert_true(r.ok);
         assert_string_equal(r.output, "Success. Updated the following files:\nA p/new.txt\n");
         bridle__tool_result_clear(&r);
         r = call(t, "apply_patch",
-                 "{\"patch\":\"*** Begin Patch\\n*** Update File: p/new.txt\\n@@\\n-hello\\n+HELLO\\n world\\n*** End "
+                 "{\"patch\":\"*** Begin Patch\\n*** Update File: "
+                 "p/new.txt\\n@@\\n-hello\\n+HELLO\\n world\\n*** End "
                  "Patch\"}");
         assert_true(r.ok);
         assert_non_null(strstr(r.output, "M p/new.txt"));
@@ -462,12 +486,14 @@ static void test_apply_patch(void **state)
         assert_string_equal(r.output, "HELLO\nworld\n");
         bridle__tool_result_clear(&r);
         r = call(t, "apply_patch",
-                 "{\"patch\":\"*** Begin Patch\\n*** Update File: p/new.txt\\n@@\\n-nothere\\n+x\\n*** End Patch\"}");
+                 "{\"patch\":\"*** Begin Patch\\n*** Update File: "
+                 "p/new.txt\\n@@\\n-nothere\\n+x\\n*** End Patch\"}");
         assert_false(r.ok);
         assert_non_null(strstr(r.output, "error: "));
         assert_non_null(strstr(r.output, "p/new.txt"));
         bridle__tool_result_clear(&r);
-        r = call(t, "apply_patch", "{\"patch\":\"*** Begin Patch\\n*** Add File: ../x\\n+a\\n*** End Patch\"}");
+        r = call(t, "apply_patch",
+                 "{\"patch\":\"*** Begin Patch\\n*** Add File: ../x\\n+a\\n*** End Patch\"}");
         assert_false(r.ok);
         bridle__tool_result_clear(&r);
         bridle__tools_free(t);
@@ -478,7 +504,8 @@ static void test_exec_command(void **state)
         (void)state;
         NEED_SANDBOX();
         bridle__tools *t = all_builtins();
-        bridle__tool_result r = call(t, "exec_command", "{\"cmd\":\"echo hi; echo err >&2; exit 3\"}");
+        bridle__tool_result r =
+                call(t, "exec_command", "{\"cmd\":\"echo hi; echo err >&2; exit 3\"}");
         assert_true(r.ok);
         assert_true(strncmp(r.output, "Wall time: ", 11) == 0);
         assert_non_null(strstr(r.output, "\nProcess exited with code 3\nOutput:\n"));
@@ -492,7 +519,8 @@ static void test_exec_command(void **state)
         bridle__tool_result_clear(&r);
 
         /* A session that keeps running: then write_stdin. */
-        r = call(t, "exec_command", "{\"cmd\":\"read line; echo got:$line\",\"yield_time_ms\":200}");
+        r = call(t, "exec_command",
+                 "{\"cmd\":\"read line; echo got:$line\",\"yield_time_ms\":200}");
         assert_true(r.ok);
         const char *p = strstr(r.output, "Process running with session ID ");
         assert_non_null(p);
@@ -500,8 +528,8 @@ static void test_exec_command(void **state)
         assert_true(session > 0);
         bridle__tool_result_clear(&r);
         char args[128];
-        (void)snprintf(args, sizeof(args), "{\"session_id\":%d,\"chars\":\"abc\\n\",\"yield_time_ms\":20000}",
-                       session);
+        (void)snprintf(args, sizeof(args),
+                       "{\"session_id\":%d,\"chars\":\"abc\\n\",\"yield_time_ms\":20000}", session);
         r = call(t, "write_stdin", args);
         assert_true(r.ok);
         assert_non_null(strstr(r.output, "Process exited with code 0"));
@@ -529,15 +557,20 @@ static void test_command_tool(void **state)
         bridle_error e;
         assert_int_equal(bridle__tools_new(&t, &e), 0);
         json_error_t je;
-        json_t *def = json_loads("{\"name\":\"echo_args\",\"description\":\"Echo.\",\"parameters\":{\"type\":\"object\","
-                                 "\"properties\":{\"q\":{\"type\":\"string\"}},\"required\":[\"q\"]},"
-                                 "\"command\":[\"sh\",\"-c\",\"cat; echo; echo name=$BRIDLE_TOOL_NAME; echo "
-                                 "env=$BRIDLE_TOOL_ARGS; ls /tmp | grep -c bridle-tool-args; exit $1\",\"sh\",\"0\"]}",
-                                 0, &je);
+        json_t *def = json_loads(
+                "{\"name\":\"echo_args\",\"description\":\"Echo.\",\"parameters\":{\"type\":"
+                "\"object\","
+                "\"properties\":{\"q\":{\"type\":\"string\"}},\"required\":[\"q\"]},"
+                "\"command\":[\"sh\",\"-c\",\"cat; echo; echo name=$BRIDLE_TOOL_NAME; echo "
+                "env=$BRIDLE_TOOL_ARGS; ls /tmp | grep -c bridle-tool-args; exit "
+                "$1\",\"sh\",\"0\"]}",
+                0, &je);
         assert_non_null(def);
         assert_int_equal(bridle__tools_add_command(t, def, &e), 0);
         json_decref(def);
-        def = json_loads("{\"name\":\"fails\",\"command\":[\"sh\",\"-c\",\"echo out; echo bad >&2; exit 4\"]}", 0, &je);
+        def = json_loads("{\"name\":\"fails\",\"command\":[\"sh\",\"-c\",\"echo out; echo bad >&2; "
+                         "exit 4\"]}",
+                         0, &je);
         assert_int_equal(bridle__tools_add_command(t, def, &e), 0);
         json_decref(def);
 
@@ -567,24 +600,27 @@ static void test_command_defs(void **state)
         static const struct {
                 const char *def, *want;
         } cases[] = {
-                { "[]", "must be a mapping" },
-                { "{\"command\":[\"x\"]}", "name: expected a string" },
-                { "{\"name\":\"a b\",\"command\":[\"x\"]}", "tool name" },
-                { "{\"name\":\"a\"}", "command: expected a non-empty list" },
-                { "{\"name\":\"a\",\"command\":[]}", "command: expected a non-empty list" },
-                { "{\"name\":\"a\",\"command\":[\"x\",3]}", "command[1]: expected a string" },
-                { "{\"name\":\"a\",\"command\":[\"\"]}", "command[0]: expected a non-empty string" },
-                { "{\"name\":\"a\",\"command\":[\"x\"],\"colour\":1}", "colour: unknown key" },
-                { "{\"name\":\"a\",\"command\":[\"x\"],\"timeout_ms\":0}", "timeout_ms" },
-                { "{\"name\":\"a\",\"command\":[\"x\"],\"description\":5}", "description: expected a string" },
-                { "{\"name\":\"a\",\"command\":[\"x\"],\"parameters\":{\"type\":\"string\"}}", "parameters" },
-                { "{\"name\":\"a\",\"command\":[\"x\"],\"parameters\":{\"type\":\"object\",\"properties\":{\"x\":"
-                  "{\"oneOf\":[]}}}}",
-                  "parameters.properties.x: keyword 'oneOf'" },
+                {"[]", "must be a mapping"},
+                {"{\"command\":[\"x\"]}", "name: expected a string"},
+                {"{\"name\":\"a b\",\"command\":[\"x\"]}", "tool name"},
+                {"{\"name\":\"a\"}", "command: expected a non-empty list"},
+                {"{\"name\":\"a\",\"command\":[]}", "command: expected a non-empty list"},
+                {"{\"name\":\"a\",\"command\":[\"x\",3]}", "command[1]: expected a string"},
+                {"{\"name\":\"a\",\"command\":[\"\"]}", "command[0]: expected a non-empty string"},
+                {"{\"name\":\"a\",\"command\":[\"x\"],\"colour\":1}", "colour: unknown key"},
+                {"{\"name\":\"a\",\"command\":[\"x\"],\"timeout_ms\":0}", "timeout_ms"},
+                {"{\"name\":\"a\",\"command\":[\"x\"],\"description\":5}",
+                 "description: expected a string"},
+                {"{\"name\":\"a\",\"command\":[\"x\"],\"parameters\":{\"type\":\"string\"}}",
+                 "parameters"},
+                {"{\"name\":\"a\",\"command\":[\"x\"],\"parameters\":{\"type\":\"object\","
+                 "\"properties\":{\"x\":"
+                 "{\"oneOf\":[]}}}}",
+                 "parameters.properties.x: keyword 'oneOf'"},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 bridle__tools *t = NULL;
-                bridle_error e = { 0 };
+                bridle_error e = {0};
                 assert_int_equal(bridle__tools_new(&t, &e), 0);
                 json_error_t je;
                 json_t *d = json_loads(cases[i].def, JSON_DECODE_ANY, &je);
@@ -608,7 +644,7 @@ static json_t *native(const char *item_json)
         assert_non_null(item);
         bridle__tool_env env = env_of(sid);
         json_t *out = NULL;
-        bridle_error e = { 0 };
+        bridle_error e = {0};
         int r = bridle__tools_native(NULL, &env, item, &out, &e);
         if (r < 0)
                 fprintf(stderr, "native: %s\n", e.msg);
@@ -621,7 +657,8 @@ static void test_native_shell(void **state)
 {
         (void)state;
         NEED_SANDBOX();
-        json_t *o = native("{\"type\":\"shell_call\",\"call_id\":\"call_1\",\"action\":{\"commands\":[\"echo a; echo "
+        json_t *o = native("{\"type\":\"shell_call\",\"call_id\":\"call_1\",\"action\":{"
+                           "\"commands\":[\"echo a; echo "
                            "b >&2\",\"exit 7\",\"sleep 20\",\"seq 1 5000\"],\"timeout_ms\":500,"
                            "\"max_output_length\":100},\"status\":\"completed\"}");
         assert_string_equal(json_string_value(json_object_get(o, "type")), "shell_call_output");
@@ -667,7 +704,8 @@ static void test_native_shell(void **state)
 
 static const char *patch_out(json_t *o, const char *want_status)
 {
-        assert_string_equal(json_string_value(json_object_get(o, "type")), "apply_patch_call_output");
+        assert_string_equal(json_string_value(json_object_get(o, "type")),
+                            "apply_patch_call_output");
         assert_string_equal(json_string_value(json_object_get(o, "call_id")), "call_p");
         assert_string_equal(json_string_value(json_object_get(o, "status")), want_status);
         return json_string_value(json_object_get(o, "output"));
@@ -677,8 +715,9 @@ static void test_native_patch(void **state)
 {
         (void)state;
         NEED_SANDBOX();
-        json_t *o = native("{\"type\":\"apply_patch_call\",\"call_id\":\"call_p\",\"operation\":{\"type\":"
-                           "\"create_file\",\"path\":\"np/a.txt\",\"diff\":\"+one\\n+two\\n\"}}");
+        json_t *o = native(
+                "{\"type\":\"apply_patch_call\",\"call_id\":\"call_p\",\"operation\":{\"type\":"
+                "\"create_file\",\"path\":\"np/a.txt\",\"diff\":\"+one\\n+two\\n\"}}");
         assert_non_null(strstr(patch_out(o, "completed"), "A np/a.txt"));
         json_decref(o);
         char *data = NULL;
@@ -728,17 +767,20 @@ static void test_instructions(void **state)
         put("proj/AGENTS.override.md", "PROJ OVERRIDE\n");
         put("proj/sub/AGENTS.md", "SUB RULES\n");
         put("other/AGENTS.md", "OTHER (not on the path)\n");
-        put(".agents/skills/pdf/SKILL.md", "---\nname: pdf\ndescription: Work with PDF files.\n---\n# PDF\nUse "
-                                           "pdftotext.\n");
+        put(".agents/skills/pdf/SKILL.md",
+            "---\nname: pdf\ndescription: Work with PDF files.\n---\n# PDF\nUse "
+            "pdftotext.\n");
         put(".agents/skills/bad/SKILL.md", "no front matter here\n");
         put(".agents/skills/broken/SKILL.md", "---\nname: [unclosed\n---\nbody\n");
         put(".agents/skills/wrongname/SKILL.md", "---\nname: other\ndescription: x\n---\n");
-        put(".agents/skills/csv/SKILL.md", "---\r\nname: csv\r\ndescription: |\r\n  Read and\r\n  write CSV.\r\n---\r\nbody\r\n");
+        put(".agents/skills/csv/SKILL.md",
+            "---\r\nname: csv\r\ndescription: |\r\n  Read and\r\n  write CSV.\r\n---\r\nbody\r\n");
 
         bridle__tool_env env = env_of(sid);
         char *text = NULL;
-        bridle_error e = { 0 };
-        assert_int_equal(bridle__instructions_build(&env, "You are helpful.", "proj/sub", &text, &e), 0);
+        bridle_error e = {0};
+        assert_int_equal(
+                bridle__instructions_build(&env, "You are helpful.", "proj/sub", &text, &e), 0);
         const char *a = strstr(text, "You are helpful."), *root = strstr(text, "ROOT RULES"),
                    *ov = strstr(text, "PROJ OVERRIDE"), *sub = strstr(text, "SUB RULES"),
                    *skills = strstr(text, "## Skills");
@@ -813,27 +855,29 @@ static void test_dead_sandbox(void **state)
         NEED_SANDBOX();
         bridle_sandbox_spec *s = bridle_sandbox_spec_new();
         char *dead = NULL;
-        bridle_error e = { 0 };
+        bridle_error e = {0};
         assert_int_equal(bridle_sandbox_create(s, NULL, &dead, &e), 0);
         bridle_sandbox_spec_free(s);
         assert_int_equal(bridle_sandbox_destroy(dead, &e), 0);
         bridle__tools *t = all_builtins();
         bridle__tool_env env = env_of(dead);
         static const char *const calls[][2] = {
-                { "read_file", "{\"path\":\"a\"}" },
-                { "exec_command", "{\"cmd\":\"true\"}" },
-                { "list_dir", "{}" },
+                {"read_file", "{\"path\":\"a\"}"},
+                {"exec_command", "{\"cmd\":\"true\"}"},
+                {"list_dir", "{}"},
         };
         for (size_t i = 0; i < 3; i++) {
                 bridle__tool_result res;
-                assert_int_equal(bridle__tools_call(t, &env, calls[i][0], calls[i][1], &res, &e), BRIDLE_E_SANDBOX);
+                assert_int_equal(bridle__tools_call(t, &env, calls[i][0], calls[i][1], &res, &e),
+                                 BRIDLE_E_SANDBOX);
                 assert_true(res.sandbox_failed);
                 assert_false(res.ok);
                 bridle__tool_result_clear(&res);
         }
         json_error_t je;
-        json_t *item = json_loads("{\"type\":\"shell_call\",\"call_id\":\"c\",\"action\":{\"commands\":[\"true\"]}}",
-                                  0, &je);
+        json_t *item = json_loads(
+                "{\"type\":\"shell_call\",\"call_id\":\"c\",\"action\":{\"commands\":[\"true\"]}}",
+                0, &je);
         json_t *out = NULL;
         assert_int_equal(bridle__tools_native(t, &env, item, &out, &e), BRIDLE_E_SANDBOX);
         assert_null(out);
@@ -847,14 +891,22 @@ static void test_dead_sandbox(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_registry),       cmocka_unit_test(test_registry_limits),
-                cmocka_unit_test(test_cap),            cmocka_unit_test(test_cap_utf8),
-                cmocka_unit_test(test_bad_calls),      cmocka_unit_test(test_fn_tool),
-                cmocka_unit_test(test_command_defs),   cmocka_unit_test(test_files),
-                cmocka_unit_test(test_list_and_search), cmocka_unit_test(test_apply_patch),
-                cmocka_unit_test(test_exec_command),   cmocka_unit_test(test_command_tool),
-                cmocka_unit_test(test_native_shell),   cmocka_unit_test(test_native_patch),
-                cmocka_unit_test(test_instructions),   cmocka_unit_test(test_dead_sandbox),
+                cmocka_unit_test(test_registry),
+                cmocka_unit_test(test_registry_limits),
+                cmocka_unit_test(test_cap),
+                cmocka_unit_test(test_cap_utf8),
+                cmocka_unit_test(test_bad_calls),
+                cmocka_unit_test(test_fn_tool),
+                cmocka_unit_test(test_command_defs),
+                cmocka_unit_test(test_files),
+                cmocka_unit_test(test_list_and_search),
+                cmocka_unit_test(test_apply_patch),
+                cmocka_unit_test(test_exec_command),
+                cmocka_unit_test(test_command_tool),
+                cmocka_unit_test(test_native_shell),
+                cmocka_unit_test(test_native_patch),
+                cmocka_unit_test(test_instructions),
+                cmocka_unit_test(test_dead_sandbox),
         };
         return cmocka_run_group_tests_name("tools", tests, setup, teardown);
 }
