@@ -13,6 +13,7 @@
 
 #include "bridle/bridle.h"
 #include "tools/tools.h"
+#include "util/alloc.h"
 #include "testutil.h"
 
 static char *home;
@@ -359,6 +360,63 @@ static void test_fn_tool(void **state)
         bridle__tool_result_clear(&res);
         assert_true(bridle__tools_read_only(t, "div"));
         bridle__tools_free(t);
+}
+
+/* ---- allocation failures -------------------------------------------------- */
+
+/* One pass over the parts that need no sandbox; 0 when all of it worked. */
+static int alloc_pass(void)
+{
+        bridle__tools *t = NULL;
+        bridle_error e = {0};
+        int r = bridle__tools_new(&t, &e);
+        if (r < 0)
+                return r;
+        json_t *p = json_pack("{s:s,s:{s:{s:s}},s:[s]}", "type", "object", "properties", "a",
+                              "type", "integer", "required", "a");
+        if ((r = bridle__tools_add_builtin(t, "read_file", &e)) >= 0 &&
+            (r = bridle__tools_add_builtin(t, "exec_command", &e)) >= 0)
+                r = bridle__tools_add_fn(t, "div", "Divide.", p, false, add_fn, NULL, &e);
+        json_decref(p);
+        static const char *const calls[][2] = {
+                {"div", "{\"a\":4,\"b\":2}"}, {"div", "{\"a\":4,\"b\":0}"},
+                {"div", "{\"a\":\"x\"}"},     {"nope", "{}"},
+                {"read_file", "{\"path\":"},
+        };
+        for (size_t i = 0; r >= 0 && i < sizeof(calls) / sizeof(calls[0]); i++) {
+                bridle__tool_env env = {.sandbox = no_sandbox_cb};
+                bridle__tool_result res;
+                r = bridle__tools_call(t, &env, calls[i][0], calls[i][1], &res, &e);
+                if (r >= 0 && !res.output)
+                        r = -EIO; /* a result without text is a bug */
+                if (r < 0 && r != -ENOMEM)
+                        r = -EIO;
+                bridle__tool_result_clear(&res);
+        }
+        char *c = r >= 0 ? bridle__tools_cap("\xff abcdefghijklmnopqrstuvwxyz", 28, 10) : NULL;
+        if (r >= 0 && !c)
+                r = -ENOMEM;
+        free(c);
+        bridle__tools_free(t);
+        return r;
+}
+
+static void test_alloc_failures(void **state)
+{
+        (void)state;
+        /* Fail the 1st, 2nd, ... allocation; a failure some code absorbs
+         * also passes, so stop only after 50 passes in a row. */
+        unsigned streak = 0, failures = 0;
+        for (unsigned long n = 1; n < 3000 && streak < 50; n++) {
+                bridle__alloc_fail_at(n);
+                int r = alloc_pass();
+                bridle__alloc_fail_at(0);
+                assert_true(r == 0 || r == -ENOMEM);
+                streak = r == 0 ? streak + 1 : 0;
+                failures += r == -ENOMEM;
+        }
+        assert_int_equal(streak, 50);
+        assert_true(failures > 5);
 }
 
 /* ---- built-ins in a living sandbox --------------------------------------- */
@@ -897,6 +955,7 @@ int main(void)
                 cmocka_unit_test(test_cap_utf8),
                 cmocka_unit_test(test_bad_calls),
                 cmocka_unit_test(test_fn_tool),
+                cmocka_unit_test(test_alloc_failures),
                 cmocka_unit_test(test_command_defs),
                 cmocka_unit_test(test_files),
                 cmocka_unit_test(test_list_and_search),
