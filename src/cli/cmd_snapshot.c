@@ -2,7 +2,10 @@
 /*
  * Snapshots of living sandboxes:
  *   bridle sandbox snapshot ID [--label TEXT]           prints the snapshot id
- *   bridle sandbox restore SNAPSHOT [--name NAME]        prints the new sandbox id
+ *   bridle sandbox restore SNAPSHOT [--name NAME]        prints the new sandbox id; the
+ *                                                        sandbox gets the options the
+ *                                                        snapshot recorded (limits, network,
+ *                                                        environment, binds)
  *   bridle sandbox snapshots [--prune-older-than DAYS]   lists (or prunes) them
  * Exit 0 done, 1 failed, 2 usage.
  */
