@@ -399,6 +399,30 @@ static void test_chat_stream_edges(void **state)
                     "protocol", "tool calls");
 }
 
+/* Allocation failures while parsing a stream: "oom", no leak, then success. */
+static void test_stream_alloc_failures(void **state)
+{
+        (void)state;
+        const struct model_provider *provs[] = { &bridle__provider_chat, &bridle__provider_responses };
+        const char *texts[] = { chat_ok, responses_ok };
+        for (size_t p = 0; p < 2; p++) {
+                bool ok = false;
+                for (unsigned long n = 1; n < 500 && !ok; n++) {
+                        struct rec r;
+                        struct model_stream st;
+                        bridle__alloc_fail_at(n);
+                        int rc = stream(provs[p], texts[p], &r, &st);
+                        bridle__alloc_fail_at(0);
+                        if (rc == 0)
+                                ok = true;
+                        else
+                                assert_string_equal(st.fail_class, "oom");
+                        bridle__stream_release(&st);
+                }
+                assert_true(ok);
+        }
+}
+
 /* ---- scripted provider and script files ------------------------------------------------------- */
 
 static const char script_yaml[] =
@@ -1121,6 +1145,7 @@ int main(void)
                 cmocka_unit_test(test_responses_stream_errors),
                 cmocka_unit_test(test_chat_stream),
                 cmocka_unit_test(test_chat_stream_edges),
+                cmocka_unit_test(test_stream_alloc_failures),
                 cmocka_unit_test(test_script_load),
                 cmocka_unit_test(test_script_errors),
                 cmocka_unit_test(test_model_new_errors),
