@@ -4,7 +4,8 @@
  * @openai/agents doing the same work): N runs in sequence through the public
  * API (bridle_agent_run), each 3 model turns (add {a:1,b:2}, add {a:3,b:4}, a
  * final message) with the C function tool `add`, the journal on (a fresh
- * journal.db in a temporary BRIDLE_HOME). Prints one line:
+ * journal.db in a temporary BRIDLE_HOME under $TMPDIR, default /tmp: a disk,
+ * so the journal's fsyncs count). Prints one line:
  *   bridle MODE runs=N secs=S runs_per_s=R peak_rss_kib=K
  *
  *   harness-bench inproc AGENT SCRIPT [N]   the scripted provider reads SCRIPT
@@ -13,11 +14,13 @@
  * Every run must complete with the expected answer and two tool calls.
  */
 #include <errno.h>
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -50,6 +53,14 @@ static int tool_add(void *userdata, const char *args_json, char **ret_output, br
         (*calls)++;
         *ret_output = out;
         return 0;
+}
+
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+        (void)st;
+        (void)type;
+        (void)ftw;
+        return remove(path) < 0 ? -1 : 0;
 }
 
 static double now_s(void)
@@ -119,7 +130,13 @@ int main(int argc, char **argv)
                 .fn = tool_add,
                 .userdata = &calls,
         };
-        char home[] = "/tmp/bridle-harness-bench-XXXXXX";
+        const char *tmpdir = getenv("TMPDIR");
+        char home[512];
+        if ((size_t)snprintf(home, sizeof(home), "%s/bridle-harness-bench-XXXXXX",
+                             tmpdir && tmpdir[0] ? tmpdir : "/tmp") >= sizeof(home)) {
+                fprintf(stderr, "harness-bench: TMPDIR is too long\n");
+                return 1;
+        }
         if (!mkdtemp(home) || setenv("BRIDLE_HOME", home, 1) < 0) {
                 perror("harness-bench: temporary BRIDLE_HOME");
                 return 1;
@@ -154,9 +171,7 @@ int main(int argc, char **argv)
         struct rusage ru;
         if (getrusage(RUSAGE_SELF, &ru) < 0)
                 ru.ru_maxrss = -1;
-        char cmd[sizeof(home) + 16];
-        (void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", home);
-        if (system(cmd) != 0)
+        if (nftw(home, remove_one, 16, FTW_DEPTH | FTW_PHYS) < 0)
                 fprintf(stderr, "harness-bench: could not remove %s\n", home);
         if (r < 0)
                 return 1;
