@@ -80,11 +80,19 @@ bool bridle__tools_read_only(const bridle__tools *t, const char *name);
 /* Responses tool definitions, {"type":"function","name",...} each (new reference). */
 json_t *bridle__tools_defs(const bridle__tools *t);
 
-/* Run one function call: arguments is the model's JSON text. */
+/* Run one function call: arguments is the model's JSON text ("" counts as {}).
+ * Returns 0 with *res filled (ok or not) for everything the model can act on;
+ * BRIDLE_E_SANDBOX with *res filled (sandbox_failed set, an "error:" text) when
+ * the sandbox cannot be made or has died (only for built-ins and command
+ * tools); other negative codes (-ENOMEM) with *res empty. Clear *res with
+ * bridle__tool_result_clear() in every case. */
 int bridle__tools_call(bridle__tools *t, const bridle__tool_env *env, const char *name, const char *arguments,
                        bridle__tool_result *res, bridle_error *err);
-/* Run a native shell_call or apply_patch_call item; *ret_item is the output item
- * (shell_call_output / apply_patch_call_output, with call_id). */
+/* Run a native shell_call or apply_patch_call item; *ret_item (new reference)
+ * is the output item (shell_call_output / apply_patch_call_output, with
+ * call_id), also when the commands failed or the patch did not apply. t may be
+ * NULL. Returns -EINVAL for an item without type or call_id (nothing can
+ * answer it), BRIDLE_E_SANDBOX for a dead sandbox (*ret_item untouched). */
 int bridle__tools_native(bridle__tools *t, const bridle__tool_env *env, const json_t *call_item,
                          json_t **ret_item, bridle_error *err);
 void bridle__tool_result_clear(bridle__tool_result *res);
