@@ -53,7 +53,7 @@ static void raw(const char *p, size_t size, size_t chunk)
 
 static void provider(const struct model_provider *prov, const char *p, size_t size, size_t chunk)
 {
-        bridle__model_events ev = { .text_delta = on_text, .item_done = on_item };
+        bridle__model_events ev = {.text_delta = on_text, .item_done = on_item};
         struct model_stream st;
         bridle__stream_init(&st, prov, &ev);
         int r = 0;

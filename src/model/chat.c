@@ -59,7 +59,8 @@ static json_t *content(const json_t *c)
         json_t *parts = json_array();
         size_t i;
         const json_t *p;
-        json_array_foreach(c, i, p) {
+        json_array_foreach(c, i, p)
+        {
                 const char *t = json_string_value(json_object_get(p, "type"));
                 json_t *np = NULL;
                 if (is_text_part(p) && json_is_string(json_object_get(p, "text")))
@@ -140,13 +141,14 @@ static json_t *messages(const char *instructions, const json_t *input)
         json_t *msgs = json_array();
         if (!msgs)
                 return NULL;
-        if (instructions && !add(msgs, json_pack("{s:s,s:s}", "role", "system", "content",
-                                                 instructions)))
+        if (instructions &&
+            !add(msgs, json_pack("{s:s,s:s}", "role", "system", "content", instructions)))
                 return json_decref(msgs), NULL;
         json_t *assistant = NULL; /* the last message, if an assistant's */
         size_t i;
         const json_t *item;
-        json_array_foreach(input, i, item) {
+        json_array_foreach(input, i, item)
+        {
                 const char *type = json_string_value(json_object_get(item, "type"));
                 bool ok = true;
                 if (!type || strcmp(type, "message") == 0) {
@@ -171,7 +173,8 @@ static json_t *tools(const json_t *defs)
         json_t *out = json_array();
         size_t i;
         const json_t *t;
-        json_array_foreach(defs, i, t) {
+        json_array_foreach(defs, i, t)
+        {
                 const char *type = json_string_value(json_object_get(t, "type"));
                 if (!type || strcmp(type, "function") != 0)
                         continue; /* native tools (shell, apply_patch) have no chat form */
@@ -181,7 +184,8 @@ static json_t *tools(const json_t *defs)
                 json_t *strict = json_object_get(t, "strict");
                 if (f && json_is_true(strict) && !put(f, "strict", json_true()))
                         f = (json_decref(f), NULL);
-                if (!f || !out || !add(out, json_pack("{s:s,s:o}", "type", "function", "function", f)))
+                if (!f || !out ||
+                    !add(out, json_pack("{s:s,s:o}", "type", "function", "function", f)))
                         return json_decref(out), NULL;
         }
         return out;
@@ -280,7 +284,8 @@ static int tool_deltas(struct model_stream *st, struct chat_state *cs, const jso
 {
         size_t i;
         const json_t *d;
-        json_array_foreach(tcs, i, d) {
+        json_array_foreach(tcs, i, d)
+        {
                 struct tool_call *c = call_at(st, cs, d);
                 if (!c)
                         return BRIDLE_E_MODEL;
@@ -329,8 +334,9 @@ static int chunk(struct model_stream *st, const json_t *j)
                 const char *msg = json_string_value(json_object_get(e, "message"));
                 if (!code)
                         code = json_string_value(json_object_get(e, "type"));
-                return bridle__stream_fail(st, bridle__model_code_class(code), "error event: %s%s%s",
-                                           code ? code : "no code", msg ? ": " : "", msg ? msg : "");
+                return bridle__stream_fail(st, bridle__model_code_class(code),
+                                           "error event: %s%s%s", code ? code : "no code",
+                                           msg ? ": " : "", msg ? msg : "");
         }
         const char *id = json_string_value(json_object_get(j, "id"));
         if (id && !st->response_id && !(st->response_id = bridle__strdup(id)))
@@ -346,7 +352,8 @@ static int chunk(struct model_stream *st, const json_t *j)
         }
         size_t i;
         const json_t *c;
-        json_array_foreach(json_object_get(j, "choices"), i, c) {
+        json_array_foreach(json_object_get(j, "choices"), i, c)
+        {
                 json_int_t ix = json_integer_value(json_object_get(c, "index"));
                 const json_t *d = json_object_get(c, "delta");
                 if (ix != 0 || !json_is_object(d))
@@ -379,12 +386,11 @@ static int event(struct model_stream *st, const bridle__sse_event *ev)
 static json_t *text_item(const struct model_stream *st, const struct chat_state *cs)
 {
         json_t *parts = json_array();
-        if (cs->text.len &&
-            !add(parts, json_pack("{s:s,s:s%,s:[]}", "type", "output_text", "text", cs->text.p,
-                                  cs->text.len, "annotations")))
+        if (cs->text.len && !add(parts, json_pack("{s:s,s:s%,s:[]}", "type", "output_text", "text",
+                                                  cs->text.p, cs->text.len, "annotations")))
                 return json_decref(parts), NULL;
         if (cs->refusal.len && !add(parts, json_pack("{s:s,s:s%}", "type", "refusal", "refusal",
-                                                      cs->refusal.p, cs->refusal.len)))
+                                                     cs->refusal.p, cs->refusal.len)))
                 return json_decref(parts), NULL;
         char id[160];
         (void)snprintf(id, sizeof(id), "msg_%s", st->response_id ? st->response_id : "chat");
@@ -422,7 +428,9 @@ static int end(struct model_stream *st)
                 size_t i;
                 const json_t *item;
                 json_array_foreach(out, i, item)
+                {
                         st->ev->item_done(st->ev->ud, item);
+                }
         }
         return 0;
 }

@@ -160,8 +160,8 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
                 while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
                         end++;
                 h->retry_after_ms = errno || *end || end == v || !(ms >= 0) ? -1
-                                    : ms > 3600000.0                    ? 3600000
-                                                                        : (int64_t)ms;
+                                    : ms > 3600000.0                        ? 3600000
+                                                                            : (int64_t)ms;
         } else {
                 h->retry_after_hdr_ms = bridle__http_retry_after(v, INT64_C(3600000));
         }
@@ -192,8 +192,8 @@ static int set_options(bridle__http *h)
         CURL *e = h->easy;
         CURLcode c = CURLE_OK;
         /* The first failing setopt wins; later ones are then skipped. */
-#define SET(opt, val) \
-        if (c == CURLE_OK) \
+#define SET(opt, val)                                                                              \
+        if (c == CURLE_OK)                                                                         \
         c = curl_easy_setopt(e, opt, val)
         SET(CURLOPT_NOSIGNAL, 1L);
         SET(CURLOPT_TCP_NODELAY, 1L);
@@ -218,7 +218,8 @@ int bridle__http_new(const char *api_key, bridle__http **ret, bridle_error *err)
 {
         (void)pthread_once(&global_once, global_init);
         if (global_rc != CURLE_OK)
-                return bridle__err(err, BRIDLE_E_MODEL, "libcurl: %s", curl_easy_strerror(global_rc));
+                return bridle__err(err, BRIDLE_E_MODEL, "libcurl: %s",
+                                   curl_easy_strerror(global_rc));
         bridle__http *h = bridle__calloc(1, sizeof(*h));
         if (!h)
                 return bridle__err(err, -ENOMEM, "http");
@@ -226,8 +227,8 @@ int bridle__http_new(const char *api_key, bridle__http **ret, bridle_error *err)
         h->easy = curl_easy_init();
         if (!h->multi || !h->easy)
                 goto oom;
-        static const char *const fixed[] = { "Content-Type: application/json",
-                                             "Accept: text/event-stream", "Expect:" };
+        static const char *const fixed[] = {"Content-Type: application/json",
+                                            "Accept: text/event-stream", "Expect:"};
         for (size_t i = 0; i < ELEMENTSOF(fixed); i++) {
                 struct curl_slist *l = curl_slist_append(h->headers, fixed[i]);
                 if (!l)
@@ -247,8 +248,9 @@ int bridle__http_new(const char *api_key, bridle__http **ret, bridle_error *err)
         int r = set_options(h);
         if (r < 0) {
                 bridle__http_free(h);
-                return r == -ENOMEM ? bridle__err(err, r, "http")
-                                    : bridle__err(err, BRIDLE_E_MODEL, "libcurl: cannot set options");
+                return r == -ENOMEM
+                               ? bridle__err(err, r, "http")
+                               : bridle__err(err, BRIDLE_E_MODEL, "libcurl: cannot set options");
         }
         *ret = h;
         return 0;

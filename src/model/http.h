@@ -24,16 +24,16 @@ typedef int (*bridle__http_body_fn)(void *ud, const char *p, size_t n);
 #define BRIDLE__HTTP_MAX_ERROR_BODY ((size_t)64 << 10)
 
 typedef struct bridle__http_result {
-        long status;           /* 0: no response */
-        int curl_code;         /* CURLcode of the transfer */
-        bool stalled;          /* no byte for stall_ms */
-        bool timed_out;        /* the whole-request timeout */
-        bool aborted;          /* the body callback stopped it */
-        bool not_sse;          /* 2xx but not text/event-stream (body kept) */
+        long status;            /* 0: no response */
+        int curl_code;          /* CURLcode of the transfer */
+        bool stalled;           /* no byte for stall_ms */
+        bool timed_out;         /* the whole-request timeout */
+        bool aborted;           /* the body callback stopped it */
+        bool not_sse;           /* 2xx but not text/event-stream (body kept) */
         int64_t retry_after_ms; /* -1: no Retry-After */
-        char curl_msg[256];    /* what curl said on a transport error */
+        char curl_msg[256];     /* what curl said on a transport error */
         char content_type[80];
-        char *body;            /* non-2xx (or not_sse) body, capped; NUL-terminated */
+        char *body; /* non-2xx (or not_sse) body, capped; NUL-terminated */
         size_t body_len;
 } bridle__http_result;
 

@@ -17,13 +17,13 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 
-#define DEFAULT_BASE_URL "https://api.openai.com/v1"
+#define DEFAULT_BASE_URL    "https://api.openai.com/v1"
 #define DEFAULT_MAX_RETRIES 4u
-#define DEFAULT_STALL_MS 60000u
-#define DEFAULT_TIMEOUT_MS 600000u
-#define DEFAULT_BACKOFF_MS 500u
-#define MAX_BACKOFF_MS 30000u
-#define MAX_RETRY_AFTER_MS 60000
+#define DEFAULT_STALL_MS    60000u
+#define DEFAULT_TIMEOUT_MS  600000u
+#define DEFAULT_BACKOFF_MS  500u
+#define MAX_BACKOFF_MS      30000u
+#define MAX_RETRY_AFTER_MS  60000
 
 struct bridle__model {
         const struct model_provider *prov; /* NULL: scripted */
@@ -59,7 +59,7 @@ int bridle__mbuf_add(struct mbuf *b, const char *s, size_t n, size_t max)
 void bridle__mbuf_release(struct mbuf *b)
 {
         free(b->p);
-        *b = (struct mbuf){ 0 };
+        *b = (struct mbuf){0};
 }
 
 bool bridle__model_is_reasoning(const char *model)
@@ -77,17 +77,17 @@ const char *bridle__model_code_class(const char *code)
         static const struct {
                 const char *code, *cls;
         } map[] = {
-                { "rate_limit_exceeded", "rate_limit" },
-                { "insufficient_quota", "rate_limit" },
-                { "server_error", "server" },
-                { "internal_error", "server" },
-                { "server_is_overloaded", "server" },
-                { "overloaded", "server" },
-                { "service_unavailable", "server" },
-                { "context_length_exceeded", "bad_request" },
-                { "invalid_request_error", "bad_request" },
-                { "model_not_found", "not_found" },
-                { "invalid_api_key", "auth" },
+                {"rate_limit_exceeded", "rate_limit"},
+                {"insufficient_quota", "rate_limit"},
+                {"server_error", "server"},
+                {"internal_error", "server"},
+                {"server_is_overloaded", "server"},
+                {"overloaded", "server"},
+                {"service_unavailable", "server"},
+                {"context_length_exceeded", "bad_request"},
+                {"invalid_request_error", "bad_request"},
+                {"model_not_found", "not_found"},
+                {"invalid_api_key", "auth"},
         };
         if (!code || !*code)
                 return "server";
@@ -126,6 +126,7 @@ int bridle__stream_fail(struct model_stream *st, const char *cls, const char *fm
                 st->fail_class = cls;
                 va_list ap;
                 va_start(ap, fmt);
+                /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is right above */
                 (void)vsnprintf(st->fail_msg, sizeof(st->fail_msg), fmt, ap);
                 va_end(ap);
         }
@@ -152,7 +153,7 @@ int bridle__stream_feed(struct model_stream *st, const char *buf, size_t len)
 {
         if (st->fail_class)
                 return BRIDLE_E_MODEL;
-        bridle_error e = { 0 };
+        bridle_error e = {0};
         int r = bridle__sse_feed(&st->sse, buf, len, on_sse, st, &e);
         return r < 0 ? sse_failed(st, r, &e) : 0;
 }
@@ -161,7 +162,7 @@ int bridle__stream_end(struct model_stream *st)
 {
         if (st->fail_class)
                 return BRIDLE_E_MODEL;
-        bridle_error e = { 0 };
+        bridle_error e = {0};
         int r = bridle__sse_finish(&st->sse, on_sse, st, &e);
         if (r < 0)
                 return sse_failed(st, r, &e);
@@ -319,19 +320,13 @@ static const char *status_text(long status)
                 long status;
                 const char *text;
         } t[] = {
-                { 400, "bad request" },
-                { 401, "unauthorized" },
-                { 403, "forbidden" },
-                { 404, "not found" },
-                { 408, "request timeout" },
-                { 409, "conflict" },
-                { 413, "payload too large" },
-                { 422, "unprocessable entity" },
-                { 429, "too many requests" },
-                { 500, "internal server error" },
-                { 502, "bad gateway" },
-                { 503, "service unavailable" },
-                { 504, "gateway timeout" },
+                {400, "bad request"},       {401, "unauthorized"},
+                {403, "forbidden"},         {404, "not found"},
+                {408, "request timeout"},   {409, "conflict"},
+                {413, "payload too large"}, {422, "unprocessable entity"},
+                {429, "too many requests"}, {500, "internal server error"},
+                {502, "bad gateway"},       {503, "service unavailable"},
+                {504, "gateway timeout"},
         };
         for (size_t i = 0; i < ELEMENTSOF(t); i++)
                 if (t[i].status == status)
@@ -442,7 +437,7 @@ static void stream_outcome(struct model_stream *st, struct outcome *o)
 static void judge(const bridle__model *m, struct model_stream *st, const bridle__http_result *res,
                   struct outcome *o)
 {
-        *o = (struct outcome){ .retry_after_ms = -1 };
+        *o = (struct outcome){.retry_after_ms = -1};
         if (st->completed && !st->fail_class) {
                 /* The final event came: a reset after it loses nothing. */
                 if (bridle__stream_end(st) == 0)
@@ -497,14 +492,15 @@ static unsigned backoff(bridle__model *m, unsigned attempt, int64_t retry_after_
 
 static void sleep_ms(unsigned ms)
 {
-        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+        struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
         while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
                 ;
 }
 
 static bool may_retry(const bridle__model *m, const bridle__model_req *req, unsigned retries)
 {
-        return retries < m->cfg.max_retries && (!req->run_retries_left || *req->run_retries_left > 0);
+        return retries < m->cfg.max_retries &&
+               (!req->run_retries_left || *req->run_retries_left > 0);
 }
 
 static int fail(const bridle__model *m, const struct outcome *o, unsigned retries,
@@ -543,8 +539,8 @@ static int http_call(bridle__model *m, const bridle__model_req *req, const bridl
                 bridle__http_result res;
                 struct outcome o;
                 bridle__stream_init(&st, m->prov, ev);
-                r = bridle__http_post(m->http, m->url, body, len, m->cfg.stall_ms, m->cfg.timeout_ms,
-                                      stream_body, &st, &res);
+                r = bridle__http_post(m->http, m->url, body, len, m->cfg.stall_ms,
+                                      m->cfg.timeout_ms, stream_body, &st, &res);
                 if (r < 0) {
                         bridle__stream_release(&st);
                         return bridle__err(err, r, "%s: POST %s", m->prov->name, m->shown_url);
@@ -568,8 +564,8 @@ static int http_call(bridle__model *m, const bridle__model_req *req, const bridl
         }
 }
 
-int bridle__model_call(bridle__model *m, const bridle__model_req *req, const bridle__model_events *ev,
-                       bridle__model_resp *resp, bridle_error *err)
+int bridle__model_call(bridle__model *m, const bridle__model_req *req,
+                       const bridle__model_events *ev, bridle__model_resp *resp, bridle_error *err)
 {
         if (!m || !req || !resp || (req->input && !json_is_array(req->input)) ||
             (req->tools && !json_is_array(req->tools)))

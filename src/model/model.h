@@ -38,25 +38,25 @@
 typedef struct bridle__model bridle__model;
 
 typedef struct bridle__model_cfg {
-        const char *provider;   /* "openai-responses" | "openai-chat" | "scripted" */
-        const char *model;      /* e.g. "gpt-5.1" */
-        const char *base_url;   /* NULL: https://api.openai.com/v1 */
-        const char *api_key;    /* NULL: no Authorization header */
-        const json_t *script;   /* scripted: the list (one entry per call) */
-        const char *script_name;/* for messages: the script's file name */
-        unsigned max_retries;   /* per call; 0: the default (4) */
-        unsigned stall_ms;      /* no byte for this long: a stall; 0: 60000 */
-        unsigned timeout_ms;    /* whole request; 0: 600000 */
-        unsigned backoff_ms;    /* first backoff; 0: 500 (tests set it small) */
+        const char *provider;    /* "openai-responses" | "openai-chat" | "scripted" */
+        const char *model;       /* e.g. "gpt-5.1" */
+        const char *base_url;    /* NULL: https://api.openai.com/v1 */
+        const char *api_key;     /* NULL: no Authorization header */
+        const json_t *script;    /* scripted: the list (one entry per call) */
+        const char *script_name; /* for messages: the script's file name */
+        unsigned max_retries;    /* per call; 0: the default (4) */
+        unsigned stall_ms;       /* no byte for this long: a stall; 0: 60000 */
+        unsigned timeout_ms;     /* whole request; 0: 600000 */
+        unsigned backoff_ms;     /* first backoff; 0: 500 (tests set it small) */
 } bridle__model_cfg;
 
 typedef struct bridle__model_req {
-        const char *instructions; /* system / developer text; may be NULL */
-        const json_t *input;      /* array of items (borrowed) */
-        const json_t *tools;      /* array of Responses tool definitions (borrowed; may be NULL):
-                                     {"type":"function","name","description","parameters","strict":false}
-                                     or {"type":"shell"} / {"type":"apply_patch"} */
-        unsigned turn_index;      /* scripted: which entry (0-based) */
+        const char *instructions;   /* system / developer text; may be NULL */
+        const json_t *input;        /* array of items (borrowed) */
+        const json_t *tools;        /* array of Responses tool definitions (borrowed; may be NULL):
+                                       {"type":"function","name","description","parameters","strict":false}
+                                       or {"type":"shell"} / {"type":"apply_patch"} */
+        unsigned turn_index;        /* scripted: which entry (0-based) */
         unsigned *run_retries_left; /* may be NULL: unbounded per run */
 } bridle__model_req;
 
@@ -65,11 +65,11 @@ typedef struct bridle__model_usage {
 } bridle__model_usage;
 
 typedef struct bridle__model_resp {
-        json_t *output;            /* array of items */
-        char *response_id;         /* may be NULL */
+        json_t *output;    /* array of items */
+        char *response_id; /* may be NULL */
         bridle__model_usage usage;
-        unsigned retries;          /* how many retries this call took */
-        char error_class[16];      /* on failure */
+        unsigned retries;     /* how many retries this call took */
+        char error_class[16]; /* on failure */
 } bridle__model_resp;
 
 /* Streaming callbacks (any may be NULL). Called on the caller's thread. */
@@ -84,8 +84,8 @@ typedef struct bridle__model_events {
 int bridle__model_new(const bridle__model_cfg *cfg, bridle__model **ret, bridle_error *err);
 bridle__model *bridle__model_free(bridle__model *m);
 
-int bridle__model_call(bridle__model *m, const bridle__model_req *req, const bridle__model_events *ev,
-                       bridle__model_resp *resp, bridle_error *err);
+int bridle__model_call(bridle__model *m, const bridle__model_req *req,
+                       const bridle__model_events *ev, bridle__model_resp *resp, bridle_error *err);
 void bridle__model_resp_clear(bridle__model_resp *resp);
 
 /*

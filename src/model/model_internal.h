@@ -11,8 +11,8 @@
 #include "model/sse.h"
 
 /* Caps on what a response may hold. */
-#define MODEL_MAX_TEXT ((size_t)32 << 20)    /* one chat message's text / a call's arguments */
-#define MODEL_MAX_TOOL_CALLS 256             /* chat: tool calls in one response */
+#define MODEL_MAX_TEXT       ((size_t)32 << 20) /* one chat message's text / a call's arguments */
+#define MODEL_MAX_TOOL_CALLS 256                /* chat: tool calls in one response */
 
 /* A growable byte buffer with a cap. */
 struct mbuf {
@@ -29,12 +29,12 @@ struct model_stream {
         const struct model_provider *prov;
         const bridle__model_events *ev;
         bridle__sse sse;
-        json_t *output;       /* the final items (owned) */
-        json_t *collected;    /* responses: items seen in output_item.done (fallback) */
+        json_t *output;    /* the final items (owned) */
+        json_t *collected; /* responses: items seen in output_item.done (fallback) */
         char *response_id;
         bridle__model_usage usage;
-        bool completed;       /* the final event was seen */
-        unsigned long events; /* events handled */
+        bool completed;         /* the final event was seen */
+        unsigned long events;   /* events handled */
         const char *fail_class; /* set by a handler that stops the stream */
         char fail_msg[300];
         struct chat_state *chat;

@@ -22,12 +22,12 @@ struct price {
 
 /* OpenAI's standard-tier list prices. */
 static const struct price builtin[] = {
-        { "gpt-5.1", 1.25, 0.125, 10.00 },   { "gpt-5", 1.25, 0.125, 10.00 },
-        { "gpt-5-mini", 0.25, 0.025, 2.00 }, { "gpt-5-nano", 0.05, 0.005, 0.40 },
-        { "gpt-4.1", 2.00, 0.50, 8.00 },     { "gpt-4.1-mini", 0.40, 0.10, 1.60 },
-        { "gpt-4.1-nano", 0.10, 0.025, 0.40 }, { "gpt-4o", 2.50, 1.25, 10.00 },
-        { "gpt-4o-mini", 0.15, 0.075, 0.60 }, { "o3", 2.00, 0.50, 8.00 },
-        { "o4-mini", 1.10, 0.275, 4.40 },
+        {"gpt-5.1", 1.25, 0.125, 10.00},     {"gpt-5", 1.25, 0.125, 10.00},
+        {"gpt-5-mini", 0.25, 0.025, 2.00},   {"gpt-5-nano", 0.05, 0.005, 0.40},
+        {"gpt-4.1", 2.00, 0.50, 8.00},       {"gpt-4.1-mini", 0.40, 0.10, 1.60},
+        {"gpt-4.1-nano", 0.10, 0.025, 0.40}, {"gpt-4o", 2.50, 1.25, 10.00},
+        {"gpt-4o-mini", 0.15, 0.075, 0.60},  {"o3", 2.00, 0.50, 8.00},
+        {"o4-mini", 1.10, 0.275, 4.40},
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -74,7 +74,7 @@ static void load(void)
                 return;
         }
         bridle__doc *doc = NULL;
-        bridle_error e = { 0 };
+        bridle_error e = {0};
         if (bridle__doc_load(data, len, path, &doc, &e) < 0) {
                 bridle__log(4, "%s", e.msg);
                 return;
@@ -83,10 +83,12 @@ static void load(void)
         const char *model;
         json_t *v;
         if (json_is_object(root)) {
-                json_object_foreach(root, model, v) {
+                json_object_foreach(root, model, v)
+                {
                         if (!entry_ok(v))
-                                bridle__log(4, "%s: '%s': expected {input, cached_input, output} "
-                                               "numbers; ignored",
+                                bridle__log(4,
+                                            "%s: '%s': expected {input, cached_input, output} "
+                                            "numbers; ignored",
                                             path, model);
                 }
                 overrides = json_incref(root);

@@ -32,16 +32,18 @@ static int build(const bridle__model_cfg *cfg, const bridle__model_req *req, cha
                 return bridle__err(err, -ENOMEM, "request body");
         /* Input and tools are borrowed: a reference, not a copy. */
         bool tools = req->tools && json_array_size(req->tools) > 0;
-        bool ok = put(body, "model", json_string(cfg->model)) &&
-                  (!req->instructions || put(body, "instructions", json_string(req->instructions))) &&
-                  put(body, "input", req->input ? json_incref((json_t *)req->input) : json_array()) &&
-                  (!tools || put(body, "tools", json_incref((json_t *)req->tools))) &&
-                  (!tools || put(body, "parallel_tool_calls", json_true())) &&
-                  put(body, "stream", json_true()) && put(body, "store", json_false());
+        bool ok =
+                put(body, "model", json_string(cfg->model)) &&
+                (!req->instructions || put(body, "instructions", json_string(req->instructions))) &&
+                put(body, "input", req->input ? json_incref((json_t *)req->input) : json_array()) &&
+                (!tools || put(body, "tools", json_incref((json_t *)req->tools))) &&
+                (!tools || put(body, "parallel_tool_calls", json_true())) &&
+                put(body, "stream", json_true()) && put(body, "store", json_false());
         if (ok && bridle__model_is_reasoning(cfg->model)) {
                 /* store:false: reasoning comes back encrypted, to be passed back verbatim. */
                 json_t *inc = json_array();
-                ok = inc && json_array_append_new(inc, json_string("reasoning.encrypted_content")) == 0 &&
+                ok = inc &&
+                     json_array_append_new(inc, json_string("reasoning.encrypted_content")) == 0 &&
                      put(body, "include", inc);
                 if (!ok)
                         json_decref(inc);
@@ -166,7 +168,8 @@ static int event(struct model_stream *st, const bridle__sse_event *ev)
 static int end(struct model_stream *st)
 {
         if (!st->completed)
-                return bridle__stream_fail(st, "truncated", "stream ended before response.completed");
+                return bridle__stream_fail(st, "truncated",
+                                           "stream ended before response.completed");
         if (!st->output) {
                 /* A final event without output: the items seen one by one. */
                 st->output = st->collected ? json_incref(st->collected) : json_array();

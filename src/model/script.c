@@ -36,6 +36,7 @@ static int at(const struct sctx *c, const bridle__docpos *p, const char *fmt, ..
         char msg[300], where[64] = "";
         va_list ap;
         va_start(ap, fmt);
+        /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is right above */
         (void)vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
         if (c->item)
@@ -122,7 +123,7 @@ static int expand_call(const struct sctx *c, const json_t *src, json_t *item)
                           bridle__json_type_name(args));
         }
         return default_id(c, item, "id", "fc") && default_id(c, item, "call_id", "call") ? 0
-                                                                                       : oom(c);
+                                                                                         : oom(c);
 }
 
 static int expand_item(struct sctx *c, const json_t *src, json_t **ret)
@@ -161,7 +162,8 @@ static int expand_items(struct sctx *c, const json_t *src, json_t **ret)
                 return oom(c);
         size_t i;
         const json_t *v;
-        json_array_foreach(src, i, v) {
+        json_array_foreach(src, i, v)
+        {
                 json_t *item = NULL;
                 c->item = i + 1;
                 int r = expand_item(c, v, &item);
@@ -187,11 +189,12 @@ static int expand_turn(struct sctx *c, const json_t *src, json_t **ret)
                           bridle__json_type_name(src));
         const char *key;
         const json_t *v;
-        json_object_foreach((json_t *)src, key, v) {
+        json_object_foreach((json_t *)src, key, v)
+        {
                 if (strcmp(key, "items") != 0 && strcmp(key, "usage") != 0 &&
                     strcmp(key, "faults") != 0) {
                         const bridle__docpos *kp = bridle__doc_slot(c->doc, src, key, 0);
-                        bridle__docpos p = { 0 };
+                        bridle__docpos p = {0};
                         if (kp)
                                 p.line = kp->key_line, p.col = kp->key_col;
                         return at(c, kp ? &p : NULL,
@@ -230,7 +233,8 @@ static int expand(struct sctx *c, const json_t *root, json_t **ret)
                 return oom(c);
         size_t i;
         const json_t *v;
-        json_array_foreach(root, i, v) {
+        json_array_foreach(root, i, v)
+        {
                 json_t *turn = NULL;
                 c->turn = i + 1;
                 int r = expand_turn(c, v, &turn);
@@ -264,7 +268,7 @@ int bridle__script_load(const char *path, json_t **ret, bridle_error *err)
         r = bridle__doc_load(data, len, path, &doc, err);
         if (r < 0)
                 return r;
-        struct sctx c = { .doc = doc, .err = err };
+        struct sctx c = {.doc = doc, .err = err};
         _cleanup_(json_decrefp) json_t *script = NULL;
         r = expand(&c, bridle__doc_root(doc), &script);
         if (r < 0)
@@ -315,11 +319,13 @@ int bridle__script_check(const json_t *script, const char *name, bridle_error *e
                 return bridle__err(err, BRIDLE_E_INVALID, "%s: a script is a list of turns", name);
         size_t i, k;
         const json_t *turn, *item;
-        json_array_foreach(script, i, turn) {
+        json_array_foreach(script, i, turn)
+        {
                 const json_t *items = json_is_object(turn) ? json_object_get(turn, "items") : turn;
                 if (!json_is_array(items))
                         return bad(err, name, i + 1, 0, "a turn must be a list of items");
-                json_array_foreach(items, k, item) {
+                json_array_foreach(items, k, item)
+                {
                         const char *what = check_item(item);
                         if (what)
                                 return bad(err, name, i + 1, k + 1, what);

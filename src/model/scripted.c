@@ -22,10 +22,12 @@ static void replay(const json_t *items, const bridle__model_events *ev)
                 return;
         size_t i, k;
         const json_t *item, *part;
-        json_array_foreach(items, i, item) {
+        json_array_foreach(items, i, item)
+        {
                 const char *type = json_string_value(json_object_get(item, "type"));
                 if (ev->text_delta && type && strcmp(type, "message") == 0)
-                        json_array_foreach(json_object_get(item, "content"), k, part) {
+                        json_array_foreach(json_object_get(item, "content"), k, part)
+                        {
                                 const json_t *t = json_object_get(part, "text");
                                 const char *pt = json_string_value(json_object_get(part, "type"));
                                 if (json_is_string(t) && pt && strcmp(pt, "output_text") == 0)

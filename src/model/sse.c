@@ -142,6 +142,35 @@ static const char *find_eol(const char *s, const char *end)
         return NULL;
 }
 
+/* Keep the start of a line that the feed cut. */
+static int keep(bridle__sse *p, const char *s, size_t n, bridle_error *err)
+{
+        if (p->line_len + n > p->max_line)
+                return limit(err, "line", p->max_line);
+        if (grow(&p->line, &p->line_cap, p->line_len, n) < 0)
+                return bridle__err(err, -ENOMEM, "event stream");
+        memcpy(p->line + p->line_len, s, n);
+        p->line_len += n;
+        return 0;
+}
+
+/* A line ends at s + n: whole in this feed, or completing a kept start. */
+static int complete(bridle__sse *p, const char *s, size_t n, bridle__sse_fn fn, void *ud,
+                    bridle_error *err)
+{
+        if (!p->line_len) {
+                if (n > p->max_line)
+                        return limit(err, "line", p->max_line);
+                return line(p, s, n, fn, ud, err);
+        }
+        int r = keep(p, s, n, err);
+        if (r < 0)
+                return r;
+        size_t total = p->line_len;
+        p->line_len = 0;
+        return line(p, p->line, total, fn, ud, err);
+}
+
 int bridle__sse_feed(bridle__sse *p, const char *buf, size_t len, bridle__sse_fn fn, void *ud,
                      bridle_error *err)
 {
@@ -152,33 +181,9 @@ int bridle__sse_feed(bridle__sse *p, const char *buf, size_t len, bridle__sse_fn
                 p->cr_seen = false;
         while (s < end) {
                 const char *eol = find_eol(s, end);
-                if (!eol) {
-                        size_t n = (size_t)(end - s);
-                        if (p->line_len + n > p->max_line)
-                                return limit(err, "line", p->max_line);
-                        if (grow(&p->line, &p->line_cap, p->line_len, n) < 0)
-                                return bridle__err(err, -ENOMEM, "event stream");
-                        memcpy(p->line + p->line_len, s, n);
-                        p->line_len += n;
-                        break;
-                }
-                size_t n = (size_t)(eol - s);
-                int r;
-                if (p->line_len) {
-                        /* The line began in an earlier feed. */
-                        if (p->line_len + n > p->max_line)
-                                return limit(err, "line", p->max_line);
-                        if (grow(&p->line, &p->line_cap, p->line_len, n) < 0)
-                                return bridle__err(err, -ENOMEM, "event stream");
-                        memcpy(p->line + p->line_len, s, n);
-                        size_t total = p->line_len + n;
-                        p->line_len = 0;
-                        r = line(p, p->line, total, fn, ud, err);
-                } else {
-                        if (n > p->max_line)
-                                return limit(err, "line", p->max_line);
-                        r = line(p, s, n, fn, ud, err);
-                }
+                if (!eol)
+                        return keep(p, s, (size_t)(end - s), err);
+                int r = complete(p, s, (size_t)(eol - s), fn, ud, err);
                 s = eol + 1;
                 if (*eol == '\r') {
                         if (s < end && *s == '\n')

@@ -25,10 +25,10 @@
 
 #include "bridle/common.h"
 
-#define BRIDLE__SSE_MAX_LINE ((size_t)16 << 20)
+#define BRIDLE__SSE_MAX_LINE  ((size_t)16 << 20)
 #define BRIDLE__SSE_MAX_EVENT ((size_t)32 << 20)
-#define BRIDLE__SSE_MAX_TYPE 256
-#define BRIDLE__SSE_MAX_ID 1024
+#define BRIDLE__SSE_MAX_TYPE  256
+#define BRIDLE__SSE_MAX_ID    1024
 
 typedef struct bridle__sse_event {
         const char *type; /* "message" unless an event field said otherwise */

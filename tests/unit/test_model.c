@@ -90,7 +90,7 @@ static void on_retry(void *ud, unsigned attempt, const char *cls, const char *ms
 static bridle__model_events events(struct rec *r)
 {
         memset(r, 0, sizeof(*r));
-        return (bridle__model_events){ on_text, on_item, on_retry, r };
+        return (bridle__model_events){on_text, on_item, on_retry, r};
 }
 
 /* ---- request bodies -------------------------------------------------------------------- */
@@ -98,11 +98,11 @@ static bridle__model_events events(struct rec *r)
 static json_t *build(const struct model_provider *p, const char *model, const char *instr,
                      const json_t *input, const json_t *tools)
 {
-        bridle__model_cfg cfg = { .provider = p->name, .model = model };
-        bridle__model_req req = { .instructions = instr, .input = input, .tools = tools };
+        bridle__model_cfg cfg = {.provider = p->name, .model = model};
+        bridle__model_req req = {.instructions = instr, .input = input, .tools = tools};
         char *body = NULL;
         size_t len = 0;
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         assert_int_equal(p->build(&cfg, &req, &body, &len, &err), 0);
         assert_int_equal(len, strlen(body));
         json_t *j = J(body);
@@ -142,41 +142,41 @@ static void test_responses_body(void **state)
 static void test_chat_body(void **state)
 {
         (void)state;
-        json_t *input = J(
-                "[{\"type\":\"message\",\"role\":\"user\",\"content\":[{\"type\":\"input_text\","
-                "\"text\":\"hi\"}]},"
-                "{\"type\":\"reasoning\",\"id\":\"rs_1\",\"summary\":[]},"
-                "{\"type\":\"message\",\"role\":\"assistant\",\"id\":\"msg_1\",\"content\":[{"
-                "\"type\":\"output_text\",\"text\":\"let me look\",\"annotations\":[]}]},"
-                "{\"type\":\"function_call\",\"id\":\"fc_1\",\"call_id\":\"call_1\",\"name\":"
-                "\"read_file\",\"arguments\":\"{\\\"path\\\":\\\"a\\\"}\"},"
-                "{\"type\":\"function_call\",\"id\":\"fc_2\",\"call_id\":\"call_2\",\"name\":"
-                "\"ls\",\"arguments\":\"{}\"},"
-                "{\"type\":\"function_call_output\",\"call_id\":\"call_1\",\"output\":\"A\"},"
-                "{\"type\":\"function_call_output\",\"call_id\":\"call_2\",\"output\":\"B\"},"
-                "{\"type\":\"function_call\",\"id\":\"fc_3\",\"call_id\":\"call_3\",\"name\":"
-                "\"ls\",\"arguments\":\"{}\"},"
-                "{\"type\":\"function_call_output\",\"call_id\":\"call_3\",\"output\":\"C\"},"
-                "{\"type\":\"message\",\"role\":\"user\",\"content\":\"thanks\"}]");
+        json_t *input =
+                J("[{\"type\":\"message\",\"role\":\"user\",\"content\":[{\"type\":\"input_text\","
+                  "\"text\":\"hi\"}]},"
+                  "{\"type\":\"reasoning\",\"id\":\"rs_1\",\"summary\":[]},"
+                  "{\"type\":\"message\",\"role\":\"assistant\",\"id\":\"msg_1\",\"content\":[{"
+                  "\"type\":\"output_text\",\"text\":\"let me look\",\"annotations\":[]}]},"
+                  "{\"type\":\"function_call\",\"id\":\"fc_1\",\"call_id\":\"call_1\",\"name\":"
+                  "\"read_file\",\"arguments\":\"{\\\"path\\\":\\\"a\\\"}\"},"
+                  "{\"type\":\"function_call\",\"id\":\"fc_2\",\"call_id\":\"call_2\",\"name\":"
+                  "\"ls\",\"arguments\":\"{}\"},"
+                  "{\"type\":\"function_call_output\",\"call_id\":\"call_1\",\"output\":\"A\"},"
+                  "{\"type\":\"function_call_output\",\"call_id\":\"call_2\",\"output\":\"B\"},"
+                  "{\"type\":\"function_call\",\"id\":\"fc_3\",\"call_id\":\"call_3\",\"name\":"
+                  "\"ls\",\"arguments\":\"{}\"},"
+                  "{\"type\":\"function_call_output\",\"call_id\":\"call_3\",\"output\":\"C\"},"
+                  "{\"type\":\"message\",\"role\":\"user\",\"content\":\"thanks\"}]");
         json_t *tools = J("[{\"type\":\"function\",\"name\":\"read_file\",\"description\":\"d\","
                           "\"parameters\":{\"type\":\"object\"},\"strict\":false},"
                           "{\"type\":\"shell\"}]");
         json_t *b = build(&bridle__provider_chat, "gpt-4o", "be brief", input, tools);
-        json_t *want = J(
-                "[{\"role\":\"system\",\"content\":\"be brief\"},"
-                "{\"role\":\"user\",\"content\":\"hi\"},"
-                "{\"role\":\"assistant\",\"content\":\"let me look\",\"tool_calls\":["
-                "{\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"read_file\","
-                "\"arguments\":\"{\\\"path\\\":\\\"a\\\"}\"}},"
-                "{\"id\":\"call_2\",\"type\":\"function\",\"function\":{\"name\":\"ls\","
-                "\"arguments\":\"{}\"}}]},"
-                "{\"role\":\"tool\",\"tool_call_id\":\"call_1\",\"content\":\"A\"},"
-                "{\"role\":\"tool\",\"tool_call_id\":\"call_2\",\"content\":\"B\"},"
-                "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":["
-                "{\"id\":\"call_3\",\"type\":\"function\",\"function\":{\"name\":\"ls\","
-                "\"arguments\":\"{}\"}}]},"
-                "{\"role\":\"tool\",\"tool_call_id\":\"call_3\",\"content\":\"C\"},"
-                "{\"role\":\"user\",\"content\":\"thanks\"}]");
+        json_t *want =
+                J("[{\"role\":\"system\",\"content\":\"be brief\"},"
+                  "{\"role\":\"user\",\"content\":\"hi\"},"
+                  "{\"role\":\"assistant\",\"content\":\"let me look\",\"tool_calls\":["
+                  "{\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"read_file\","
+                  "\"arguments\":\"{\\\"path\\\":\\\"a\\\"}\"}},"
+                  "{\"id\":\"call_2\",\"type\":\"function\",\"function\":{\"name\":\"ls\","
+                  "\"arguments\":\"{}\"}}]},"
+                  "{\"role\":\"tool\",\"tool_call_id\":\"call_1\",\"content\":\"A\"},"
+                  "{\"role\":\"tool\",\"tool_call_id\":\"call_2\",\"content\":\"B\"},"
+                  "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":["
+                  "{\"id\":\"call_3\",\"type\":\"function\",\"function\":{\"name\":\"ls\","
+                  "\"arguments\":\"{}\"}}]},"
+                  "{\"role\":\"tool\",\"tool_call_id\":\"call_3\",\"content\":\"C\"},"
+                  "{\"role\":\"user\",\"content\":\"thanks\"}]");
         if (!json_equal(json_object_get(b, "messages"), want)) {
                 char *s = json_dumps(json_object_get(b, "messages"), JSON_INDENT(1));
                 fail_msg("messages: %s", s);
@@ -184,8 +184,8 @@ static void test_chat_body(void **state)
         json_t *wtools = J("[{\"type\":\"function\",\"function\":{\"name\":\"read_file\","
                            "\"description\":\"d\",\"parameters\":{\"type\":\"object\"}}}]");
         assert_true(json_equal(json_object_get(b, "tools"), wtools));
-        assert_true(json_is_true(json_object_get(json_object_get(b, "stream_options"),
-                                                 "include_usage")));
+        assert_true(json_is_true(
+                json_object_get(json_object_get(b, "stream_options"), "include_usage")));
         assert_true(json_is_true(json_object_get(b, "stream")));
         assert_true(json_is_true(json_object_get(b, "parallel_tool_calls")));
         json_decref(b);
@@ -338,11 +338,13 @@ static void test_chat_stream(void **state)
         assert_memory_equal(r.text, "Let me look.", 12);
         assert_int_equal(r.items, 3);
         json_t *want = J(
-                "[{\"type\":\"message\",\"id\":\"msg_chatcmpl-9\",\"role\":\"assistant\",\"status\":"
+                "[{\"type\":\"message\",\"id\":\"msg_chatcmpl-9\",\"role\":\"assistant\","
+                "\"status\":"
                 "\"completed\",\"content\":[{\"type\":\"output_text\",\"text\":\"Let me look.\","
                 "\"annotations\":[]}]},"
                 "{\"type\":\"function_call\",\"id\":\"fc_call_a\",\"call_id\":\"call_a\",\"name\":"
-                "\"read_file\",\"arguments\":\"{\\\"path\\\":\\\"a\\\"}\",\"status\":\"completed\"},"
+                "\"read_file\",\"arguments\":\"{\\\"path\\\":\\\"a\\\"}\",\"status\":\"completed\"}"
+                ","
                 "{\"type\":\"function_call\",\"id\":\"fc_call_b\",\"call_id\":\"call_b\",\"name\":"
                 "\"ls\",\"arguments\":\"{}\",\"status\":\"completed\"}]");
         if (!json_equal(st.output, want)) {
@@ -388,9 +390,9 @@ static void test_chat_stream_edges(void **state)
                        &r, &st),
                 0);
         assert_int_equal(json_array_size(st.output), 1);
-        assert_string_equal(json_string_value(json_object_get(json_array_get(st.output, 0),
-                                                              "arguments")),
-                            "{\"a\":1}");
+        assert_string_equal(
+                json_string_value(json_object_get(json_array_get(st.output, 0), "arguments")),
+                "{\"a\":1}");
         bridle__stream_release(&st);
         /* too many tool calls */
         expect_fail(&bridle__provider_chat,
@@ -403,8 +405,9 @@ static void test_chat_stream_edges(void **state)
 static void test_stream_alloc_failures(void **state)
 {
         (void)state;
-        const struct model_provider *provs[] = { &bridle__provider_chat, &bridle__provider_responses };
-        const char *texts[] = { chat_ok, responses_ok };
+        const struct model_provider *provs[] = {&bridle__provider_chat,
+                                                &bridle__provider_responses};
+        const char *texts[] = {chat_ok, responses_ok};
         for (size_t p = 0; p < 2; p++) {
                 bool ok = false;
                 for (unsigned long n = 1; n < 500 && !ok; n++) {
@@ -423,7 +426,8 @@ static void test_stream_alloc_failures(void **state)
         }
 }
 
-/* ---- scripted provider and script files ------------------------------------------------------- */
+/* ---- scripted provider and script files -------------------------------------------------------
+ */
 
 static const char script_yaml[] =
         "# two turns\n"
@@ -442,14 +446,15 @@ static void test_script_load(void **state)
         (void)state;
         char *path = write_tmp("s.yaml", script_yaml);
         json_t *script = NULL;
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         assert_int_equal(bridle__script_load(path, &script, &err), 0);
         json_t *want = J(
                 "[[{\"type\":\"message\",\"role\":\"assistant\",\"id\":\"msg_s1_1\",\"content\":[{"
                 "\"type\":\"output_text\",\"text\":\"Hello there\",\"annotations\":[]}]},"
                 "{\"type\":\"function_call\",\"id\":\"fc_s1_2\",\"call_id\":\"call_s1_2\",\"name\":"
                 "\"read_file\",\"arguments\":\"{\\\"path\\\":\\\"a.txt\\\"}\"},"
-                "{\"type\":\"shell_call\",\"call_id\":\"call_s1_3\",\"action\":{\"commands\":[\"ls\"]"
+                "{\"type\":\"shell_call\",\"call_id\":\"call_s1_3\",\"action\":{\"commands\":["
+                "\"ls\"]"
                 "}}],"
                 "{\"items\":[{\"type\":\"message\",\"role\":\"assistant\",\"id\":\"msg_s2_1\","
                 "\"content\":[{\"type\":\"output_text\",\"text\":\"done\",\"annotations\":[]}]}],"
@@ -460,13 +465,13 @@ static void test_script_load(void **state)
         }
         json_decref(want);
 
-        bridle__model_cfg cfg = { .provider = "scripted", .script = script, .script_name = "s.yaml" };
+        bridle__model_cfg cfg = {.provider = "scripted", .script = script, .script_name = "s.yaml"};
         bridle__model *m = NULL;
         assert_int_equal(bridle__model_new(&cfg, &m, &err), 0);
         struct rec r;
         bridle__model_events ev = events(&r);
         bridle__model_resp resp;
-        bridle__model_req req = { .turn_index = 0 };
+        bridle__model_req req = {.turn_index = 0};
         assert_int_equal(bridle__model_call(m, &req, &ev, &resp, &err), 0);
         assert_int_equal(json_array_size(resp.output), 3);
         assert_int_equal(r.items, 3);
@@ -499,29 +504,31 @@ static void test_script_errors(void **state)
         static const struct {
                 const char *text, *want;
         } cases[] = {
-                { "{a: 1}\n", ":1:1: a script is a list of turns, got mapping" },
-                { "- - name: f\n    arguments: 3\n", ":2:16: turn 1, item 1: 'arguments' must be" },
-                { "- []\n- - {x: 1}\n", ":2:5: turn 2, item 1: an item needs a 'type'" },
-                { "- - type: message\n    content: 5\n", ":2:14: turn 1, item 1: a message's 'content'" },
-                { "- - type: function_call\n", ":1:5: turn 1, item 1: a function_call's 'name'" },
-                { "- items: []\n  extra: 1\n", ":2:3: turn 1: unknown key 'extra'" },
-                { "- 7\n", ":1:3: turn 1: a turn must be a list" },
-                { "- [\n", "bad.yaml:" },
+                {"{a: 1}\n", ":1:1: a script is a list of turns, got mapping"},
+                {"- - name: f\n    arguments: 3\n", ":2:16: turn 1, item 1: 'arguments' must be"},
+                {"- []\n- - {x: 1}\n", ":2:5: turn 2, item 1: an item needs a 'type'"},
+                {"- - type: message\n    content: 5\n",
+                 ":2:14: turn 1, item 1: a message's 'content'"},
+                {"- - type: function_call\n", ":1:5: turn 1, item 1: a function_call's 'name'"},
+                {"- items: []\n  extra: 1\n", ":2:3: turn 1: unknown key 'extra'"},
+                {"- 7\n", ":1:3: turn 1: a turn must be a list"},
+                {"- [\n", "bad.yaml:"},
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 char *path = write_tmp("bad.yaml", cases[i].text);
                 json_t *script = NULL;
-                bridle_error err = { 0 };
+                bridle_error err = {0};
                 assert_int_equal(bridle__script_load(path, &script, &err) < 0, 1);
                 assert_null(script);
                 if (!strstr(err.msg, cases[i].want) || strncmp(err.msg, path, strlen(path)) != 0)
                         fail_msg("case %zu: '%s' lacks '%s'", i, err.msg, cases[i].want);
                 free(path);
         }
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         json_t *s = J("[[{\"type\":\"function_call\",\"name\":\"f\",\"arguments\":{}}]]");
         assert_int_equal(bridle__script_check(s, "x", &err), BRIDLE_E_INVALID);
-        assert_string_equal(err.msg, "x: turn 1, item 1: a function_call's 'arguments' must be a string");
+        assert_string_equal(err.msg,
+                            "x: turn 1, item 1: a function_call's 'arguments' must be a string");
         json_decref(s);
 }
 
@@ -529,13 +536,13 @@ static void test_model_new_errors(void **state)
 {
         (void)state;
         bridle__model *m = NULL;
-        bridle_error err = { 0 };
-        bridle__model_cfg cfg = { .provider = "anthropic", .model = "x" };
+        bridle_error err = {0};
+        bridle__model_cfg cfg = {.provider = "anthropic", .model = "x"};
         assert_int_equal(bridle__model_new(&cfg, &m, &err), BRIDLE_E_INVALID);
         assert_non_null(strstr(err.msg, "unknown model provider 'anthropic'"));
-        cfg = (bridle__model_cfg){ .provider = "openai-chat" };
+        cfg = (bridle__model_cfg){.provider = "openai-chat"};
         assert_int_equal(bridle__model_new(&cfg, &m, &err), BRIDLE_E_INVALID);
-        cfg = (bridle__model_cfg){ .provider = "scripted" };
+        cfg = (bridle__model_cfg){.provider = "scripted"};
         assert_int_equal(bridle__model_new(&cfg, &m, &err), BRIDLE_E_INVALID);
         assert_null(m);
 }
@@ -549,12 +556,13 @@ static void test_prices(void **state)
         unsetenv("BRIDLE_PRICES");
         setenv("BRIDLE_HOME", tmpdir, 1); /* no prices.yaml there */
         bridle__model_prices_reload();
-        bridle__model_usage u = { .input_tokens = 1000000, .cached_tokens = 0, .output_tokens = 1000000 };
+        bridle__model_usage u = {
+                .input_tokens = 1000000, .cached_tokens = 0, .output_tokens = 1000000};
         assert_float_equal(bridle__model_cost("gpt-5.1", &u, &known), 11.25, 1e-9);
         assert_true(known);
         u.cached_tokens = 1000000;
         assert_float_equal(bridle__model_cost("gpt-5.1", &u, &known), 10.125, 1e-9);
-        u = (bridle__model_usage){ .input_tokens = 2000000, .cached_tokens = 1000000 };
+        u = (bridle__model_usage){.input_tokens = 2000000, .cached_tokens = 1000000};
         assert_float_equal(bridle__model_cost("gpt-4o-2024-08-06", &u, &known), 2.5 + 1.25, 1e-9);
         assert_true(known);
         assert_float_equal(bridle__model_cost("gpt-4o-mini", &u, &known), 0.15 + 0.075, 1e-9);
@@ -562,8 +570,8 @@ static void test_prices(void **state)
         assert_false(known);
 
         char *path = write_tmp("p.yaml", "llama-3: {input: 1, cached_input: 0.5, output: 2}\n"
-                                               "gpt-5.1: {input: 10, output: 20}\n"
-                                               "broken: {input: cheap}\n");
+                                         "gpt-5.1: {input: 10, output: 20}\n"
+                                         "broken: {input: cheap}\n");
         setenv("BRIDLE_PRICES", path, 1);
         bridle__model_prices_reload();
         assert_float_equal(bridle__model_cost("llama-3", &u, &known), 1 + 0.5, 1e-9);
@@ -605,7 +613,7 @@ struct server {
         int port;
         char *script, *log;
 };
-static struct server srv = { .pid = -1 };
+static struct server srv = {.pid = -1};
 
 static void server_stop(void)
 {
@@ -655,7 +663,8 @@ static void server_start(const char *script, const char *const *extra)
         server_stop();
         srv.script = write_tmp("script.json", script);
         assert_true(asprintf(&srv.log, "%s/log-%d.jsonl", tmpdir, rand()) > 0);
-        const char *argv[32] = { "node", js, "--script", srv.script, "--port", "0", "--log", srv.log };
+        const char *argv[32] = {"node",   js,  "--script", srv.script,
+                                "--port", "0", "--log",    srv.log};
         size_t argc = 8;
         for (size_t i = 0; extra && extra[i] && argc < 30; i++)
                 argv[argc++] = extra[i];
@@ -674,7 +683,7 @@ static void server_start(const char *script, const char *const *extra)
         char line[256] = "";
         size_t len = 0;
         for (int i = 0; i < 100 && !memchr(line, '\n', len); i++) {
-                struct pollfd p = { .fd = fds[0], .events = POLLIN };
+                struct pollfd p = {.fd = fds[0], .events = POLLIN};
                 if (poll(&p, 1, 100) <= 0)
                         continue;
                 ssize_t n = read(fds[0], line + len, sizeof(line) - 1 - len);
@@ -701,7 +710,7 @@ static bridle__model *model(const char *provider, const char *key, unsigned stal
                 .stall_ms = stall_ms,
         };
         bridle__model *m = NULL;
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         if (bridle__model_new(&cfg, &m, &err) < 0)
                 fail_msg("model_new: %s", err.msg);
         return m;
@@ -719,8 +728,10 @@ static int call(bridle__model *m, struct rec *r, bridle__model_resp *resp, bridl
         json_t *input = user_input();
         json_t *tools = J("[{\"type\":\"function\",\"name\":\"read_file\",\"parameters\":{"
                           "\"type\":\"object\"}}]");
-        bridle__model_req req = { .instructions = "be brief", .input = input, .tools = tools,
-                                  .run_retries_left = budget };
+        bridle__model_req req = {.instructions = "be brief",
+                                 .input = input,
+                                 .tools = tools,
+                                 .run_retries_left = budget};
         bridle__model_events ev = events(r);
         memset(err, 0, sizeof(*err));
         int rc = bridle__model_call(m, &req, &ev, resp, err);
@@ -757,7 +768,7 @@ static const char two_items[] =
 
 static void check_two_items(const char *provider)
 {
-        static const char *const chunk[] = { "--chunk", "3", NULL };
+        static const char *const chunk[] = {"--chunk", "3", NULL};
         server_start(two_items, chunk);
         bridle__model *m = model(provider, KEY, 0);
         struct rec r;
@@ -779,7 +790,8 @@ static void check_two_items(const char *provider)
                             "Hello, world");
         for (size_t i = 1; i <= 2; i++) {
                 json_t *fc = json_array_get(resp.output, i);
-                assert_string_equal(json_string_value(json_object_get(fc, "type")), "function_call");
+                assert_string_equal(json_string_value(json_object_get(fc, "type")),
+                                    "function_call");
                 assert_non_null(json_string_value(json_object_get(fc, "call_id")));
                 json_t *args = J(json_string_value(json_object_get(fc, "arguments")));
                 json_t *want = J(i == 1 ? "{\"path\":\"a\"}" : "{}");
@@ -787,10 +799,11 @@ static void check_two_items(const char *provider)
                 json_decref(args);
                 json_decref(want);
         }
-        assert_string_equal(json_string_value(json_object_get(json_array_get(resp.output, 1), "name")),
-                            "read_file");
-        assert_string_equal(json_string_value(json_object_get(json_array_get(resp.output, 2), "name")),
-                            "ls");
+        assert_string_equal(
+                json_string_value(json_object_get(json_array_get(resp.output, 1), "name")),
+                "read_file");
+        assert_string_equal(
+                json_string_value(json_object_get(json_array_get(resp.output, 2), "name")), "ls");
         if (!chat) {
                 json_t *want = J("{\"type\":\"mystery_item\",\"payload\":[1,{\"x\":true}]}");
                 assert_true(json_equal(json_array_get(resp.output, 3), want));
@@ -814,10 +827,10 @@ static void check_two_items(const char *provider)
         assert_string_equal(json_string_value(json_object_get(body, "model")), "gpt-5.1");
         assert_true(json_is_true(json_object_get(body, "stream")));
         if (chat)
-                assert_string_equal(json_string_value(json_object_get(
-                                            json_array_get(json_object_get(body, "messages"), 0),
-                                            "content")),
-                                    "be brief");
+                assert_string_equal(
+                        json_string_value(json_object_get(
+                                json_array_get(json_object_get(body, "messages"), 0), "content")),
+                        "be brief");
         else
                 assert_true(json_is_false(json_object_get(body, "store")));
         json_decref(log);
@@ -843,14 +856,11 @@ static void test_server_retried(void **state)
         static const struct {
                 const char *fault, *cls;
         } faults[] = {
-                { "\"429\"", "rate_limit" },
-                { "\"500\"", "server" },
-                { "\"503\"", "server" },
-                { "\"reset\"", "network" },
-                { "\"truncate\"", "truncated" },
-                { "{\"type\":\"stall\",\"ms\":3000}", "stall" },
+                {"\"429\"", "rate_limit"},     {"\"500\"", "server"},
+                {"\"503\"", "server"},         {"\"reset\"", "network"},
+                {"\"truncate\"", "truncated"}, {"{\"type\":\"stall\",\"ms\":3000}", "stall"},
         };
-        static const char *const providers[] = { "openai-responses", "openai-chat" };
+        static const char *const providers[] = {"openai-responses", "openai-chat"};
         for (size_t p = 0; p < 2; p++)
                 for (size_t i = 0; i < ELEMENTSOF(faults); i++) {
                         char script[512];
@@ -888,19 +898,19 @@ static void test_server_fatal(void **state)
         static const struct {
                 const char *provider, *fault, *cls, *msg;
         } cases[] = {
-                { "openai-responses", "\"malformed\"", "protocol", "malformed event" },
-                { "openai-chat", "\"malformed\"", "protocol", "malformed chunk" },
-                { "openai-responses", "\"400\"", "bad_request", ": 400 bad request" },
-                { "openai-chat", "\"400\"", "bad_request", ": 400 bad request" },
-                { "openai-responses", "\"404\"", "not_found", ": 404 not found" },
-                { "openai-responses", "{\"type\":\"failed\",\"code\":\"server_error\"}", "server",
-                  "response failed" },
-                { "openai-responses", "{\"type\":\"failed\",\"code\":\"invalid_prompt\"}",
-                  "refused", "invalid_prompt" },
-                { "openai-responses", "\"error\"", NULL, "error event" },
-                { "openai-chat", "\"failed\"", NULL, "error event" },
-                { "openai-responses", "{\"type\":\"429\",\"code\":\"insufficient_quota\"}",
-                  "rate_limit", "429 too many requests" },
+                {"openai-responses", "\"malformed\"", "protocol", "malformed event"},
+                {"openai-chat", "\"malformed\"", "protocol", "malformed chunk"},
+                {"openai-responses", "\"400\"", "bad_request", ": 400 bad request"},
+                {"openai-chat", "\"400\"", "bad_request", ": 400 bad request"},
+                {"openai-responses", "\"404\"", "not_found", ": 404 not found"},
+                {"openai-responses", "{\"type\":\"failed\",\"code\":\"server_error\"}", "server",
+                 "response failed"},
+                {"openai-responses", "{\"type\":\"failed\",\"code\":\"invalid_prompt\"}", "refused",
+                 "invalid_prompt"},
+                {"openai-responses", "\"error\"", NULL, "error event"},
+                {"openai-chat", "\"failed\"", NULL, "error event"},
+                {"openai-responses", "{\"type\":\"429\",\"code\":\"insufficient_quota\"}",
+                 "rate_limit", "429 too many requests"},
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 char script[512];
@@ -917,9 +927,11 @@ static void test_server_fatal(void **state)
                 assert_int_equal(err.code, BRIDLE_E_MODEL);
                 char prefix[256];
                 bool chat = strcmp(cases[i].provider, "openai-chat") == 0;
-                (void)snprintf(prefix, sizeof(prefix), "%s: POST http://127.0.0.1:%d/v1/%s: ",
-                               cases[i].provider, srv.port, chat ? "chat/completions" : "responses");
-                if (strncmp(err.msg, prefix, strlen(prefix)) != 0 || !strstr(err.msg, cases[i].msg) ||
+                (void)snprintf(prefix, sizeof(prefix),
+                               "%s: POST http://127.0.0.1:%d/v1/%s: ", cases[i].provider, srv.port,
+                               chat ? "chat/completions" : "responses");
+                if (strncmp(err.msg, prefix, strlen(prefix)) != 0 ||
+                    !strstr(err.msg, cases[i].msg) ||
                     (cases[i].cls && strcmp(resp.error_class, cases[i].cls) != 0))
                         fail_msg("case %zu: [%s] %s", i, resp.error_class, err.msg);
                 assert_int_equal(resp.retries, 0);
@@ -943,8 +955,11 @@ static void test_server_budget(void **state)
                      NULL);
         char base[128];
         (void)snprintf(base, sizeof(base), "http://127.0.0.1:%d/v1", srv.port);
-        bridle__model_cfg cfg = { .provider = "openai-responses", .model = "gpt-5", .base_url = base,
-                                  .backoff_ms = 1, .max_retries = 2 };
+        bridle__model_cfg cfg = {.provider = "openai-responses",
+                                 .model = "gpt-5",
+                                 .base_url = base,
+                                 .backoff_ms = 1,
+                                 .max_retries = 2};
         bridle__model *m = NULL;
         bridle_error err;
         assert_int_equal(bridle__model_new(&cfg, &m, &err), 0);
@@ -1005,7 +1020,7 @@ static void test_server_retry_after(void **state)
         bridle_error err;
         bridle__model_events ev = events(&r);
         json_t *input = user_input();
-        bridle__model_req req = { .input = input };
+        bridle__model_req req = {.input = input};
         assert_int_equal(bridle__model_call(m, &req, &ev, &resp, &err), 0);
         assert_int_equal(resp.retries, 2);
         assert_string_equal(r.classes, "rate_limit,server");
@@ -1019,7 +1034,7 @@ static void test_server_retry_after(void **state)
 static void test_server_key(void **state)
 {
         (void)state;
-        static const char *const args[] = { "--require-key", KEY, NULL };
+        static const char *const args[] = {"--require-key", KEY, NULL};
         server_start("[{\"faults\":[\"500\",\"400\"],\"items\":[{\"type\":\"message\",\"content\":"
                      "\"ok\"}]},[{\"type\":\"message\",\"content\":\"ok\"}]]",
                      args);
@@ -1048,7 +1063,8 @@ static void test_server_key(void **state)
         assert_int_equal(json_array_size(log), 4);
         size_t i;
         json_t *entry;
-        json_array_foreach(log, i, entry) {
+        json_array_foreach(log, i, entry)
+        {
                 json_t *h = json_object_get(entry, "headers");
                 const char *auth = json_string_value(json_object_get(h, "authorization"));
                 assert_non_null(auth);
@@ -1068,7 +1084,7 @@ static void test_connect_refused(void **state)
         (void)state;
         int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         assert_true(s >= 0);
-        struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         socklen_t al = sizeof(a);
         assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
         assert_int_equal(getsockname(s, (struct sockaddr *)&a, &al), 0);
@@ -1076,8 +1092,12 @@ static void test_connect_refused(void **state)
         char base[128];
         (void)snprintf(base, sizeof(base), "http://user:pw@127.0.0.1:%d/v1/?q=1",
                        ntohs(a.sin_port));
-        bridle__model_cfg cfg = { .provider = "openai-chat", .model = "gpt-4o", .base_url = base,
-                                  .api_key = KEY, .backoff_ms = 1, .max_retries = 3 };
+        bridle__model_cfg cfg = {.provider = "openai-chat",
+                                 .model = "gpt-4o",
+                                 .base_url = base,
+                                 .api_key = KEY,
+                                 .backoff_ms = 1,
+                                 .max_retries = 3};
         bridle__model *m = NULL;
         bridle_error err;
         assert_int_equal(bridle__model_new(&cfg, &m, &err), 0);
@@ -1088,7 +1108,8 @@ static void test_connect_refused(void **state)
         assert_int_equal(resp.retries, 3);
         assert_string_equal(r.classes, "network,network,network");
         char want[128];
-        (void)snprintf(want, sizeof(want), "openai-chat: POST http://127.0.0.1:%d/v1/", ntohs(a.sin_port));
+        (void)snprintf(want, sizeof(want), "openai-chat: POST http://127.0.0.1:%d/v1/",
+                       ntohs(a.sin_port));
         if (strncmp(err.msg, want, strlen(want)) != 0)
                 fail_msg("%s", err.msg);
         assert_null(strstr(err.msg, "pw"));
@@ -1100,7 +1121,7 @@ static void test_connect_refused(void **state)
 static void test_server_many(void **state)
 {
         (void)state;
-        static const char *const loop[] = { "--loop", NULL };
+        static const char *const loop[] = {"--loop", NULL};
         server_start("[[{\"type\":\"message\",\"content\":\"a\"}],"
                      "[{\"type\":\"function_call\",\"name\":\"f\",\"arguments\":{\"n\":1}}]]",
                      loop);

@@ -44,7 +44,7 @@ static int collect(void *ud, const bridle__sse_event *ev)
 static int parse(const char *in, size_t len, size_t chunk, struct sink *s)
 {
         bridle__sse p;
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         bridle__sse_init(&p, 0, 0);
         memset(s->out, 0, sizeof(s->out));
         s->len = 0;
@@ -53,8 +53,8 @@ static int parse(const char *in, size_t len, size_t chunk, struct sink *s)
         if (!chunk)
                 chunk = len ? len : 1;
         for (size_t off = 0; off < len && r == 0; off += chunk)
-                r = bridle__sse_feed(&p, in + off, len - off < chunk ? len - off : chunk, collect, s,
-                                     &err);
+                r = bridle__sse_feed(&p, in + off, len - off < chunk ? len - off : chunk, collect,
+                                     s, &err);
         if (r == 0)
                 r = bridle__sse_finish(&p, collect, s, &err);
         bridle__sse_release(&p);
@@ -64,38 +64,40 @@ static int parse(const char *in, size_t len, size_t chunk, struct sink *s)
 static const struct {
         const char *in, *out;
 } cases[] = {
-        { "data: hello\n\n", "message|hello|;" },
-        { "event: a\ndata: 1\n\nevent: b\ndata: 2\n\n", "a|1|;b|2|;" },
-        { "data: x\n\ndata: y\n\n", "message|x|;message|y|;" },
+        {"data: hello\n\n", "message|hello|;"},
+        {"event: a\ndata: 1\n\nevent: b\ndata: 2\n\n", "a|1|;b|2|;"},
+        {"data: x\n\ndata: y\n\n", "message|x|;message|y|;"},
         /* the event type is reset after each dispatch */
-        { "event: a\ndata: 1\n\ndata: 2\n\n", "a|1|;message|2|;" },
-        { "data: line1\ndata: line2\n\n", "message|line1\\nline2|;" },
-        { "data: crlf\r\n\r\n", "message|crlf|;" },
-        { "data: cr\r\rdata: two\r\r", "message|cr|;message|two|;" },
-        { ": a comment\ndata: c\n:another\n\n", "message|c|;" },
-        { "data:nospace\n\n", "message|nospace|;" },
-        { "data:  two spaces\n\n", "message| two spaces|;" },
-        { "data\n\n", "message||;" },
-        { "data:\ndata:\n\n", "message|\\n|;" },
-        { "id: 7\ndata: a\n\ndata: b\n\n", "message|a|7;message|b|7;" },
-        { "retry: 100\nfoo: bar\ndata: z\n\n", "message|z|;" },
+        {"event: a\ndata: 1\n\ndata: 2\n\n", "a|1|;message|2|;"},
+        {"data: line1\ndata: line2\n\n", "message|line1\\nline2|;"},
+        {"data: crlf\r\n\r\n", "message|crlf|;"},
+        {"data: cr\r\rdata: two\r\r", "message|cr|;message|two|;"},
+        {": a comment\ndata: c\n:another\n\n", "message|c|;"},
+        {"data:nospace\n\n", "message|nospace|;"},
+        {"data:  two spaces\n\n", "message| two spaces|;"},
+        {"data\n\n", "message||;"},
+        {"data:\ndata:\n\n", "message|\\n|;"},
+        {"id: 7\ndata: a\n\ndata: b\n\n", "message|a|7;message|b|7;"},
+        {"retry: 100\nfoo: bar\ndata: z\n\n", "message|z|;"},
         /* no data: nothing to dispatch */
-        { "event: ping\n\n", "" },
-        { "\n\n\n", "" },
-        { "\xEF\xBB\xBF" "data: bom\n\n", "message|bom|;" },
+        {"event: ping\n\n", ""},
+        {"\n\n\n", ""},
+        {"\xEF\xBB\xBF"
+         "data: bom\n\n",
+         "message|bom|;"},
         /* a complete last line without the blank line: dispatched at the end */
-        { "data: last\n", "message|last|;" },
+        {"data: last\n", "message|last|;"},
         /* a cut line drops its event */
-        { "data: a\ndata: cut", "" },
-        { "data: {\"a\":1}\n\nevent: e\ndata: 2", "message|{\"a\":1}|;" },
-        { "event: x\r\ndata: 1\r\n\r\nevent: y\rdata: 2\n\r\n", "x|1|;y|2|;" },
-        { "data: a:b: c\n\n", "message|a:b: c|;" },
+        {"data: a\ndata: cut", ""},
+        {"data: {\"a\":1}\n\nevent: e\ndata: 2", "message|{\"a\":1}|;"},
+        {"event: x\r\ndata: 1\r\n\r\nevent: y\rdata: 2\n\r\n", "x|1|;y|2|;"},
+        {"data: a:b: c\n\n", "message|a:b: c|;"},
 };
 
 static void test_cases(void **state)
 {
         (void)state;
-        struct sink s = { 0 };
+        struct sink s = {0};
         for (size_t i = 0; i < (sizeof(cases) / sizeof(cases[0])); i++) {
                 size_t len = strlen(cases[i].in);
                 assert_int_equal(parse(cases[i].in, len, 0, &s), 0);
@@ -108,7 +110,7 @@ static void test_cases(void **state)
 static void test_chunkings(void **state)
 {
         (void)state;
-        struct sink whole = { 0 }, part = { 0 };
+        struct sink whole = {0}, part = {0};
         for (size_t i = 0; i < (sizeof(cases) / sizeof(cases[0])); i++) {
                 size_t len = strlen(cases[i].in);
                 assert_int_equal(parse(cases[i].in, len, 0, &whole), 0);
@@ -126,7 +128,7 @@ static void test_split_crlf(void **state)
 {
         (void)state;
         bridle__sse p;
-        struct sink s = { 0 };
+        struct sink s = {0};
         bridle__sse_init(&p, 0, 0);
         assert_int_equal(bridle__sse_feed(&p, "event: a\r", 9, collect, &s, NULL), 0);
         assert_int_equal(bridle__sse_feed(&p, "\ndata: 1\r", 9, collect, &s, NULL), 0);
@@ -140,7 +142,7 @@ static void test_split_crlf(void **state)
 static void test_stop(void **state)
 {
         (void)state;
-        struct sink s = { .stop_at = 2 };
+        struct sink s = {.stop_at = 2};
         const char *in = "data: 1\n\ndata: 2\n\ndata: 3\n\n";
         assert_int_equal(parse(in, strlen(in), 0, &s), -42);
         assert_int_equal(s.n, 2);
@@ -150,13 +152,14 @@ static void test_caps(void **state)
 {
         (void)state;
         bridle__sse p;
-        bridle_error err = { 0 };
-        struct sink s = { 0 };
+        bridle_error err = {0};
+        struct sink s = {0};
         char line[200];
         memset(line, 'x', sizeof(line));
         /* a line over the cap, in one feed and across feeds */
         bridle__sse_init(&p, 64, 128);
-        assert_int_equal(bridle__sse_feed(&p, line, sizeof(line), collect, &s, &err), BRIDLE_E_LIMIT);
+        assert_int_equal(bridle__sse_feed(&p, line, sizeof(line), collect, &s, &err),
+                         BRIDLE_E_LIMIT);
         assert_non_null(strstr(err.msg, "line longer than 64"));
         bridle__sse_release(&p);
         bridle__sse_init(&p, 64, 128);
@@ -186,7 +189,7 @@ static void test_caps(void **state)
 static void test_nul(void **state)
 {
         (void)state;
-        struct sink s = { 0 };
+        struct sink s = {0};
         static const char in[] = "data: a\0b\n\n";
         assert_int_equal(parse(in, sizeof(in) - 1, 0, &s), 0);
         assert_string_equal(s.out, "message|a0b|;");
@@ -199,7 +202,7 @@ static void test_alloc_failures(void **state)
         const char *in = "event: a\ndata: 1\ndata: 2\n\ndata: 3";
         for (unsigned long n = 1; n < 50; n++) {
                 bridle__sse p;
-                struct sink s = { 0 };
+                struct sink s = {0};
                 bridle__sse_init(&p, 0, 0);
                 bridle__alloc_fail_at(n);
                 int r = bridle__sse_feed(&p, in, 20, collect, &s, NULL);
@@ -217,9 +220,9 @@ static void test_alloc_failures(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_cases),         cmocka_unit_test(test_chunkings),
-                cmocka_unit_test(test_split_crlf),    cmocka_unit_test(test_stop),
-                cmocka_unit_test(test_caps),          cmocka_unit_test(test_nul),
+                cmocka_unit_test(test_cases),          cmocka_unit_test(test_chunkings),
+                cmocka_unit_test(test_split_crlf),     cmocka_unit_test(test_stop),
+                cmocka_unit_test(test_caps),           cmocka_unit_test(test_nul),
                 cmocka_unit_test(test_alloc_failures),
         };
         return cmocka_run_group_tests_name("sse", tests, NULL, NULL);
