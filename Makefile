@@ -16,8 +16,17 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
+# The no-key demo: an agent with a scripted model reviews a tiny repository in a sandbox.
 demo: build
-	$(BUILD)/bridle demo
+	@$(BUILD)/bridle run --agent examples/review/agent.yaml \
+		"Review the repository in /workspace/repo: run its tests and write out/report.md"
+	@echo; echo "--- examples/review/out/report.md, written by the agent inside the sandbox:"
+	@cat examples/review/out/report.md
+	@echo; echo "The model was scripted (examples/review/script.yaml): no API key was used."
+	@echo "With a real model: OPENAI_API_KEY=... $(BUILD)/bridle run --agent examples/review/agent.yaml \\"
+	@echo "    --provider openai-responses --model gpt-5.1 \"Review the repository\""
+	@echo "Any OpenAI-compatible server: add --provider openai-chat --base-url http://HOST/v1"
+	@echo "See the run again: $(BUILD)/bridle runs; the sandbox on its own: $(BUILD)/bridle demo"
 
 # The whole suite; the last line is "N passed, N failed, N skipped".
 test: build
@@ -37,6 +46,7 @@ bench: build
 	bench/sandbox-start $(BUILD)/bridle
 	BRIDLE_INIT_PATH=$(BUILD)/bridle-init $(BUILD)/bench/living-exec 300
 	BRIDLE_INIT_PATH=$(CURDIR)/$(BUILD)/bridle-init bench/sandbox-exec $(BUILD)/bridle
+	bench/harness/run $(BUILD)
 
 install: build
 	meson install -C $(BUILD)

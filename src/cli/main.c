@@ -18,6 +18,8 @@ static void usage(FILE *f)
               "                                             living sandboxes ('bridle sandbox --help')\n"
               "  patch [--dir DIR] [PATCH]                  apply_patch to a local directory\n"
               "  doctor [--json]                            what this host allows\n"
+              "  run [--agent FILE] [--script FILE] [--json] TASK...  run an agent on a task ('bridle run --help')\n"
+              "  resume RUN [--max-turns N] [--json]        continue a run that stopped\n"
               "  runs [show RUN] [--json] [--journal PATH]  runs in the journal, or one run's events\n"
               "  patch [--dir DIR] [PATCH]                  apply an apply_patch text (argument or stdin)\n"
               "  demo                                       run a few commands in a sandbox and show what is blocked\n"
@@ -41,6 +43,10 @@ int main(int argc, char **argv)
                 return bridle_cmd_sandbox(argc - 1, argv + 1);
         if (strcmp(cmd, "doctor") == 0)
                 return bridle_cmd_doctor(argc - 1, argv + 1);
+        if (strcmp(cmd, "run") == 0)
+                return bridle_cmd_run(argc - 1, argv + 1);
+        if (strcmp(cmd, "resume") == 0)
+                return bridle_cmd_resume(argc - 1, argv + 1);
         if (strcmp(cmd, "runs") == 0)
                 return bridle_cmd_runs(argc - 1, argv + 1);
         if (strcmp(cmd, "patch") == 0)

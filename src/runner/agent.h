@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Agent files (YAML or JSON), loaded and checked completely before a run
+ * starts, with errors "FILE:LINE:COL: key: message". An agent is kept as a
+ * canonical JSON object (every key filled in, paths absolute, the script
+ * expanded and inline) so that run.started can record it and resume can run
+ * it without the files:
+ *   {"name","model","provider","base_url","api_key_env","instructions",
+ *    "tools":[..],"native_tools":[..],"command_tools":[..],"handoffs":[names],
+ *    "handoff_description","manifest":PATH|null,"max_turns":N,
+ *    "budget":{"tokens":N|null,"cost_usd":X|null,"wall":S|null},
+ *    "script":[..]|null,"script_name":NAME|null,"file":PATH|null}
+ * A set of agents is an object name -> agent; its "entry" agent is the one the
+ * run starts with. Handoff files are loaded recursively (cycles allowed, at
+ * most 32 agents; two different files with the same name are an error).
+ */
+#pragma once
+
+#include <jansson.h>
+
+#include "bridle/common.h"
+#include "bridle/run.h"
+
+#define BRIDLE__AGENT_MAX 32
+#define BRIDLE__DEFAULT_MODEL "gpt-5.1"
+#define BRIDLE__DEFAULT_MAX_TURNS 40
+
+/* Load path (NULL: the built-in default agent) and its handoffs, apply the
+ * overrides of opts (provider, model, base_url, script_file, manifest_file,
+ * max_turns: to every agent). *ret is {"entry": NAME, "agents": {...}}. */
+int bridle__agents_load(const char *path, const bridle_agent_opts *opts, json_t **ret, bridle_error *err);
+
+/* The builtin tool names, NULL-terminated. */
+extern const char *const bridle__builtin_tool_names[];

@@ -1,0 +1,542 @@
+/* SPDX-License-Identifier: MIT */
+/* The agent loop: pending calls, limits, one model call per turn, completion. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bridle/manifest.h"
+#include "bridle/sandbox.h"
+#include "runner/runner.h"
+#include "util/alloc.h"
+#include "util/error.h"
+
+#define RUN_RETRIES 16
+
+int64_t bridle__now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void report(const bridle__run *R, const char *type, json_t *data)
+{
+        if (!R->opts->on_event)
+                return;
+        json_t *ev = bridle__journal_event_json(R->id, 0, bridle__now_ms(), type, data);
+        char *s = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+        if (s)
+                R->opts->on_event(s, R->opts->userdata);
+        free(s);
+        json_decref(ev);
+}
+
+int bridle__run_emit(bridle__run *R, const char *type, json_t *data, bridle_error *err)
+{
+        if (!data)
+                return bridle__err(err, -ENOMEM, "event '%s'", type);
+        int64_t ts;
+        int64_t seq = bridle__journal_append(R->j, R->id, type, data, &ts, err);
+        if (seq < 0) {
+                json_decref(data);
+                return (int)seq;
+        }
+        json_t *ev = bridle__journal_event_json(R->id, seq, ts, type, data);
+        json_decref(data);
+        if (!ev)
+                return bridle__err(err, -ENOMEM, "event '%s'", type);
+        int r = bridle__run_state_apply(&R->st, ev, err);
+        if (r == 0 && R->opts->on_event) {
+                char *s = json_dumps(ev, JSON_COMPACT);
+                if (s)
+                        R->opts->on_event(s, R->opts->userdata);
+                free(s);
+        }
+        json_decref(ev);
+        return r;
+}
+
+/* ---- the sandbox, made on first use --------------------------------------- */
+
+static bool sandbox_alive(const char *id)
+{
+        bridle_sandbox_info *v = NULL;
+        size_t n = 0;
+        bool alive = false;
+        if (bridle_sandbox_list_all(&v, &n, NULL) >= 0)
+                for (size_t i = 0; i < n; i++)
+                        if (!strcmp(v[i].id, id))
+                                alive = v[i].alive;
+        free(v);
+        return alive;
+}
+
+static const char *agent_manifest(const bridle__run *R)
+{
+        json_t *agents = json_object_get(R->def, "agents");
+        json_t *m = json_object_get(json_object_get(agents, R->st.agent), "manifest");
+        if (!json_is_string(m))
+                m = json_object_get(json_object_get(agents, json_string_value(json_object_get(R->def, "entry"))),
+                                    "manifest");
+        return json_is_string(m) ? json_string_value(m) : NULL;
+}
+
+static const char *get_sandbox(void *ud, bridle_error *err)
+{
+        bridle__run *R = ud;
+        if (R->st.sandbox_id[0] && (R->sandbox_checked || sandbox_alive(R->st.sandbox_id))) {
+                R->sandbox_checked = true;
+                return R->st.sandbox_id;
+        }
+        char old[16];
+        (void)snprintf(old, sizeof(old), "%s", R->st.sandbox_id);
+        bridle_sandbox_spec *spec = bridle_sandbox_spec_new();
+        if (!spec) {
+                (void)bridle__err(err, -ENOMEM, "sandbox spec");
+                return NULL;
+        }
+        const char *mpath = agent_manifest(R);
+        int r = 0;
+        if (mpath) {
+                bridle_manifest *m = NULL;
+                r = bridle_manifest_load(mpath, &m, err);
+                if (r == 0)
+                        r = bridle_manifest_apply(m, spec, err);
+                bridle_manifest_free(m);
+        }
+        char *id = NULL;
+        if (r == 0)
+                r = bridle_sandbox_create(spec, NULL, &id, err);
+        bridle_sandbox_spec_free(spec);
+        if (r < 0)
+                return NULL;
+        json_t *data = json_pack("{s:s}", "sandbox_id", id);
+        if (data && old[0])
+                (void)json_object_set_new(data, "replaces", json_string(old));
+        if (data && mpath)
+                (void)json_object_set_new(data, "manifest", json_string(mpath));
+        free(id);
+        if (bridle__run_emit(R, "sandbox.created", data, err) < 0)
+                return NULL;
+        R->sandbox_checked = true;
+        return R->st.sandbox_id;
+}
+
+/* ---- per-agent runtime: model, tools, instructions -------------------------- */
+
+static int c_tool(void *ud, const bridle__tool_env *env, const json_t *args, char **ret, bridle_error *err)
+{
+        const bridle_agent_tool *t = ud;
+        char *s = json_dumps(args, JSON_COMPACT);
+        if (!s)
+                return bridle__err(err, -ENOMEM, "arguments");
+        int r = t->fn(t->userdata, s, ret, err);
+        free(s);
+        return r;
+}
+
+static bool tool_uses_sandbox(const json_t *a)
+{
+        return json_array_size(json_object_get(a, "tools")) || json_array_size(json_object_get(a, "native_tools")) ||
+               json_array_size(json_object_get(a, "command_tools"));
+}
+
+static int add_tools(bridle__run *R, const json_t *a, struct bridle__agent_rt *rt, bridle_error *err)
+{
+        size_t i;
+        json_t *v;
+        int r = bridle__tools_new(&rt->tools, err);
+        json_array_foreach(json_object_get(a, "tools"), i, v) if (r == 0) r =
+                bridle__tools_add_builtin(rt->tools, json_string_value(v), err);
+        json_array_foreach(json_object_get(a, "native_tools"), i, v) if (r == 0) r =
+                bridle__tools_add_native(rt->tools, json_string_value(v), err);
+        json_array_foreach(json_object_get(a, "command_tools"), i, v) if (r == 0) r =
+                bridle__tools_add_command(rt->tools, v, err);
+        for (size_t k = 0; r == 0 && k < R->opts->n_tools; k++) {
+                const bridle_agent_tool *t = &R->opts->tools[k];
+                json_error_t je;
+                json_t *params = json_loads(t->parameters_json ? t->parameters_json : "{\"type\":\"object\"}", 0, &je);
+                if (!params)
+                        return bridle__err(err, BRIDLE_E_INVALID, "tool '%s': parameters: %s", t->name, je.text);
+                r = bridle__tools_add_fn(rt->tools, t->name, t->description ? t->description : "", params, t->read_only,
+                                         c_tool, (void *)t, err);
+                json_decref(params);
+        }
+        if (r < 0)
+                return r;
+        if (!(rt->defs = bridle__tools_defs(rt->tools)))
+                return bridle__err(err, -ENOMEM, "tool definitions");
+        json_t *agents = json_object_get(R->def, "agents");
+        json_array_foreach(json_object_get(a, "handoffs"), i, v) {
+                const char *to = json_string_value(v);
+                const char *hd = json_string_value(json_object_get(json_object_get(agents, to), "handoff_description"));
+                char name[96], desc[1024];
+                (void)snprintf(name, sizeof(name), "transfer_to_%s", to);
+                (void)snprintf(desc, sizeof(desc), "Hand the conversation over to the agent '%s'.%s%s", to,
+                               hd && hd[0] ? " " : "", hd ? hd : "");
+                (void)json_array_append_new(
+                        rt->defs, json_pack("{s:s,s:s,s:s,s:{s:s,s:{},s:b},s:b}", "type", "function", "name", name,
+                                            "description", desc, "parameters", "type", "object", "properties",
+                                            "additionalProperties", 0, "strict", 0));
+        }
+        return 0;
+}
+
+static int make_rt(bridle__run *R, const char *name, struct bridle__agent_rt **ret, bridle_error *err)
+{
+        for (size_t i = 0; i < R->n_rt; i++)
+                if (!strcmp(R->rt[i].name, name)) {
+                        *ret = &R->rt[i];
+                        return 0;
+                }
+        json_t *a = json_object_get(json_object_get(R->def, "agents"), name);
+        if (!a)
+                return bridle__err(err, BRIDLE_E_INVALID, "the run has no agent '%s'", name);
+        if (R->n_rt == BRIDLE__AGENT_MAX)
+                return bridle__err(err, BRIDLE_E_LIMIT, "too many agents");
+        struct bridle__agent_rt *rt = &R->rt[R->n_rt];
+        memset(rt, 0, sizeof(*rt));
+        (void)snprintf(rt->name, sizeof(rt->name), "%s", name);
+        const char *key_env = json_string_value(json_object_get(a, "api_key_env"));
+        const char *provider = json_string_value(json_object_get(a, "provider"));
+        const char *base_url = json_string_value(json_object_get(a, "base_url"));
+        const char *key = key_env ? getenv(key_env) : NULL;
+        if (strcmp(provider, "scripted") != 0 && !base_url && (!key || !key[0]))
+                return bridle__err(err, BRIDLE_E_INVALID,
+                                   "agent '%s': %s is not set (the %s provider needs an API key; or use --provider scripted --script FILE, or --base-url for a local server)",
+                                   name, key_env, provider);
+        bridle__model_cfg cfg = {
+                .provider = provider,
+                .model = json_string_value(json_object_get(a, "model")),
+                .base_url = base_url,
+                .api_key = key && key[0] ? key : NULL,
+                .script = json_object_get(a, "script"),
+                .script_name = json_string_value(json_object_get(a, "script_name")),
+        };
+        const char *bo = getenv("BRIDLE_MODEL_BACKOFF_MS");
+        if (bo)
+                cfg.backoff_ms = (unsigned)atoi(bo);
+        int r = bridle__model_new(&cfg, &rt->model, err);
+        if (r == 0)
+                r = add_tools(R, a, rt, err);
+        R->n_rt++; /* counted even on failure so that cleanup frees what was made */
+        if (r < 0)
+                return r;
+        rt->uses_sandbox = tool_uses_sandbox(a);
+        const char *text = json_string_value(json_object_get(a, "instructions"));
+        if (rt->uses_sandbox)
+                r = bridle__instructions_build(&R->env, text ? text : "", "/workspace", &rt->instructions, err);
+        else if (!(rt->instructions = bridle__strdup(text ? text : "")))
+                r = bridle__err(err, -ENOMEM, "instructions");
+        if (r < 0)
+                return r;
+        *ret = rt;
+        return 0;
+}
+
+/* ---- tool calls --------------------------------------------------------------- */
+
+static bool is_call(const json_t *item)
+{
+        const char *t = json_string_value(json_object_get(item, "type"));
+        return t && (!strcmp(t, "function_call") || !strcmp(t, "shell_call") || !strcmp(t, "apply_patch_call"));
+}
+
+static const char *handoff_target(const bridle__run *R, const char *agent, const char *fn)
+{
+        if (!fn || strncmp(fn, "transfer_to_", 12) != 0)
+                return NULL;
+        json_t *a = json_object_get(json_object_get(R->def, "agents"), agent), *v;
+        size_t i;
+        json_array_foreach(json_object_get(a, "handoffs"), i, v) if (!strcmp(json_string_value(v), fn + 12)) return
+                json_string_value(v);
+        return NULL;
+}
+
+static json_t *fn_output(const char *call_id, const char *text)
+{
+        return json_pack("{s:s,s:s,s:s}", "type", "function_call_output", "call_id", call_id, "output", text);
+}
+
+/* Run one call; *ret_item is the output item. A failure of the run itself
+ * (the sandbox died) is returned < 0 with *where set. */
+static int run_call(bridle__run *R, struct bridle__agent_rt *rt, const json_t *call, json_t **ret_item, bool *ok,
+                    const char **handoff, const char **where, bridle_error *err)
+{
+        const char *type = json_string_value(json_object_get(call, "type"));
+        const char *call_id = json_string_value(json_object_get(call, "call_id"));
+        *ok = true;
+        *handoff = NULL;
+        if (!call_id)
+                call_id = "";
+        if (strcmp(type, "function_call") != 0) {
+                int r = bridle__tools_native(rt->tools, &R->env, call, ret_item, err);
+                if (r < 0)
+                        *where = "sandbox";
+                else
+                        *ok = !json_equal(json_object_get(*ret_item, "status"), json_string("failed"));
+                return r;
+        }
+        const char *name = json_string_value(json_object_get(call, "name"));
+        const char *args = json_string_value(json_object_get(call, "arguments"));
+        const char *to = handoff_target(R, rt->name, name);
+        if (to) {
+                char text[160];
+                (void)snprintf(text, sizeof(text), "{\"assistant\":\"%s\"}", to);
+                *handoff = to;
+                *ret_item = fn_output(call_id, text);
+                return *ret_item ? 0 : bridle__err(err, -ENOMEM, "output");
+        }
+        bridle__tool_result res = { 0 };
+        int r = bridle__tools_call(rt->tools, &R->env, name ? name : "", args ? args : "", &res, err);
+        if (r < 0 || res.sandbox_failed) {
+                if (r >= 0)
+                        r = bridle__err(err, BRIDLE_E_SANDBOX, "tool '%s': the sandbox failed: %s", name,
+                                        res.output ? res.output : "");
+                bridle__tool_result_clear(&res);
+                *where = "sandbox";
+                return r;
+        }
+        *ok = res.ok;
+        *ret_item = fn_output(call_id, res.output ? res.output : "");
+        bridle__tool_result_clear(&res);
+        return *ret_item ? 0 : bridle__err(err, -ENOMEM, "output");
+}
+
+static int run_pending(bridle__run *R, const char **where, bridle_error *err)
+{
+        json_t *pending = json_deep_copy(R->st.pending);
+        if (!pending)
+                return bridle__err(err, -ENOMEM, "pending calls");
+        size_t i;
+        json_t *call;
+        int r = 0;
+        json_array_foreach(pending, i, call) {
+                if (R->opts->interrupt && *R->opts->interrupt)
+                        break;
+                struct bridle__agent_rt *rt = NULL;
+                if ((r = make_rt(R, R->st.agent, &rt, err)) < 0) {
+                        *where = "internal";
+                        break;
+                }
+                const char *call_id = json_string_value(json_object_get(call, "call_id"));
+                const char *name = json_string_value(json_object_get(call, "name"));
+                const char *type = json_string_value(json_object_get(call, "type"));
+                json_t *args = json_object_get(call, "arguments");
+                if (!args)
+                        args = json_object_get(call, !strcmp(type, "shell_call") ? "action" : "operation");
+                json_int_t turn = R->st.turns ? (json_int_t)R->st.turns - 1 : 0;
+                r = bridle__run_emit(R, "tool.started",
+                                     json_pack("{s:I,s:s,s:s,s:O*}", "turn", turn, "call_id",
+                                               call_id ? call_id : "", "name", name ? name : type, "arguments", args),
+                                     err);
+                if (r < 0) {
+                        *where = "internal";
+                        break;
+                }
+                int64_t t0 = bridle__now_ms();
+                json_t *item = NULL;
+                bool ok = true;
+                const char *to = NULL;
+                if ((r = run_call(R, rt, call, &item, &ok, &to, where, err)) < 0)
+                        break;
+                char from[sizeof(R->st.agent)];
+                (void)snprintf(from, sizeof(from), "%s", R->st.agent);
+                r = bridle__run_emit(R, "tool.finished",
+                                     json_pack("{s:I,s:s,s:s,s:b,s:o,s:I}", "turn", turn, "call_id",
+                                               call_id ? call_id : "", "name", name ? name : type, "ok", ok,
+                                               "output_item", item, "duration_ms", (json_int_t)(bridle__now_ms() - t0)),
+                                     err);
+                if (r == 0 && to)
+                        r = bridle__run_emit(R, "handoff",
+                                             json_pack("{s:s,s:s,s:s}", "from", from, "to", to, "call_id",
+                                                       call_id ? call_id : ""),
+                                             err);
+                if (r < 0) {
+                        *where = "internal";
+                        break;
+                }
+        }
+        json_decref(pending);
+        return r;
+}
+
+/* ---- limits ------------------------------------------------------------------- */
+
+static int64_t active_ms(const bridle__run *R)
+{
+        return R->active_ms_before + (bridle__now_ms() - R->segment_start_ms);
+}
+
+/* A reason to stop before the next model call, or NULL. */
+static const char *over_limit(const bridle__run *R, char *buf, size_t cap)
+{
+        if (R->st.turns >= R->max_turns) {
+                (void)snprintf(buf, cap, "max_turns (%u) reached", R->max_turns);
+                return buf;
+        }
+        json_t *t = json_object_get(R->budget, "tokens"), *c = json_object_get(R->budget, "cost_usd"),
+               *w = json_object_get(R->budget, "wall");
+        int64_t used = R->st.input_tokens + R->st.output_tokens;
+        if (json_is_integer(t) && used >= json_integer_value(t)) {
+                (void)snprintf(buf, cap, "token budget (%lld) reached: %lld used", (long long)json_integer_value(t),
+                               (long long)used);
+                return buf;
+        }
+        if (json_is_number(c) && R->st.cost_usd >= json_number_value(c)) {
+                (void)snprintf(buf, cap, "cost budget ($%.4f) reached: $%.4f spent", json_number_value(c), R->st.cost_usd);
+                return buf;
+        }
+        if (json_is_number(w) && (double)active_ms(R) >= json_number_value(w) * 1000.0) {
+                (void)snprintf(buf, cap, "wall-time budget (%gs) reached", json_number_value(w));
+                return buf;
+        }
+        return NULL;
+}
+
+/* ---- one model turn ------------------------------------------------------------ */
+
+static void on_text(void *ud, const char *text, size_t len)
+{
+        bridle__run *R = ud;
+        json_t *d = json_pack("{s:s%}", "text", text, len);
+        if (d)
+                report(R, "model.delta", d);
+        json_decref(d);
+}
+
+static void on_retry(void *ud, unsigned attempt, const char *cls, const char *msg, unsigned delay_ms)
+{
+        bridle__run *R = ud;
+        (void)bridle__run_emit(R, "model.retry",
+                               json_pack("{s:I,s:I,s:s,s:s,s:I}", "turn", (json_int_t)R->st.turns, "attempt",
+                                         (json_int_t)attempt, "class", cls ? cls : "", "message", msg ? msg : "",
+                                         "delay_ms", (json_int_t)delay_ms),
+                               NULL);
+}
+
+/* The text of the message items of an output, joined. */
+static char *final_text(const json_t *output)
+{
+        size_t len = 0, i, k;
+        json_t *it, *part;
+        char *s = bridle__strdup("");
+        json_array_foreach(output, i, it) {
+                if (!json_equal(json_object_get(it, "type"), json_string("message")))
+                        continue;
+                json_array_foreach(json_object_get(it, "content"), k, part) {
+                        const char *t = json_string_value(json_object_get(part, "text"));
+                        size_t n = t ? strlen(t) : 0;
+                        char *ns = s ? bridle__realloc(s, len + n + 1) : NULL;
+                        if (!ns) {
+                                free(s);
+                                return NULL;
+                        }
+                        s = ns;
+                        memcpy(s + len, t ? t : "", n);
+                        len += n;
+                        s[len] = '\0';
+                }
+        }
+        return s;
+}
+
+static int model_turn(bridle__run *R, char **ret_final, const char **where, bridle_error *err)
+{
+        struct bridle__agent_rt *rt = NULL;
+        int r = make_rt(R, R->st.agent, &rt, err);
+        if (r < 0) {
+                *where = err && err->code == BRIDLE_E_SANDBOX ? "sandbox" : "internal";
+                return r;
+        }
+        json_t *agent = json_object_get(json_object_get(R->def, "agents"), R->st.agent);
+        const char *model = json_string_value(json_object_get(agent, "model"));
+        unsigned turn = R->st.turns;
+        if ((r = bridle__run_emit(R, "model.request",
+                                  json_pack("{s:I,s:s,s:s,s:I}", "turn", (json_int_t)turn, "agent", R->st.agent, "model",
+                                            model, "items", (json_int_t)json_array_size(R->st.items)),
+                                  err)) < 0) {
+                *where = "internal";
+                return r;
+        }
+        bridle__model_req req = { .instructions = rt->instructions, .input = R->st.items, .tools = rt->defs,
+                                  .turn_index = turn, .run_retries_left = &R->retries_left };
+        bridle__model_events ev = { .text_delta = on_text, .retry = on_retry, .ud = R };
+        bridle__model_resp resp = { 0 };
+        r = bridle__model_call(rt->model, &req, &ev, &resp, err);
+        if (r < 0) {
+                *where = "model";
+                (void)bridle__run_emit(R, "model.error",
+                                       json_pack("{s:I,s:s,s:s}", "turn", (json_int_t)turn, "class", resp.error_class,
+                                                 "message", err ? err->msg : ""),
+                                       NULL);
+                bridle__model_resp_clear(&resp);
+                return r;
+        }
+        bool known = false;
+        double cost = bridle__model_cost(model, &resp.usage, &known);
+        size_t i;
+        json_t *it;
+        R->last_had_calls = false;
+        json_array_foreach(resp.output, i, it) if (is_call(it)) R->last_had_calls = true;
+        char *text = R->last_had_calls ? NULL : final_text(resp.output);
+        r = bridle__run_emit(
+                R, "model.response",
+                json_pack("{s:I,s:s,s:s*,s:O,s:{s:I,s:I,s:I,s:I},s:f,s:I}", "turn", (json_int_t)turn, "agent",
+                          R->st.agent, "response_id", resp.response_id, "output", resp.output, "usage", "input_tokens",
+                          (json_int_t)resp.usage.input_tokens, "cached_tokens", (json_int_t)resp.usage.cached_tokens,
+                          "output_tokens", (json_int_t)resp.usage.output_tokens, "reasoning_tokens",
+                          (json_int_t)resp.usage.reasoning_tokens, "cost_usd", cost, "retries",
+                          (json_int_t)resp.retries),
+                err);
+        bridle__model_resp_clear(&resp);
+        if (r < 0) {
+                free(text);
+                *where = "internal";
+                return r;
+        }
+        *ret_final = text;
+        return 0;
+}
+
+/* ---- the loop ------------------------------------------------------------------ */
+
+int bridle__run_loop(bridle__run *R, bridle_agent_result *res, bridle_error *err)
+{
+        R->env.sandbox = get_sandbox;
+        R->env.ud = R;
+        R->retries_left = RUN_RETRIES;
+        for (;;) {
+                const char *where = "internal";
+                if (R->opts->interrupt && *R->opts->interrupt)
+                        return bridle__run_finish(R, BRIDLE_RUN_INTERRUPTED, NULL, "interrupted", NULL, res, err);
+                if (json_array_size(R->st.pending)) {
+                        bridle_error e = { 0 };
+                        if (run_pending(R, &where, &e) < 0)
+                                return bridle__run_finish(R, BRIDLE_RUN_FAILED, where, e.msg, NULL, res, err);
+                        continue;
+                }
+                if (!R->last_had_calls && R->st.turns > 0) {
+                        /* The last response answered without calls: the run is done
+                         * (also when a crash came between that response and its status). */
+                        char *text = final_text(R->last_output);
+                        int r = bridle__run_finish(R, BRIDLE_RUN_COMPLETED, NULL, NULL, text ? text : "", res, err);
+                        free(text);
+                        return r;
+                }
+                char why[256];
+                if (over_limit(R, why, sizeof(why)))
+                        return bridle__run_finish(R, BRIDLE_RUN_STOPPED, NULL, why, NULL, res, err);
+                char *text = NULL;
+                bridle_error e = { 0 };
+                if (model_turn(R, &text, &where, &e) < 0)
+                        return bridle__run_finish(R, BRIDLE_RUN_FAILED, where, e.msg, NULL, res, err);
+                if (text) {
+                        int r = bridle__run_finish(R, BRIDLE_RUN_COMPLETED, NULL, NULL, text, res, err);
+                        free(text);
+                        return r;
+                }
+        }
+}

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/* Starting, resuming and ending runs. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bridle/sandbox.h"
+#include "runner/runner.h"
+#include "util/alloc.h"
+#include "util/error.h"
+
+static void run_release(bridle__run *R)
+{
+        for (size_t i = 0; i < R->n_rt; i++) {
+                bridle__model_free(R->rt[i].model);
+                bridle__tools_free(R->rt[i].tools);
+                json_decref(R->rt[i].defs);
+                free(R->rt[i].instructions);
+        }
+        bridle__run_state_clear(&R->st);
+        json_decref(R->def);
+        json_decref(R->budget);
+        bridle__journal_close(R->j);
+}
+
+int bridle__run_finish(bridle__run *R, enum bridle_run_status s, const char *where, const char *reason,
+                       const char *final_output, bridle_agent_result *res, bridle_error *err)
+{
+        json_t *d = json_pack("{s:s}", "status", bridle_run_status_name(s));
+        if (d && where)
+                (void)json_object_set_new(d, "where", json_string(where));
+        if (d && reason)
+                (void)json_object_set_new(d, "reason", json_string(reason));
+        if (d && final_output)
+                (void)json_object_set_new(d, "final_output", json_string(final_output));
+        int r = bridle__run_emit(R, "run.status", d, err);
+        bool final = s == BRIDLE_RUN_COMPLETED || s == BRIDLE_RUN_FAILED;
+        if (final && R->st.sandbox_id[0] && !R->opts->keep_sandbox &&
+            bridle_sandbox_destroy(R->st.sandbox_id, NULL) == 0)
+                (void)bridle__run_emit(R, "sandbox.destroyed", json_pack("{s:s}", "sandbox_id", R->st.sandbox_id), NULL);
+        memcpy(res->run_id, R->id, sizeof(res->run_id));
+        res->status = s;
+        (void)snprintf(res->where, sizeof(res->where), "%s", where ? where : "");
+        (void)snprintf(res->message, sizeof(res->message), "%s", reason ? reason : "");
+        if (final_output && !(res->final_output = bridle__strdup(final_output)))
+                return bridle__err(err, -ENOMEM, "final output");
+        return r < 0 ? r : 0;
+}
+
+static unsigned entry_max_turns(const json_t *def)
+{
+        json_t *a = json_object_get(json_object_get(def, "agents"), json_string_value(json_object_get(def, "entry")));
+        json_int_t n = json_integer_value(json_object_get(a, "max_turns"));
+        return n > 0 ? (unsigned)n : BRIDLE__DEFAULT_MAX_TURNS;
+}
+
+static json_t *entry_budget(const json_t *def)
+{
+        json_t *a = json_object_get(json_object_get(def, "agents"), json_string_value(json_object_get(def, "entry")));
+        json_t *b = json_object_get(a, "budget");
+        return b ? json_deep_copy(b) : json_pack("{s:n,s:n,s:n}", "tokens", "cost_usd", "wall");
+}
+
+int bridle_agent_run(const bridle_agent_opts *opts, const char *task, bridle_agent_result *res, bridle_error *err)
+{
+        if (!opts || !task || !res)
+                return bridle__err(err, -EINVAL, "no options, task or result");
+        memset(res, 0, sizeof(*res));
+        if (!task[0])
+                return bridle__err(err, BRIDLE_E_INVALID, "the task is empty");
+        bridle__run R = { .opts = opts };
+        int r = bridle__agents_load(opts->agent_file, opts, &R.def, err);
+        if (r == 0)
+                r = bridle__journal_open(opts->journal_path, &R.j, err);
+        const char *entry = json_string_value(json_object_get(R.def, "entry"));
+        if (r == 0)
+                r = bridle__journal_new_run(R.j, entry, R.id, err);
+        if (r < 0) {
+                run_release(&R);
+                return r;
+        }
+        R.max_turns = entry_max_turns(R.def);
+        R.budget = entry_budget(R.def);
+        R.segment_start_ms = bridle__now_ms();
+        json_t *a = json_object_get(json_object_get(R.def, "agents"), entry);
+        json_t *data = json_pack("{s:s,s:s,s:s*,s:O,s:{s:I,s:O,s:b}}", "task", task, "agent", entry, "agent_file",
+                                 json_string_value(json_object_get(a, "file")), "agents", R.def, "options", "max_turns",
+                                 (json_int_t)R.max_turns, "budget", R.budget, "keep_sandbox", opts->keep_sandbox);
+        r = bridle__run_emit(&R, "run.started", data, err);
+        if (r == 0)
+                r = bridle__run_loop(&R, res, err);
+        memcpy(res->run_id, R.id, sizeof(res->run_id));
+        run_release(&R);
+        return r;
+}
+
+/* The wall time of earlier segments: from each run.started / run.resumed to the
+ * last event before the next one. Also the last response's output. */
+static void scan_events(bridle__run *R, const json_t *events)
+{
+        int64_t seg = -1, last = 0;
+        size_t i;
+        json_t *ev;
+        json_array_foreach(events, i, ev) {
+                const char *type = json_string_value(json_object_get(ev, "type"));
+                int64_t ts = json_integer_value(json_object_get(ev, "ts"));
+                json_t *d = json_object_get(ev, "data");
+                if (!strcmp(type, "run.started") || !strcmp(type, "run.resumed")) {
+                        if (seg >= 0)
+                                R->active_ms_before += last - seg;
+                        seg = ts;
+                        json_t *mt = json_object_get(d, "max_turns"), *b = json_object_get(d, "budget");
+                        if (json_is_integer(mt))
+                                R->max_turns = (unsigned)json_integer_value(mt);
+                        if (json_is_object(b))
+                                (void)json_object_update(R->budget, b);
+                } else if (!strcmp(type, "model.response")) {
+                        R->last_output = json_object_get(d, "output");
+                        R->last_had_calls = false;
+                        size_t k;
+                        json_t *it;
+                        json_array_foreach(R->last_output, k, it) {
+                                const char *t = json_string_value(json_object_get(it, "type"));
+                                if (t && (!strcmp(t, "function_call") || !strcmp(t, "shell_call") ||
+                                          !strcmp(t, "apply_patch_call")))
+                                        R->last_had_calls = true;
+                        }
+                }
+                last = ts;
+        }
+        if (seg >= 0)
+                R->active_ms_before += last - seg;
+}
+
+int bridle_agent_resume(const char *run_ref, const bridle_agent_opts *opts, bridle_agent_result *res, bridle_error *err)
+{
+        if (!run_ref || !opts || !res)
+                return bridle__err(err, -EINVAL, "no run, options or result");
+        memset(res, 0, sizeof(*res));
+        bridle__run R = { .opts = opts };
+        json_t *events = NULL;
+        int r = bridle__journal_open(opts->journal_path, &R.j, err);
+        if (r == 0)
+                r = bridle__journal_events(R.j, run_ref, R.id, &events, err);
+        if (r == 0)
+                r = bridle__run_state_fold(events, &R.st, err);
+        if (r == 0 && (R.st.status == BRIDLE_RUN_COMPLETED || R.st.status == BRIDLE_RUN_FAILED))
+                r = bridle__err(err, BRIDLE_E_INVALID, "run '%s' has %s: there is nothing to resume", R.id,
+                                bridle_run_status_name(R.st.status));
+        if (r == 0 && !(R.def = json_deep_copy(json_object_get(R.st.started, "agents"))))
+                r = bridle__err(err, BRIDLE_E_INVALID, "run '%s': run.started has no agents", R.id);
+        if (r < 0) {
+                json_decref(events);
+                run_release(&R);
+                return r;
+        }
+        R.max_turns = entry_max_turns(R.def);
+        R.budget = entry_budget(R.def);
+        json_t *o = json_object_get(R.st.started, "options");
+        if (json_is_integer(json_object_get(o, "max_turns")))
+                R.max_turns = (unsigned)json_integer_value(json_object_get(o, "max_turns"));
+        scan_events(&R, events);
+        json_t *keep_last = R.last_output ? json_deep_copy(R.last_output) : NULL;
+        R.last_output = keep_last;
+        json_decref(events);
+        R.segment_start_ms = bridle__now_ms();
+        json_t *data = json_pack("{s:I}", "attempt", (json_int_t)R.st.resumes + 1);
+        if (data && opts->max_turns) {
+                R.max_turns = opts->max_turns;
+                (void)json_object_set_new(data, "max_turns", json_integer(opts->max_turns));
+        }
+        r = bridle__run_emit(&R, "run.resumed", data, err);
+        if (r == 0)
+                r = bridle__run_loop(&R, res, err);
+        memcpy(res->run_id, R.id, sizeof(res->run_id));
+        json_decref(keep_last);
+        run_release(&R);
+        return r;
+}
+
+void bridle_agent_result_release(bridle_agent_result *res)
+{
+        if (!res)
+                return;
+        free(res->final_output);
+        res->final_output = NULL;
+}

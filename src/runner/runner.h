@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The runner: one run of the agent loop (docs/harness.md). run.c starts and
+ * resumes runs (journal, agents, run.started / run.resumed); loop.c drives
+ * turns: pending tool calls, limits, one model call, completion. Every step is
+ * an event appended to the journal and folded into the state before the next
+ * step, so the state is always what a resume would rebuild.
+ *
+ * Ownership: struct bridle__run owns the journal handle, the agents, the
+ * per-agent models and tool registries and the state.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bridle/run.h"
+#include "journal/journal.h"
+#include "model/model.h"
+#include "runner/agent.h"
+#include "runner/state.h"
+#include "tools/tools.h"
+
+struct bridle__agent_rt {
+        char name[72];
+        bridle__model *model;
+        bridle__tools *tools;
+        json_t *defs;       /* tool definitions sent to the model */
+        char *instructions; /* assembled once per process */
+        bool uses_sandbox;
+};
+
+typedef struct bridle__run {
+        const bridle_agent_opts *opts;
+        bridle__journal *j;
+        char id[33];
+        json_t *def;  /* {"entry","agents"} from run.started */
+        bridle__run_state st;
+        struct bridle__agent_rt rt[BRIDLE__AGENT_MAX];
+        size_t n_rt;
+        bool sandbox_checked;     /* st.sandbox_id is known to be alive */
+        unsigned retries_left;    /* model retries for this process's part of the run */
+        unsigned max_turns;
+        json_t *budget;           /* {"tokens","cost_usd","wall"} (nulls: none) */
+        int64_t active_ms_before; /* wall time of earlier segments (resume) */
+        int64_t segment_start_ms;
+        bool last_had_calls;      /* the last model.response held tool calls */
+        json_t *last_output;      /* resume: the last model.response's output (borrowed from events) */
+        bridle__tool_env env;
+} bridle__run;
+
+/* Append an event (data is stolen), fold it into the state, report it. */
+int bridle__run_emit(bridle__run *R, const char *type, json_t *data, bridle_error *err);
+/* Run the loop until the run ends or stops; fills res. */
+int bridle__run_loop(bridle__run *R, bridle_agent_result *res, bridle_error *err);
+/* End the run with a status (emits run.status, destroys the sandbox when final). */
+int bridle__run_finish(bridle__run *R, enum bridle_run_status s, const char *where, const char *reason,
+                       const char *final_output, bridle_agent_result *res, bridle_error *err);
+int64_t bridle__now_ms(void);
