@@ -309,8 +309,10 @@ static int restore_spec(const char *sid, const char *json, bridle_sandbox_spec *
                 if (!(spec = bridle_sandbox_spec_new()))
                         return bridle__err(err, -ENOMEM, "spec");
         } else if ((r = bridle__spec_from_json(json, strlen(json), BRIDLE__SPEC_JSON_RESTORE, &spec,
-                                               err)) < 0)
-                return bridle__err_prefix(err, "snapshot '%s'", sid);
+                                               err)) < 0) {
+                (void)bridle__err_prefix(err, "snapshot '%s'", sid);
+                return r;
+        }
         if ((r = check_inputs(spec, sid, err)) < 0) {
                 bridle_sandbox_spec_free(spec);
                 return r;

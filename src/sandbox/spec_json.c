@@ -26,7 +26,8 @@
 
 /* ---- base64 (RFC 4648, padded) ------------------------------------------------ */
 
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+/* The 64 digits, then the padding at [64]. */
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
 
 static char *b64_encode(const unsigned char *p, size_t n)
 {
@@ -42,8 +43,8 @@ static char *b64_encode(const unsigned char *p, size_t n)
                         v |= p[i + 2];
                 out[o++] = b64[(v >> 18) & 63];
                 out[o++] = b64[(v >> 12) & 63];
-                out[o++] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
-                out[o++] = i + 2 < n ? b64[v & 63] : '=';
+                out[o++] = b64[i + 1 < n ? (v >> 6) & 63 : 64];
+                out[o++] = b64[i + 2 < n ? v & 63 : 64];
         }
         out[o] = '\0';
         return out;
@@ -51,7 +52,7 @@ static char *b64_encode(const unsigned char *p, size_t n)
 
 static int b64_value(char c)
 {
-        const char *p = c ? strchr(b64, c) : NULL;
+        const char *p = c && c != '=' ? strchr(b64, c) : NULL;
         return p ? (int)(p - b64) : -1;
 }
 

@@ -165,7 +165,7 @@ static void test_content_budget(void **state)
 {
         (void)state;
         bridle_sandbox_spec *s = bridle_sandbox_spec_new(), *t = NULL;
-        size_t big = 700 * 1024;
+        size_t big = (size_t)700 * 1024;
         char *data = calloc(1, big);
         assert_non_null(data);
         memset(data, 'x', big);
@@ -174,7 +174,7 @@ static void test_content_budget(void **state)
         char *json = NULL;
         bridle_error e;
         assert_int_equal(bridle__spec_to_json(s, &json, &e), 0);
-        assert_true(strlen(json) < 800 * 1024);
+        assert_true(strlen(json) < (size_t)800 * 1024);
         assert_non_null(strstr(json, "\"length\":716800"));
         assert_int_equal(
                 bridle__spec_from_json(json, strlen(json), BRIDLE__SPEC_JSON_RESTORE, &t, &e), 0);
@@ -186,6 +186,30 @@ static void test_content_budget(void **state)
         free(json);
         free(data);
         bridle_sandbox_spec_free(s);
+}
+
+/* Hand-written base64 values: padding of one and two, none, empty. */
+static void test_base64(void **state)
+{
+        (void)state;
+        static const char j[] =
+                "{\"format\":\"bridle-spec\",\"version\":1,\"entries\":["
+                "{\"type\":\"file\",\"path\":\"a\",\"content\":{\"base64\":\"YQ==\"}},"
+                "{\"type\":\"file\",\"path\":\"b\",\"content\":{\"base64\":\"YWI=\"}},"
+                "{\"type\":\"file\",\"path\":\"c\",\"content\":{\"base64\":\"AP8A\"}},"
+                "{\"type\":\"file\",\"path\":\"d\",\"content\":{\"base64\":\"\"}}]}";
+        bridle_sandbox_spec *t = NULL;
+        bridle_error e;
+        assert_int_equal(bridle__spec_from_json(j, strlen(j), 0, &t, &e), 0);
+        assert_int_equal(t->n_entries, 4);
+        assert_int_equal(t->entries[0].len, 1);
+        assert_memory_equal(t->entries[0].data, "a", 1);
+        assert_int_equal(t->entries[1].len, 2);
+        assert_memory_equal(t->entries[1].data, "ab", 2);
+        assert_int_equal(t->entries[2].len, 3);
+        assert_memory_equal(t->entries[2].data, "\0\xff\0", 3);
+        assert_int_equal(t->entries[3].len, 0);
+        bridle_sandbox_spec_free(t);
 }
 
 struct bad_case {
@@ -224,7 +248,7 @@ static const struct bad_case bad_cases[] = {
         {"{" HDR ",\"entries\":[{\"type\":\"local_dir\",\"path\":\"/w/a\"}]}", BRIDLE_E_INVALID,
          "entries[0].source: missing"},
         {"{" HDR ",\"entries\":[{\"type\":\"local_dir\",\"path\":\"/w/a\",\"source\":\"/"
-                 "s\",\"read_only\":1}]}",
+         "s\",\"read_only\":1}]}",
          BRIDLE_E_INVALID, "entries[0].read_only: expected true or false"},
         {"{" HDR ",\"entries\":[{\"type\":\"local_dir\",\"path\":\"rel\",\"source\":\"/s\"}]}",
          BRIDLE_E_INVALID, "entries[0]: bind: 'rel' is not an absolute path"},
@@ -237,6 +261,18 @@ static const struct bad_case bad_cases[] = {
         {"{" HDR
          ",\"entries\":[{\"type\":\"file\",\"path\":\"a\",\"content\":{\"base64\":\"@@@@\"}}]}",
          BRIDLE_E_INVALID, "entries[0].content: bad base64"},
+        {"{" HDR
+         ",\"entries\":[{\"type\":\"file\",\"path\":\"a\",\"content\":{\"base64\":\"YQ==YQ==\"}}]}",
+         BRIDLE_E_INVALID, "entries[0].content: bad base64"},
+        {"{" HDR
+         ",\"entries\":[{\"type\":\"file\",\"path\":\"a\",\"content\":{\"base64\":\"Y=Q=\"}}]}",
+         BRIDLE_E_INVALID, "entries[0].content: bad base64"},
+        {"{" HDR
+         ",\"entries\":[{\"type\":\"file\",\"path\":\"a\",\"content\":{\"base64\":\"YQ\"}}]}",
+         BRIDLE_E_INVALID, "entries[0].content: bad base64"},
+        {"{" HDR
+         ",\"entries\":[{\"type\":\"file\",\"path\":\"a\",\"content\":{\"b64\":\"YQ==\"}}]}",
+         BRIDLE_E_INVALID, "entries[0].content: expected a string, got object"},
         {"{" HDR
          ",\"entries\":[{\"type\":\"file\",\"path\":\"a\",\"content\":\"x\",\"length\":1}]}",
          BRIDLE_E_INVALID, "entries[0].content: 'content' and 'length' together"},
@@ -320,6 +356,7 @@ int main(void)
                 cmocka_unit_test(test_defaults_and_workspace),
                 cmocka_unit_test(test_restore_filter),
                 cmocka_unit_test(test_content_budget),
+                cmocka_unit_test(test_base64),
                 cmocka_unit_test(test_bad_json),
                 cmocka_unit_test(test_alloc_failures),
         };
