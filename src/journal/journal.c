@@ -36,8 +36,6 @@ enum stmt_id {
         ST_EVENTS,
         ST_FIND,
         ST_RUNS,
-        ST_SYNC_FULL,
-        ST_SYNC_NORMAL,
         ST_BEGIN,
         ST_COMMIT,
         ST_ROLLBACK,
@@ -55,8 +53,6 @@ static const char *const stmt_sql[ST__MAX] = {
         [ST_FIND] = "SELECT id FROM runs WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT 2",
         [ST_RUNS] = "SELECT id, agent, created_at FROM runs ORDER BY created_at DESC, rowid DESC "
                     "LIMIT ?1",
-        [ST_SYNC_FULL] = "PRAGMA synchronous=FULL",
-        [ST_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
         [ST_BEGIN] = "BEGIN IMMEDIATE",
         [ST_COMMIT] = "COMMIT",
         [ST_ROLLBACK] = "ROLLBACK",
@@ -80,7 +76,6 @@ struct bridle__journal {
         sqlite3_stmt *st[ST__MAX];
         bool sync_full; /* $BRIDLE_JOURNAL_SYNC=full: every append */
         bool in_txn;    /* between bridle__journal_begin() and commit */
-        bool txn_full;  /* the open transaction holds a run.status: commit with FULL */
         char *buf;      /* the JSON text of the event being appended */
         size_t buf_cap;
         char path[4096];
@@ -347,7 +342,6 @@ int bridle__journal_begin(bridle__journal *j, bridle_error *err)
         if (r < 0)
                 return r;
         j->in_txn = true;
-        j->txn_full = false;
         return 0;
 }
 
@@ -355,13 +349,7 @@ int bridle__journal_commit(bridle__journal *j, bridle_error *err)
 {
         if (!j->in_txn)
                 return bridle__err(err, -EINVAL, "journal '%s': no transaction is open", j->path);
-        int r = 0;
-        if (j->txn_full)
-                r = step_done(j, j->st[ST_SYNC_FULL], "synchronous=FULL", err);
-        if (r >= 0)
-                r = step_done(j, j->st[ST_COMMIT], "commit", err);
-        if (j->txn_full)
-                (void)step_done(j, j->st[ST_SYNC_NORMAL], "synchronous=NORMAL", NULL);
+        int r = step_done(j, j->st[ST_COMMIT], "commit", err);
         if (r < 0) {
                 (void)bridle__journal_rollback(j);
                 return r;
@@ -474,23 +462,7 @@ int64_t bridle__journal_append(bridle__journal *j, const char *run_id, const cha
         (void)sqlite3_bind_int64(st, 2, ts);
         (void)sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
         (void)sqlite3_bind_text(st, 4, j->buf, (int)n, SQLITE_STATIC);
-        /* A status change is what a reader trusts most: fsync it (FULL) even
-         * when ordinary events are only crash-safe (NORMAL). */
-        bool full_once = !j->sync_full && strcmp(type, "run.status") == 0;
-        if (full_once && j->in_txn) {
-                j->txn_full = true; /* at commit */
-                full_once = false;
-        }
-        if (full_once) {
-                int r = step_done(j, j->st[ST_SYNC_FULL], "synchronous=FULL", err);
-                if (r < 0) {
-                        (void)sqlite3_clear_bindings(st);
-                        return r;
-                }
-        }
         int64_t seq = append_step(j, run_id, err);
-        if (full_once)
-                (void)step_done(j, j->st[ST_SYNC_NORMAL], "synchronous=NORMAL", NULL);
         if (seq > 0 && ret_ts_ms)
                 *ret_ts_ms = ts;
         return seq;

@@ -36,7 +36,7 @@ int bridle__journal_new_run(bridle__journal *j, const char *agent, char out[33],
 /* Append one event; returns its seq (1, 2, ...) and, if ret_ts_ms, its time
  * (unix ms). type is [a-z0-9._-]{1,64}; data a JSON object (NULL: {}), stored
  * compact, at most 16 MiB. -ENOENT "no run 'ID'" when the run does not exist.
- * A "run.status" event is always synced to disk (synchronous=FULL). */
+ * Durable against a crash of the process when it returns (see above). */
 int64_t bridle__journal_append(bridle__journal *j, const char *run_id, const char *type,
                                const json_t *data, int64_t *ret_ts_ms, bridle_error *err);
 
@@ -44,7 +44,8 @@ int64_t bridle__journal_append(bridle__journal *j, const char *run_id, const cha
  * commit, ~3x the appends per second. They become durable (and visible to
  * other handles) only when commit returns; rollback, a failed commit or close
  * drops them. Other writers wait while it is open (busy timeout 5 s): keep
- * batches short. A run.status in the batch makes the commit FULL. */
+ * batches short (the runner buffers events itself and writes a batch at
+ * once, never holding the lock across a model call or a tool). */
 int bridle__journal_begin(bridle__journal *j, bridle_error *err);
 int bridle__journal_commit(bridle__journal *j, bridle_error *err);
 int bridle__journal_rollback(bridle__journal *j);

@@ -33,29 +33,65 @@ static void report(const bridle__run *R, const char *type, json_t *data)
         json_decref(ev);
 }
 
-int bridle__run_emit(bridle__run *R, const char *type, json_t *data, bridle_error *err)
+/* Write the buffered events in one transaction. Their seqs were given when
+ * they were made (last_seq + 1, ...); the journal must agree, or another
+ * process wrote to this run meanwhile. */
+int bridle__run_sync(bridle__run *R, bridle_error *err)
+{
+        size_t n = json_array_size(R->buf);
+        if (n == 0)
+                return 0;
+        int r = bridle__journal_begin(R->j, err);
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                json_t *ev = json_array_get(R->buf, i);
+                const char *type = json_string_value(json_object_get(ev, "type"));
+                int64_t want = json_integer_value(json_object_get(ev, "seq"));
+                int64_t seq = bridle__journal_append(R->j, R->id, type, json_object_get(ev, "data"), NULL, err);
+                if (seq < 0)
+                        r = (int)seq;
+                else if (seq != want)
+                        r = bridle__err(err, BRIDLE_E_INVALID,
+                                        "journal: run '%s' was written by another process (event %lld is not %lld)",
+                                        R->id, (long long)seq, (long long)want);
+        }
+        if (r == 0)
+                r = bridle__journal_commit(R->j, err);
+        if (r < 0)
+                (void)bridle__journal_rollback(R->j);
+        json_array_clear(R->buf);
+        return r;
+}
+
+int bridle__run_emit_sync(bridle__run *R, const char *type, json_t *data, bool sync, bridle_error *err)
 {
         if (!data)
                 return bridle__err(err, -ENOMEM, "event '%s'", type);
-        int64_t ts;
-        int64_t seq = bridle__journal_append(R->j, R->id, type, data, &ts, err);
-        if (seq < 0) {
+        if (!R->buf && !(R->buf = json_array())) {
                 json_decref(data);
-                return (int)seq;
-        }
-        json_t *ev = bridle__journal_event_json(R->id, seq, ts, type, data);
-        json_decref(data);
-        if (!ev)
                 return bridle__err(err, -ENOMEM, "event '%s'", type);
+        }
+        json_t *ev = bridle__journal_event_json(R->id, R->st.last_seq + 1, bridle__now_ms(), type, data);
+        json_decref(data);
+        if (!ev || json_array_append(R->buf, ev) < 0) {
+                json_decref(ev);
+                return bridle__err(err, -ENOMEM, "event '%s'", type);
+        }
         int r = bridle__run_state_apply(&R->st, ev, err);
         if (r == 0 && R->opts->on_event) {
-                char *s = json_dumps(ev, JSON_COMPACT);
-                if (s)
-                        R->opts->on_event(s, R->opts->userdata);
-                free(s);
+                char *line = json_dumps(ev, JSON_COMPACT);
+                if (line)
+                        R->opts->on_event(line, R->opts->userdata);
+                free(line);
         }
         json_decref(ev);
+        if (r == 0 && sync)
+                r = bridle__run_sync(R, err);
         return r;
+}
+
+int bridle__run_emit(bridle__run *R, const char *type, json_t *data, bridle_error *err)
+{
+        return bridle__run_emit_sync(R, type, data, true, err);
 }
 
 /* ---- the sandbox, made on first use --------------------------------------- */
@@ -328,10 +364,14 @@ static int run_pending(bridle__run *R, const char **where, bridle_error *err)
                 if (!args)
                         args = json_object_get(call, !strcmp(type, "shell_call") ? "action" : "operation");
                 json_int_t turn = R->st.turns ? (json_int_t)R->st.turns - 1 : 0;
-                r = bridle__run_emit(R, "tool.started",
+                /* A tool that may change something is journaled before and after it runs. */
+                bool durable = !strcmp(type, "function_call") ? !bridle__tools_read_only(rt->tools, name ? name : "") &&
+                                                                        !handoff_target(R, R->st.agent, name)
+                                                              : true;
+                r = bridle__run_emit_sync(R, "tool.started",
                                      json_pack("{s:I,s:s,s:s,s:O*}", "turn", turn, "call_id",
                                                call_id ? call_id : "", "name", name ? name : type, "arguments", args),
-                                     err);
+                                     durable, err);
                 if (r < 0) {
                         *where = "internal";
                         break;
@@ -344,16 +384,16 @@ static int run_pending(bridle__run *R, const char **where, bridle_error *err)
                         break;
                 char from[sizeof(R->st.agent)];
                 (void)snprintf(from, sizeof(from), "%s", R->st.agent);
-                r = bridle__run_emit(R, "tool.finished",
+                r = bridle__run_emit_sync(R, "tool.finished",
                                      json_pack("{s:I,s:s,s:s,s:b,s:o,s:I}", "turn", turn, "call_id",
                                                call_id ? call_id : "", "name", name ? name : type, "ok", ok,
                                                "output_item", item, "duration_ms", (json_int_t)(bridle__now_ms() - t0)),
-                                     err);
+                                     durable, err);
                 if (r == 0 && to)
-                        r = bridle__run_emit(R, "handoff",
+                        r = bridle__run_emit_sync(R, "handoff",
                                              json_pack("{s:s,s:s,s:s}", "from", from, "to", to, "call_id",
                                                        call_id ? call_id : ""),
-                                             err);
+                                             false, err);
                 if (r < 0) {
                         *where = "internal";
                         break;
@@ -410,11 +450,11 @@ static void on_text(void *ud, const char *text, size_t len)
 static void on_retry(void *ud, unsigned attempt, const char *cls, const char *msg, unsigned delay_ms)
 {
         bridle__run *R = ud;
-        (void)bridle__run_emit(R, "model.retry",
+        (void)bridle__run_emit_sync(R, "model.retry",
                                json_pack("{s:I,s:I,s:s,s:s,s:I}", "turn", (json_int_t)R->st.turns, "attempt",
                                          (json_int_t)attempt, "class", cls ? cls : "", "message", msg ? msg : "",
                                          "delay_ms", (json_int_t)delay_ms),
-                               NULL);
+                               false, NULL);
 }
 
 /* The text of the message items of an output, joined. */
@@ -454,10 +494,10 @@ static int model_turn(bridle__run *R, char **ret_final, const char **where, brid
         json_t *agent = json_object_get(json_object_get(R->def, "agents"), R->st.agent);
         const char *model = json_string_value(json_object_get(agent, "model"));
         unsigned turn = R->st.turns;
-        if ((r = bridle__run_emit(R, "model.request",
+        if ((r = bridle__run_emit_sync(R, "model.request",
                                   json_pack("{s:I,s:s,s:s,s:I}", "turn", (json_int_t)turn, "agent", R->st.agent, "model",
                                             model, "items", (json_int_t)json_array_size(R->st.items)),
-                                  err)) < 0) {
+                                  false, err)) < 0) {
                 *where = "internal";
                 return r;
         }
@@ -468,10 +508,10 @@ static int model_turn(bridle__run *R, char **ret_final, const char **where, brid
         r = bridle__model_call(rt->model, &req, &ev, &resp, err);
         if (r < 0) {
                 *where = "model";
-                (void)bridle__run_emit(R, "model.error",
+                (void)bridle__run_emit_sync(R, "model.error",
                                        json_pack("{s:I,s:s,s:s}", "turn", (json_int_t)turn, "class", resp.error_class,
                                                  "message", err ? err->msg : ""),
-                                       NULL);
+                                       false, NULL);
                 bridle__model_resp_clear(&resp);
                 return r;
         }
@@ -482,7 +522,7 @@ static int model_turn(bridle__run *R, char **ret_final, const char **where, brid
         R->last_had_calls = false;
         json_array_foreach(resp.output, i, it) if (is_call(it)) R->last_had_calls = true;
         char *text = R->last_had_calls ? NULL : final_text(resp.output);
-        r = bridle__run_emit(
+        r = bridle__run_emit_sync(
                 R, "model.response",
                 json_pack("{s:I,s:s,s:s*,s:O,s:{s:I,s:I,s:I,s:I},s:f,s:I}", "turn", (json_int_t)turn, "agent",
                           R->st.agent, "response_id", resp.response_id, "output", resp.output, "usage", "input_tokens",
@@ -490,7 +530,7 @@ static int model_turn(bridle__run *R, char **ret_final, const char **where, brid
                           "output_tokens", (json_int_t)resp.usage.output_tokens, "reasoning_tokens",
                           (json_int_t)resp.usage.reasoning_tokens, "cost_usd", cost, "retries",
                           (json_int_t)resp.retries),
-                err);
+                R->last_had_calls, err);
         bridle__model_resp_clear(&resp);
         if (r < 0) {
                 free(text);

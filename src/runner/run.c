@@ -4,11 +4,48 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bridle/sandbox.h"
 #include "runner/runner.h"
 #include "util/alloc.h"
 #include "util/error.h"
+
+/*
+ * One journal handle per thread, kept open between runs: opening SQLite,
+ * checking the schema and preparing statements costs more than a short run,
+ * and the last close of a WAL database checkpoints and deletes the WAL. The
+ * handle is reopened when the path or the file (its inode) changes.
+ */
+static __thread struct {
+        bridle__journal *j;
+        dev_t dev;
+        ino_t ino;
+} jcache;
+
+static int journal_get(const char *path, bridle__journal **ret, bridle_error *err)
+{
+        char want[4096];
+        int r = 0;
+        if (!path && (r = bridle__journal_default_path(want, sizeof(want), err)) < 0)
+                return r;
+        const char *p = path ? path : want;
+        struct stat st;
+        if (jcache.j && strcmp(bridle__journal_path(jcache.j), p) == 0 && stat(p, &st) == 0 &&
+            st.st_dev == jcache.dev && st.st_ino == jcache.ino) {
+                *ret = jcache.j;
+                return 0;
+        }
+        jcache.j = bridle__journal_close(jcache.j);
+        if ((r = bridle__journal_open(p, &jcache.j, err)) < 0)
+                return r;
+        if (stat(bridle__journal_path(jcache.j), &st) == 0) {
+                jcache.dev = st.st_dev;
+                jcache.ino = st.st_ino;
+        }
+        *ret = jcache.j;
+        return 0;
+}
 
 static void run_release(bridle__run *R)
 {
@@ -18,10 +55,12 @@ static void run_release(bridle__run *R)
                 json_decref(R->rt[i].defs);
                 free(R->rt[i].instructions);
         }
+        (void)bridle__run_sync(R, NULL);
+        json_decref(R->buf);
         bridle__run_state_clear(&R->st);
         json_decref(R->def);
         json_decref(R->budget);
-        bridle__journal_close(R->j);
+        /* R->j stays open in jcache for the next run of this thread. */
 }
 
 int bridle__run_finish(bridle__run *R, enum bridle_run_status s, const char *where, const char *reason,
@@ -72,7 +111,7 @@ int bridle_agent_run(const bridle_agent_opts *opts, const char *task, bridle_age
         bridle__run R = { .opts = opts };
         int r = bridle__agents_load(opts->agent_file, opts, &R.def, err);
         if (r == 0)
-                r = bridle__journal_open(opts->journal_path, &R.j, err);
+                r = journal_get(opts->journal_path, &R.j, err);
         const char *entry = json_string_value(json_object_get(R.def, "entry"));
         if (r == 0)
                 r = bridle__journal_new_run(R.j, entry, R.id, err);
@@ -87,7 +126,10 @@ int bridle_agent_run(const bridle_agent_opts *opts, const char *task, bridle_age
         json_t *data = json_pack("{s:s,s:s,s:s*,s:O,s:{s:I,s:O,s:b}}", "task", task, "agent", entry, "agent_file",
                                  json_string_value(json_object_get(a, "file")), "agents", R.def, "options", "max_turns",
                                  (json_int_t)R.max_turns, "budget", R.budget, "keep_sandbox", opts->keep_sandbox);
-        r = bridle__run_emit(&R, "run.started", data, err);
+        /* Not synced: it becomes durable with the first response that asks for
+         * tools (or with the run's status); a crash before that loses a run that
+         * did nothing yet. */
+        r = bridle__run_emit_sync(&R, "run.started", data, false, err);
         if (r == 0)
                 r = bridle__run_loop(&R, res, err);
         memcpy(res->run_id, R.id, sizeof(res->run_id));
@@ -140,7 +182,7 @@ int bridle_agent_resume(const char *run_ref, const bridle_agent_opts *opts, brid
         memset(res, 0, sizeof(*res));
         bridle__run R = { .opts = opts };
         json_t *events = NULL;
-        int r = bridle__journal_open(opts->journal_path, &R.j, err);
+        int r = journal_get(opts->journal_path, &R.j, err);
         if (r == 0)
                 r = bridle__journal_events(R.j, run_ref, R.id, &events, err);
         if (r == 0)

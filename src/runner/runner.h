@@ -48,10 +48,22 @@ typedef struct bridle__run {
         bool last_had_calls;      /* the last model.response held tool calls */
         json_t *last_output;      /* resume: the last model.response's output (borrowed from events) */
         bridle__tool_env env;
+        json_t *buf;              /* events made but not yet written (see bridle__run_emit) */
 } bridle__run;
 
-/* Append an event (data is stolen), fold it into the state, report it. */
+/*
+ * Append an event (data is stolen), fold it into the state, report it.
+ * Events are written in batches (one journal transaction); a batch is
+ * committed at a sync point, an event that must be durable before the run
+ * goes on: a model response that asks for tools (so resume never asks the
+ * model again), tool.started and tool.finished of a tool that is not
+ * read-only (so resume knows what ran), sandbox.created, run.status.
+ * Everything else rides with the next sync point; a crash loses at most
+ * events whose work is safe to do again. bridle__run_emit() syncs.
+ */
 int bridle__run_emit(bridle__run *R, const char *type, json_t *data, bridle_error *err);
+int bridle__run_emit_sync(bridle__run *R, const char *type, json_t *data, bool sync, bridle_error *err);
+int bridle__run_sync(bridle__run *R, bridle_error *err);
 /* Run the loop until the run ends or stops; fills res. */
 int bridle__run_loop(bridle__run *R, bridle_agent_result *res, bridle_error *err);
 /* End the run with a status (emits run.status, destroys the sandbox when final). */
