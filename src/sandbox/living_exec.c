@@ -28,32 +28,32 @@ struct builtin_req {
         size_t len;
 };
 
-static int send_exec(int fd, const bridle_exec_opts *o, const struct builtin_req *b)
+/* The EXEC frame, built before connecting: init reads it right after accepting. */
+static int build_exec(bridle__plan *p, const bridle_exec_opts *o, const struct builtin_req *b)
 {
-        bridle__plan p;
-        bridle__wire_begin(&p);
+        bridle__wire_begin(p);
         if (b) {
-                bridle__plan_add(&p, BRIDLE__OP_BUILTIN, "s", b->name);
+                bridle__plan_add(p, BRIDLE__OP_BUILTIN, "s", b->name);
                 if (b->data)
-                        bridle__plan_add(&p, BRIDLE__OP_DATA, "ub", 0, b->data, b->len);
+                        bridle__plan_add(p, BRIDLE__OP_DATA, "ub", 0, b->data, b->len);
         }
         for (size_t i = 0; o->argv[i]; i++)
-                bridle__plan_add(&p, BRIDLE__OP_ARG, "s", o->argv[i]);
+                bridle__plan_add(p, BRIDLE__OP_ARG, "s", o->argv[i]);
         for (size_t i = 0; o->env && o->env[i]; i++)
-                bridle__plan_add(&p, BRIDLE__OP_ENV, "s", o->env[i]);
+                bridle__plan_add(p, BRIDLE__OP_ENV, "s", o->env[i]);
         if (o->cwd)
-                bridle__plan_add(&p, BRIDLE__OP_CWD, "s", o->cwd);
+                bridle__plan_add(p, BRIDLE__OP_CWD, "s", o->cwd);
         if (o->timeout_ms)
-                bridle__plan_add(&p, BRIDLE__OP_TIMEOUT, "U", o->timeout_ms);
-        int n = bridle__wire_finish(&p, BRIDLE__MSG_EXEC, 1);
-        int r = n < 0 ? n : bridle__write_full(fd, p.buf, (size_t)n);
-        bridle__plan_release(&p);
-        return r;
+                bridle__plan_add(p, BRIDLE__OP_TIMEOUT, "U", o->timeout_ms);
+        return bridle__wire_finish(p, BRIDLE__MSG_EXEC, 1);
 }
 
 struct exec_state {
         const bridle_exec_opts *o;
         struct bridle__capture cap[2];
+        size_t cap_size;  /* per stream */
+        bool cap_ready;   /* the buffers are made on the first output */
+        bool cap_oom;
         bool done;
         int status, exec_err;
         bool is_exec, timed_out;
@@ -62,6 +62,22 @@ struct exec_state {
         char msg[256];
         int error;
 };
+
+/* Most commands print nothing: the capture buffers (2 x max_output) are made
+ * only when output comes (or, tiny, for the result). */
+static int capture_ready(struct exec_state *s, size_t cap)
+{
+        if (s->cap_ready)
+                return 0;
+        if (bridle__capture_init(&s->cap[0], cap) < 0)
+                return -ENOMEM;
+        if (bridle__capture_init(&s->cap[1], cap) < 0) {
+                bridle__capture_release(&s->cap[0]);
+                return -ENOMEM;
+        }
+        s->cap_ready = true;
+        return 0;
+}
 
 static void on_record(struct exec_state *s, const bridle__rec *rec)
 {
@@ -73,7 +89,9 @@ static void on_record(struct exec_state *s, const bridle__rec *rec)
         case BRIDLE__OP_DATA:
                 if (bridle__rec_u32(&c, &u) < 0 || bridle__rec_bytes(&c, &d, &t) < 0 || (u != 1 && u != 2))
                         return;
-                if (s->o->capture)
+                if (s->o->capture && capture_ready(s, s->cap_size) < 0)
+                        s->cap_oom = true;
+                else if (s->o->capture)
                         bridle__capture_add(&s->cap[u - 1], (const char *)d, t);
                 else
                         (void)bridle__write_full(u == 1 ? s->o->stdout_fd : s->o->stderr_fd, d, t);
@@ -159,7 +177,11 @@ static int exec_result(struct exec_state *s, uint64_t t0, bridle_run_result *res
         int r = bridle__result_status(res, s->timed_out, s->exec_err, s->what, s->status, err);
         if (r < 0)
                 return r;
-        return s->o->capture ? bridle__result_take_output(res, s->cap, err) : 0;
+        if (!s->o->capture)
+                return 0;
+        if (s->cap_oom || capture_ready(s, 2) < 0) /* no output came: empty buffers */
+                return bridle__err(err, -ENOMEM, "output");
+        return bridle__result_take_output(res, s->cap, err);
 }
 
 static int exec_request(const char *ref, const bridle_exec_opts *o, const struct builtin_req *b,
@@ -174,24 +196,30 @@ static int exec_request(const char *ref, const bridle_exec_opts *o, const struct
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         uint64_t t0 = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-        _cleanup_close_ int fd = bridle__sandbox_connect(id, err);
-        if (fd < 0)
-                return fd;
         struct exec_state *s = bridle__calloc(1, sizeof(*s));
         if (!s)
                 return bridle__err(err, -ENOMEM, "exec");
         s->o = o;
-        size_t cap = o->max_output ? o->max_output : (1u << 20);
+        s->cap_size = o->max_output ? o->max_output : (1u << 20);
         bridle_run_result res;
         memset(&res, 0, sizeof(res));
-        if (o->capture && (bridle__capture_init(&s->cap[0], cap) < 0 || bridle__capture_init(&s->cap[1], cap) < 0))
-                r = bridle__err(err, -ENOMEM, "output buffers");
-        else if ((r = send_exec(fd, o, b)) < 0)
+        bridle__plan p;
+        int n = build_exec(&p, o, b), fd = -EBADF;
+        if (n < 0)
+                r = bridle__err(err, n, "the command for sandbox '%s'", id);
+        else if ((fd = r = bridle__sandbox_connect(id, err)) < 0)
+                ;
+        else if ((r = bridle__write_full(fd, p.buf, (size_t)n)) < 0)
                 r = bridle__err(err, r, "send the command to sandbox '%s'", id);
         else if ((r = exec_loop(fd, s, err)) >= 0)
                 r = exec_result(s, t0, &res, err);
-        bridle__capture_release(&s->cap[0]);
-        bridle__capture_release(&s->cap[1]);
+        bridle__plan_release(&p);
+        if (fd >= 0)
+                bridle__close(fd);
+        if (s->cap_ready) {
+                bridle__capture_release(&s->cap[0]);
+                bridle__capture_release(&s->cap[1]);
+        }
         free(s);
         if (r < 0) {
                 bridle_run_result_release(&res);

@@ -5,6 +5,10 @@
  * made so far: no remount, no umount from inside), cwd, rlimits, securebits and
  * every capability dropped, no_new_privs, Landlock, seccomp, close fds, exec.
  * Failures are reported to init over a close-on-exec pipe.
+ *
+ * A living sandbox's commands come from its zygote (zygote.c) instead: the
+ * walls every command shares are built once there (init_walls_apply) and each
+ * child adds only what is its own (init_command_walled).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,7 +34,7 @@ struct child_report {
         char step[120];
 };
 
-static _Noreturn void child_fail(int fd, bool is_exec, int err, const char *step)
+_Noreturn void init_command_fail(int fd, bool is_exec, int err, const char *step)
 {
         struct child_report rep = { .is_exec = is_exec, .err = err };
         (void)snprintf(rep.step, sizeof(rep.step), "%s", step);
@@ -152,43 +156,113 @@ static int exec_path(char *const *argv, char *const *envp)
         return saw_eacces ? -EACCES : last;
 }
 
-static _Noreturn void child_main(struct init_state *st, int errfd)
+/* fds 0-2 from st->stdio (where set), a new session. */
+static void child_stdio(struct init_state *st, int errfd)
+{
+        for (int i = 0; i < 3; i++) {
+                if (st->stdio[i] < 0)
+                        continue;
+                /* dup2 onto itself would keep close-on-exec */
+                if (st->stdio[i] == i ? fcntl(i, F_SETFD, 0) < 0 : dup2(st->stdio[i], i) < 0)
+                        init_command_fail(errfd, false, -errno, "set up stdio");
+        }
+        if (setsid() < 0)
+                init_command_fail(errfd, false, -errno, "setsid");
+}
+
+/* Capabilities, no_new_privs, Landlock, seccomp: the last walls, in this order. */
+static int walls_tail(struct init_state *st, const char **ret_step)
 {
         int r;
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL); /* serve mode blocks SIGCHLD for its signalfd */
-        for (int i = 0; i < 3; i++)
-                if (st->stdio[i] >= 0 && dup2(st->stdio[i], i) < 0)
-                        child_fail(errfd, false, -errno, "set up stdio");
-        if (setsid() < 0)
-                child_fail(errfd, false, -errno, "setsid");
-        if (st->mode == 0 && (r = lock_mounts()) < 0)
-                child_fail(errfd, false, r, "nested user namespace");
-        if (st->cwd[0] && chdir(st->cwd) < 0)
-                child_fail(errfd, false, -errno, "chdir to the working directory");
-        if ((r = set_rlimits(st)) < 0)
-                child_fail(errfd, false, r, "setrlimit");
         if ((r = drop_caps()) < 0)
-                child_fail(errfd, false, r, "drop capabilities");
+                return *ret_step = "drop capabilities", r;
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-                child_fail(errfd, false, -errno, "no_new_privs");
+                return *ret_step = "no_new_privs", -errno;
         if ((r = apply_landlock(st)) < 0)
-                child_fail(errfd, false, r, "landlock");
+                return *ret_step = "landlock", r;
         const struct sock_filter *f = st->mode == 0 ? bridle__seccomp_ns : bridle__seccomp_landlock;
         size_t n = st->mode == 0 ? bridle__seccomp_ns_len : bridle__seccomp_landlock_len;
         if ((r = bridle__seccomp_install(f, n)) < 0)
-                child_fail(errfd, false, r, "seccomp");
-        /* errfd is close-on-exec; everything else above 2 goes now. */
+                return *ret_step = "seccomp", r;
+        return 0;
+}
+
+int init_walls_apply(struct init_state *st, const char **ret_step)
+{
+        int r;
+        if (st->mode == 0 && (r = lock_mounts()) < 0)
+                return *ret_step = "nested user namespace", r;
+        return walls_tail(st, ret_step);
+}
+
+/* Every fd but 0-2 and errfd (close-on-exec) goes; then the builtin or exec. */
+static _Noreturn void child_exec(struct init_state *st, int errfd)
+{
         if (syscall(SYS_close_range, 3, errfd - 1, 0) < 0 ||
             syscall(SYS_close_range, errfd + 1, ~0U, 0) < 0)
-                child_fail(errfd, false, -errno, "close fds");
+                init_command_fail(errfd, false, -errno, "close fds");
         if (st->builtin) {
                 close(errfd); /* no exec to report: the status tells */
                 _exit(st->builtin(st->argv, st->builtin_data, st->builtin_len));
         }
-        r = exec_path(st->argv, st->envp);
-        child_fail(errfd, true, r, st->argv[0]);
+        int r = exec_path(st->argv, st->envp);
+        init_command_fail(errfd, true, r, st->argv[0]);
+}
+
+#ifndef __NR_landlock_create_ruleset
+#define __NR_landlock_create_ruleset 444
+#endif
+#ifndef __NR_landlock_restrict_self
+#define __NR_landlock_restrict_self 446
+#endif
+
+/* A Landlock domain of the command's own that handles no access right but
+ * scopes signals and abstract unix sockets (ABI 6): nothing outside it, the
+ * zygote and other commands included, can be signalled, ptraced or reached
+ * on an abstract socket from inside. */
+static int scope_domain(void)
+{
+        struct {
+                uint64_t fs, net, scoped;
+        } attr = { 0, 0, 3 /* ABSTRACT_UNIX_SOCKET | SIGNAL */ };
+        long fd = syscall(__NR_landlock_create_ruleset, &attr, sizeof(attr), 0);
+        if (fd < 0)
+                return -errno;
+        int r = syscall(__NR_landlock_restrict_self, (int)fd, 0) < 0 ? -errno : 0;
+        close((int)fd);
+        return r;
+}
+
+_Noreturn void init_command_walled(struct init_state *st, int errfd)
+{
+        int r;
+        child_stdio(st, errfd);
+        if (st->cwd[0] && chdir(st->cwd) < 0)
+                init_command_fail(errfd, false, -errno, "chdir to the working directory");
+        if ((r = set_rlimits(st)) < 0)
+                init_command_fail(errfd, false, r, "setrlimit");
+        if ((r = scope_domain()) < 0)
+                init_command_fail(errfd, false, r, "landlock scope");
+        child_exec(st, errfd);
+}
+
+static _Noreturn void child_main(struct init_state *st, int errfd)
+{
+        int r;
+        const char *step = NULL;
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL); /* serve mode blocks SIGCHLD for its signalfd */
+        child_stdio(st, errfd);
+        if (st->mode == 0 && (r = lock_mounts()) < 0)
+                init_command_fail(errfd, false, r, "nested user namespace");
+        if (st->cwd[0] && chdir(st->cwd) < 0)
+                init_command_fail(errfd, false, -errno, "chdir to the working directory");
+        if ((r = set_rlimits(st)) < 0)
+                init_command_fail(errfd, false, r, "setrlimit");
+        if ((r = walls_tail(st, &step)) < 0)
+                init_command_fail(errfd, false, r, step);
+        child_exec(st, errfd);
 }
 
 int init_command_start(struct init_state *st, int *ret_exec_err_fd)

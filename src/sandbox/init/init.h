@@ -67,6 +67,32 @@ int init_net_join(struct init_net *n);
 
 /* Start the command; returns its pid or -errno. */
 int init_command_start(struct init_state *st, int *ret_exec_err_fd);
+/* The walls every command shares, applied to the calling process: the nested
+ * user+mount namespace (namespaces mode), no capabilities, no_new_privs,
+ * Landlock, seccomp. On failure *ret_step names the step. */
+int init_walls_apply(struct init_state *st, const char **ret_step);
+/* In a child of a process behind init_walls_apply() (the zygote's): st->stdio,
+ * a new session, st->cwd, rlimits, a Landlock domain of its own that scopes
+ * signals, every other fd closed, then st->builtin or exec of st->argv. */
+_Noreturn void init_command_walled(struct init_state *st, int errfd);
+/* Report a failed step to init over errfd and exit (125; 126/127 for exec). */
+_Noreturn void init_command_fail(int errfd, bool is_exec, int err, const char *step);
+
+/* The zygote (zygote.c), serve mode only: a process behind the shared walls
+ * that forks each EXEC's command as init's child (CLONE_PARENT). */
+/* Start it (after READY); without Landlock scoping (ABI < 6) it stays off. */
+void init_zygote_prepare(struct init_state *st);
+/* Start the command of an EXEC request (its records: payload, len) with
+ * stdio[0..2]: its pid and the exec report's fd, -errno from the zygote (its
+ * fork failed), or -ENOTCONN when no zygote can take it (nothing was started:
+ * take the direct path). Waits for the zygote at most a bounded time. */
+int init_zygote_spawn(struct init_state *st, const uint8_t *payload, uint32_t len, const int stdio[3],
+                      int *ret_errfd);
+/* init reaped pid: true if that was the zygote (a new one starts on the next exec). */
+bool init_zygote_reaped(pid_t pid);
+/* In the zygote's child: the EXEC request's argv, environment, cwd, builtin
+ * into st (serve.c). */
+int init_serve_exec_load(struct init_state *st, const uint8_t *payload, uint32_t len);
 
 /* mkdir -p (paths.c). */
 int init_mkdir_p(const char *path, mode_t mode);

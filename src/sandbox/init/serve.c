@@ -6,6 +6,8 @@
  * the requesting client as OUTPUT frames, then an EXIT frame. When a command
  * exits, what is left of its process group is killed; a timeout kills its
  * whole tree. A client that goes away takes its running commands with it.
+ * Commands are forked by the zygote (zygote.c), which stands behind the
+ * shared walls already, or by init itself (command.c) when it cannot.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,6 +55,7 @@ static struct exec E[MAX_EXECS];
 static char **base_env;
 static size_t base_envc;
 static char base_cwd[BRIDLE__INIT_MAX_STR];
+static int devnull = -1; /* every command's stdin */
 
 /* Finish and send a frame built in p (released here) to client ci, if it is still there. */
 static int send_frame(int ci, bridle__plan *p, enum bridle__msg type, uint32_t id)
@@ -124,6 +127,11 @@ static int parse_exec(const struct bridle__frame *f, struct exec_req *q)
         bridle__cursor c;
         bridle__rec rec;
         int r;
+        q->cmd.argc = q->cmd.envc = 0;
+        q->timeout = 0;
+        q->builtin = NULL;
+        q->data = NULL;
+        q->len = 0;
         bridle__wire_records(f, &c);
         init_cmd_req_begin(&q->cmd, base_cwd);
         while ((r = bridle__plan_next(&c, &rec)) > 0)
@@ -142,44 +150,74 @@ static int free_slot(void)
         return -1;
 }
 
-/* Fork the command with pipes for its output and /dev/null for its input. */
-static int spawn(struct exec_req *q, struct exec *x)
+/* argv, environment, cwd and builtin of q into ST for the next command;
+ * undo_command() puts ST back. */
+static int load_command(struct exec_req *q, char ***ret_env)
 {
-        int out[2], err[2], nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (nul < 0)
-                return -errno;
-        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
-                close(nul);
-                return -errno;
-        }
-        char **env = NULL;
         size_t cwdlen = strlen(q->cmd.cwd);
-        int r = cwdlen >= sizeof(ST->cwd) ? -ENAMETOOLONG : 0;
-        if (r == 0 && !(env = init_build_env(base_env, base_envc, q->cmd.env, q->cmd.envc)))
-                r = -ENOMEM;
+        if (cwdlen >= sizeof(ST->cwd))
+                return -ENAMETOOLONG;
+        char **env = init_build_env(base_env, base_envc, q->cmd.env, q->cmd.envc);
+        if (!env)
+                return -ENOMEM;
+        memcpy(ST->cwd, q->cmd.cwd, cwdlen + 1);
+        q->cmd.argv[q->cmd.argc] = NULL;
+        ST->argv = q->cmd.argv;
+        ST->envp = env;
+        ST->builtin = q->builtin;
+        ST->builtin_data = q->data;
+        ST->builtin_len = q->len;
+        *ret_env = env;
+        return 0;
+}
+
+int init_serve_exec_load(struct init_state *st, const uint8_t *payload, uint32_t len)
+{
+        static struct exec_req q; /* this process execs or exits soon: never freed */
+        struct bridle__frame f = { BRIDLE__MSG_EXEC, 0, payload, len };
+        char **env;
+        int r = parse_exec(&f, &q);
+        return r < 0 ? r : st != ST ? -EINVAL : load_command(&q, &env);
+}
+
+/* The direct path: init forks the command and builds every wall in it. */
+static int spawn_direct(struct exec_req *q, const int stdio[3], int *ret_errfd)
+{
+        char saved_cwd[sizeof(ST->cwd)];
+        char **sa = ST->argv, **se = ST->envp, **env = NULL;
+        memcpy(saved_cwd, ST->cwd, sizeof(saved_cwd));
+        int r = load_command(q, &env);
         if (r == 0) {
-                char saved_cwd[sizeof(ST->cwd)];
-                memcpy(saved_cwd, ST->cwd, sizeof(saved_cwd));
-                memcpy(ST->cwd, q->cmd.cwd, cwdlen + 1);
-                q->cmd.argv[q->cmd.argc] = NULL;
-                char **sa = ST->argv, **se = ST->envp;
-                ST->argv = q->cmd.argv;
-                ST->envp = env;
-                ST->stdio[0] = nul;
-                ST->stdio[1] = out[1];
-                ST->stdio[2] = err[1];
-                ST->builtin = q->builtin;
-                ST->builtin_data = q->data;
-                ST->builtin_len = q->len;
-                r = init_command_start(ST, &x->errfd);
-                ST->builtin = NULL;
-                ST->argv = sa;
-                ST->envp = se;
-                ST->stdio[0] = ST->stdio[1] = ST->stdio[2] = -1;
-                memcpy(ST->cwd, saved_cwd, sizeof(saved_cwd));
+                memcpy(ST->stdio, stdio, sizeof(ST->stdio));
+                r = init_command_start(ST, ret_errfd);
         }
+        ST->builtin = NULL;
+        ST->argv = sa;
+        ST->envp = se;
+        ST->stdio[0] = ST->stdio[1] = ST->stdio[2] = -1;
+        memcpy(ST->cwd, saved_cwd, sizeof(saved_cwd));
         free(env);
-        close(nul);
+        return r;
+}
+
+/* Fork the command with pipes for its output and /dev/null for its input. */
+static int spawn(const struct bridle__frame *f, struct exec_req *q, struct exec *x)
+{
+        int out[2], err[2];
+        if (strlen(q->cmd.cwd) >= sizeof(ST->cwd))
+                return -ENAMETOOLONG;
+        if (pipe2(out, O_CLOEXEC) < 0)
+                return -errno;
+        if (pipe2(err, O_CLOEXEC) < 0) {
+                int e = -errno;
+                close(out[0]);
+                close(out[1]);
+                return e;
+        }
+        const int stdio[3] = { devnull, out[1], err[1] };
+        int r = init_zygote_spawn(ST, f->payload, f->len, stdio, &x->errfd);
+        if (r == -ENOTCONN)
+                r = spawn_direct(q, stdio, &x->errfd);
         close(out[1]);
         close(err[1]);
         if (r < 0) {
@@ -195,13 +233,25 @@ static int spawn(struct exec_req *q, struct exec *x)
         return 0;
 }
 
+static const char *exec_error_text(int r)
+{
+        switch (r) {
+        case -EAGAIN:
+                return "too many running commands";
+        case -EOPNOTSUPP:
+                return "unknown file operation";
+        case -ECHILD:
+                return "the sandbox's command launcher died during the request; try again";
+        default:
+                return "bad exec request";
+        }
+}
+
 static void handle_exec(int ci, const struct bridle__frame *f)
 {
-        struct exec_req *q = calloc(1, sizeof(*q));
+        static struct exec_req q; /* one request at a time; no per-exec allocation */
         int slot = free_slot(), r;
-        if (!q)
-                r = -ENOMEM;
-        else if ((r = parse_exec(f, q)) < 0)
+        if ((r = parse_exec(f, &q)) < 0)
                 ;
         else if (slot < 0)
                 r = -EAGAIN;
@@ -209,20 +259,16 @@ static void handle_exec(int ci, const struct bridle__frame *f)
                 struct exec *x = &E[slot];
                 memset(x, 0, sizeof(*x));
                 x->out = x->err = x->errfd = -1;
-                if ((r = spawn(q, x)) == 0) {
+                if ((r = spawn(f, &q, x)) == 0) {
                         x->used = true;
                         x->client = ci;
                         x->req = f->id;
-                        x->deadline = q->timeout ? init_now_ms() + q->timeout : 0;
+                        x->deadline = q.timeout ? init_now_ms() + q.timeout : 0;
                 }
         }
-        if (q)
-                init_cmd_req_free(&q->cmd);
-        free(q);
+        init_cmd_req_free(&q.cmd);
         if (r < 0)
-                send_error(ci, f->id, r, r == -EAGAIN       ? "too many running commands"
-                                         : r == -EOPNOTSUPP ? "unknown file operation"
-                                                            : "bad exec request");
+                send_error(ci, f->id, r, exec_error_text(r));
 }
 
 static void client_close(int ci)
@@ -273,6 +319,9 @@ static void accept_client(void)
                 if (C[i].fd < 0) {
                         C[i].fd = fd;
                         bridle__wire_reader_init(&C[i].rd);
+                        /* A client sends its request right after connecting: take
+                         * it now rather than after another poll. */
+                        client_read(i);
                         return;
                 }
         close(fd); /* full: the client sees EOF */
@@ -311,7 +360,8 @@ static void reap(void)
                                 E[i].drain_until = init_now_ms() + DRAIN_MS;
                                 (void)kill(-p, SIGKILL); /* what it left in its group */
                         }
-                init_session_reaped(p, st, &ru);
+                if (!init_zygote_reaped(p))
+                        init_session_reaped(p, st, &ru);
         }
 }
 
@@ -390,7 +440,12 @@ _Noreturn void init_serve(struct init_state *st)
                 init_reply(BRIDLE__REPLY_SETUP_ERROR, sess, 0, 0, "sessions");
                 _exit(125);
         }
+        if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+                init_reply(BRIDLE__REPLY_SETUP_ERROR, -errno, 0, 0, "open /dev/null");
+                _exit(125);
+        }
         detach();
+        init_zygote_prepare(st);
         for (;;) {
                 struct pollfd p[3 + MAX_CLIENTS + 2 * MAX_EXECS];
                 int map[3 + MAX_CLIENTS + 2 * MAX_EXECS];
