@@ -128,3 +128,33 @@ entries:
 network: none
 limits: {timeout: 120, memory: 256M, pids: 64}
 EOF
+
+# A known bug of the runner or CLI (reported, not fixed here): say it, go on
+# with a workaround so the rest is still checked, and fail at bugs_end.
+_bugs=()
+known_bug() {
+        say "BUG: $*"
+        _bugs+=("$*")
+}
+# bugs_end: call last; fails when a known_bug was hit.
+bugs_end() {
+        if [ "${#_bugs[@]}" != 0 ]; then
+                local b
+                for b in "${_bugs[@]}"; do say "BUG: $b"; done
+                fail "${#_bugs[@]} known bug(s) hit (see BUG lines)"
+        fi
+}
+
+# resume RUN [ARGS...]: `bridle resume --journal J RUN ARGS...` in the
+# documented order (options after RUN; `bridle resume RUN [--max-turns N]
+# [--json]`). If the CLI refuses that order as a usage error, record the bug
+# and run it again with the options first.
+resume() {
+        local id=$1
+        shift
+        run "$BRIDLE" resume --journal "$JOURNAL" "$id" "$@"
+        if [ "$#" != 0 ] && [ "$RC" = 2 ] && [[ $ERR == *"usage: bridle run"* ]]; then
+                known_bug "'bridle resume RUN $*' is a usage error (exit 2): options after RUN are not parsed (getopt '+'), though the usage says 'bridle resume RUN [--max-turns N] [--json]'"
+                run "$BRIDLE" resume "$@" --journal "$JOURNAL" "$id"
+        fi
+}
