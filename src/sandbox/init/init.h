@@ -83,9 +83,10 @@ _Noreturn void init_command_fail(int errfd, bool is_exec, int err, const char *s
 /* Start it (after READY); without Landlock scoping (ABI < 6) it stays off. */
 void init_zygote_prepare(struct init_state *st);
 /* Start the command of an EXEC request (its records: payload, len) with
- * stdio[0..2]: its pid and the exec report's fd, -errno from the zygote (its
- * fork failed), or -ENOTCONN when no zygote can take it (nothing was started:
- * take the direct path). Waits for the zygote at most a bounded time. */
+ * stdio[0..2]: its pid and the exec report's fd; -ENOTCONN when the zygote
+ * did not start it (none, or it could not: take the direct path); -ECHILD
+ * when the zygote died or hung after reading the request (it may have started
+ * it: fail the request). Waits for the zygote at most a bounded time. */
 int init_zygote_spawn(struct init_state *st, const uint8_t *payload, uint32_t len, const int stdio[3],
                       int *ret_errfd);
 /* init reaped pid: true if that was the zygote (a new one starts on the next exec). */

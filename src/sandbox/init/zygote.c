@@ -476,8 +476,13 @@ int init_zygote_spawn(struct init_state *st, const uint8_t *payload, uint32_t le
                 return unread ? -ENOTCONN : -ECHILD;
         }
         if (rep < 0) {
+                /* It started nothing. Out of processes or memory is the sandbox's
+                 * state, and the direct path will say so; anything else (fds it
+                 * could not take, say) may be the zygote's own: make a new one. */
+                if (rep != -EAGAIN && rep != -ENOMEM)
+                        zygote_drop();
                 close(p[0]);
-                return rep;
+                return -ENOTCONN;
         }
         Z.fails = 0;
         *ret_errfd = p[0];
