@@ -367,23 +367,34 @@ int bridle__journal_rollback(bridle__journal *j)
                                              : step_done(j, j->st[ST_ROLLBACK], "rollback", NULL);
 }
 
-int bridle__journal_new_run(bridle__journal *j, const char *agent, char out[33], bridle_error *err)
+int bridle__journal_make_id(char out[33], bridle_error *err)
 {
         unsigned char raw[16];
         if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
                 return bridle__err(err, -errno ? -errno : -EIO, "getrandom");
-        char id[33];
         for (size_t i = 0; i < sizeof(raw); i++)
-                (void)snprintf(id + 2 * i, 3, "%02x", raw[i]);
+                (void)snprintf(out + 2 * i, 3, "%02x", raw[i]);
+        return 0;
+}
+
+int bridle__journal_add_run(bridle__journal *j, const char *id, const char *agent, bridle_error *err)
+{
         sqlite3_stmt *st = j->st[ST_NEW_RUN];
-        (void)sqlite3_bind_text(st, 1, id, 32, SQLITE_STATIC);
+        (void)sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
         (void)sqlite3_bind_text(st, 2, agent ? agent : "", -1, SQLITE_STATIC);
         (void)sqlite3_bind_int64(st, 3, now_ms());
-        int r = step_done(j, st, "new run", err);
-        if (r < 0)
-                return r;
-        memcpy(out, id, sizeof(id));
-        return 0;
+        return step_done(j, st, "new run", err);
+}
+
+int bridle__journal_new_run(bridle__journal *j, const char *agent, char out[33], bridle_error *err)
+{
+        char id[33];
+        int r = bridle__journal_make_id(id, err);
+        if (r == 0)
+                r = bridle__journal_add_run(j, id, agent, err);
+        if (r == 0)
+                memcpy(out, id, sizeof(id));
+        return r;
 }
 
 /* data as compact JSON text in j->buf (reused between appends); returns its length. */

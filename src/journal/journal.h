@@ -30,6 +30,10 @@ int bridle__journal_default_path(char *out, size_t cap, bridle_error *err);
 /* The file the handle has open. */
 const char *bridle__journal_path(const bridle__journal *j);
 
+/* A run id: 32 random hex digits. */
+int bridle__journal_make_id(char out[33], bridle_error *err);
+/* The runs row of a run whose id the caller made (in a batch, say). */
+int bridle__journal_add_run(bridle__journal *j, const char *id, const char *agent, bridle_error *err);
 /* A new run: a random id (32 hex digits) in out, its row in runs. */
 int bridle__journal_new_run(bridle__journal *j, const char *agent, char out[33], bridle_error *err);
 

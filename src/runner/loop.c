@@ -42,6 +42,8 @@ int bridle__run_sync(bridle__run *R, bridle_error *err)
         if (n == 0)
                 return 0;
         int r = bridle__journal_begin(R->j, err);
+        if (r == 0 && R->new_run_agent[0] && (r = bridle__journal_add_run(R->j, R->id, R->new_run_agent, err)) == 0)
+                R->new_run_agent[0] = '\0';
         for (size_t i = 0; r == 0 && i < n; i++) {
                 json_t *ev = json_array_get(R->buf, i);
                 const char *type = json_string_value(json_object_get(ev, "type"));
@@ -237,6 +239,7 @@ static int make_rt(bridle__run *R, const char *name, struct bridle__agent_rt **r
         (void)snprintf(rt->name, sizeof(rt->name), "%s", name);
         const char *key_env = json_string_value(json_object_get(a, "api_key_env"));
         const char *provider = json_string_value(json_object_get(a, "provider"));
+        rt->provider = provider;
         const char *base_url = json_string_value(json_object_get(a, "base_url"));
         const char *key = key_env ? getenv(key_env) : NULL;
         if (strcmp(provider, "scripted") != 0 && !base_url && (!key || !key[0]))
@@ -530,7 +533,7 @@ static int model_turn(bridle__run *R, char **ret_final, const char **where, brid
                           "output_tokens", (json_int_t)resp.usage.output_tokens, "reasoning_tokens",
                           (json_int_t)resp.usage.reasoning_tokens, "cost_usd", cost, "retries",
                           (json_int_t)resp.retries),
-                R->last_had_calls, err);
+                R->last_had_calls && strcmp(rt->provider, "scripted") != 0, err);
         bridle__model_resp_clear(&resp);
         if (r < 0) {
                 free(text);

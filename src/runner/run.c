@@ -114,7 +114,9 @@ int bridle_agent_run(const bridle_agent_opts *opts, const char *task, bridle_age
                 r = journal_get(opts->journal_path, &R.j, err);
         const char *entry = json_string_value(json_object_get(R.def, "entry"));
         if (r == 0)
-                r = bridle__journal_new_run(R.j, entry, R.id, err);
+                r = bridle__journal_make_id(R.id, err);
+        if (r == 0)
+                (void)snprintf(R.new_run_agent, sizeof(R.new_run_agent), "%s", entry); /* its row goes with the first batch */
         if (r < 0) {
                 run_release(&R);
                 return r;

@@ -29,6 +29,7 @@ struct bridle__agent_rt {
         json_t *defs;       /* tool definitions sent to the model */
         char *instructions; /* assembled once per process */
         bool uses_sandbox;
+        const char *provider; /* borrowed from the run's agents */
 };
 
 typedef struct bridle__run {
@@ -49,6 +50,7 @@ typedef struct bridle__run {
         json_t *last_output;      /* resume: the last model.response's output (borrowed from events) */
         bridle__tool_env env;
         json_t *buf;              /* events made but not yet written (see bridle__run_emit) */
+        char new_run_agent[128];  /* a new run's row, written with its first batch */
 } bridle__run;
 
 /*
@@ -56,7 +58,8 @@ typedef struct bridle__run {
  * Events are written in batches (one journal transaction); a batch is
  * committed at a sync point, an event that must be durable before the run
  * goes on: a model response that asks for tools (so resume never asks the
- * model again), tool.started and tool.finished of a tool that is not
+ * model again; a scripted model's answers are free and the same every time,
+ * so they ride with the next sync point), tool.started and tool.finished of a tool that is not
  * read-only (so resume knows what ran), sandbox.created, run.status.
  * Everything else rides with the next sync point; a crash loses at most
  * events whose work is safe to do again. bridle__run_emit() syncs.
