@@ -46,6 +46,7 @@ bench: build
 	bench/sandbox-start $(BUILD)/bridle
 	BRIDLE_INIT_PATH=$(BUILD)/bridle-init $(BUILD)/bench/living-exec 300
 	BRIDLE_INIT_PATH=$(CURDIR)/$(BUILD)/bridle-init bench/sandbox-exec $(BUILD)/bridle
+	BRIDLE_INIT_PATH=$(CURDIR)/$(BUILD)/bridle-init $(BUILD)/bench/living-snapshot 1024 5
 	bench/harness/run $(BUILD)
 
 install: build

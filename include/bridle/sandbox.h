@@ -209,10 +209,14 @@ BRIDLE_EXPORT int bridle_sandbox_list_all(bridle_sandbox_info **ret, size_t *ret
  * the archive is written. *ret_snapshot_id is the caller's to free. */
 BRIDLE_EXPORT int bridle_sandbox_snapshot(const char *id, const char *label, char **ret_snapshot_id,
                                           bridle_error *err);
-/* A new living sandbox (default spec: no network, default limits) whose
- * workspace is the snapshot's: files, modes, symlinks, empty directories and
- * deletions exactly as they were. A corrupt or truncated snapshot is refused
- * and nothing is left behind. *ret_id is the caller's to free. */
+/* A new living sandbox made with the spec the snapshotted sandbox was made
+ * with (its limits, network, environment and binds, recorded in the
+ * snapshot; defaults for snapshots that hold none), whose workspace is the
+ * snapshot's: files, modes, symlinks, empty directories and deletions exactly
+ * as they were (the spec's file/dir/local_file entries are not applied
+ * again). A bind whose host source is gone, or a corrupt or truncated
+ * snapshot, is refused and nothing is left behind. *ret_id is the caller's
+ * to free. */
 BRIDLE_EXPORT int bridle_sandbox_restore(const char *snapshot_id, const char *name, char **ret_id,
                                          bridle_error *err);
 

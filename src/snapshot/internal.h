@@ -81,6 +81,7 @@ struct snap_entry {
         struct timespec mtime;
         off_t size;
         uint8_t opaque; /* enum snap_opaque */
+        bool mount_root; /* a directory another mount sits on: kept, not entered */
 };
 struct snap_tree {
         struct snap_entry *v;

@@ -104,6 +104,12 @@ static int tree_add(struct snap_tree *t, int dfd, const char *dir, const char *n
                 free(e.link);
                 return r < 0 ? r : -ENOMEM;
         }
+        /* A bind mounted inside the tree (a manifest's input, say) is not the
+         * tree's: keep its mount point, an empty directory, and stop there. */
+        struct statx sx;
+        if (S_ISDIR(st.st_mode) && statx(dfd, name, AT_SYMLINK_NOFOLLOW, 0, &sx) == 0 &&
+            (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+                e.mount_root = true;
         e.mode = st.st_mode & ~(mode_t)(S_ISUID | S_ISGID);
         e.mtime = st.st_mtim;
         e.size = S_ISREG(st.st_mode) ? st.st_size : 0;
@@ -132,7 +138,7 @@ static int walk_dir(int rootfd, size_t idx, struct snap_tree *t, bridle_error *e
         bridle__close(TAKE_FD(fd));
         size_t last = t->n;
         for (size_t i = first; i < last && r == 0; i++)
-                if (S_ISDIR(t->v[i].mode))
+                if (S_ISDIR(t->v[i].mode) && !t->v[i].mount_root)
                         r = walk_dir(rootfd, i, t, err);
         return r;
 }

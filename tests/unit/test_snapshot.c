@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -651,6 +653,67 @@ static void test_hostile_archives(void **state)
 
 /* ---- allocation failures ---- */
 
+/* A bind mounted inside the tree is kept as its empty mount point, not archived. */
+static int walk_skips_mounts_child(void *arg)
+{
+        struct fx *f = arg;
+        if (unshare(CLONE_NEWNS) < 0 && (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)) {
+                fprintf(stderr, "skip: no mount namespace: %s\n", strerror(errno));
+                return 77;
+        }
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+                fprintf(stderr, "skip: cannot make mounts private: %s\n", strerror(errno));
+                return 77;
+        }
+        char other[600], mnt[600], secret[700];
+        (void)snprintf(other, sizeof(other), "%s/other", f->root);
+        (void)snprintf(mnt, sizeof(mnt), "%s/input", f->src);
+        (void)snprintf(secret, sizeof(secret), "%s/secret", other);
+        if (mkdir(other, 0755) < 0 || mkdir(mnt, 0755) < 0)
+                return 1;
+        int fd = open(secret, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0 || write(fd, "x", 1) != 1)
+                return 2;
+        close(fd);
+        fd = openat(f->srcfd, "kept", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return 3;
+        close(fd);
+        if (mount(other, mnt, NULL, MS_BIND, NULL) < 0) {
+                fprintf(stderr, "skip: bind mount: %s\n", strerror(errno));
+                return 77;
+        }
+        /* An fd opened before the unshare sees the old namespace's mounts. */
+        int src = open(f->src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (src < 0)
+                return 9;
+        struct bridle__snapshot_meta m = {.full = true};
+        bridle_error err = {0};
+        if (bridle__snapshot_write(src, f->arc, &m, &err) < 0) {
+                fprintf(stderr, "write: %s\n", err.msg);
+                return 4;
+        }
+        if (m.files != 2) { /* kept and input/, not input/secret */
+                fprintf(stderr, "files: %llu\n", (unsigned long long)m.files);
+                return 5;
+        }
+        if (bridle__snapshot_extract(f->arc, f->dstfd, &err) < 0) {
+                fprintf(stderr, "extract: %s\n", err.msg);
+                return 6;
+        }
+        struct stat st;
+        if (fstatat(f->dstfd, "input", &st, 0) < 0 || !S_ISDIR(st.st_mode))
+                return 7;
+        if (fstatat(f->dstfd, "input/secret", &st, 0) == 0 || errno != ENOENT)
+                return 8;
+        return 0;
+}
+
+static void test_walk_skips_mounts(void **state)
+{
+        BRIDLE_ASSERT_CHILD(walk_skips_mounts_child, *state);
+}
+
 static void test_alloc_failures(void **state)
 {
         struct fx *f = *state;
@@ -706,6 +769,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_corrupt_archives, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hostile_archives, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_alloc_failures, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_walk_skips_mounts, setup, teardown),
         };
         return cmocka_run_group_tests_name("snapshot", tests, NULL, NULL);
 }
