@@ -30,9 +30,10 @@
 #define EXPECTED "1+2 is 3 and 3+4 is 7."
 #define MAX_RUNS 1000000
 
-static const char add_schema[] = "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\"},"
-                                 "\"b\":{\"type\":\"integer\"}},\"required\":[\"a\",\"b\"],"
-                                 "\"additionalProperties\":false}";
+static const char add_schema[] =
+        "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\"},"
+        "\"b\":{\"type\":\"integer\"}},\"required\":[\"a\",\"b\"],"
+        "\"additionalProperties\":false}";
 
 static int tool_add(void *userdata, const char *args_json, char **ret_output, bridle_error *err)
 {
@@ -72,8 +73,8 @@ static double now_s(void)
 
 static int usage(void)
 {
-        fprintf(stderr, "usage: harness-bench inproc AGENT SCRIPT [N]\n"
-                        "       harness-bench http AGENT PORT [N]\n");
+        (void)fprintf(stderr, "usage: harness-bench inproc AGENT SCRIPT [N]\n"
+                              "       harness-bench http AGENT PORT [N]\n");
         return 2;
 }
 
@@ -91,23 +92,27 @@ static long parse_count(const char *s, long min, long max)
 static int bench(const bridle_agent_opts *opts, long n, const unsigned long *calls)
 {
         for (long i = 0; i < n; i++) {
-                bridle_agent_result res = { 0 };
-                bridle_error err = { 0 };
-                if (bridle_agent_run(opts, "Add 1 and 2, then 3 and 4, with the add tool.", &res, &err) < 0) {
-                        fprintf(stderr, "harness-bench: run %ld: %s\n", i, err.msg);
+                bridle_agent_result res = {0};
+                bridle_error err = {0};
+                if (bridle_agent_run(opts, "Add 1 and 2, then 3 and 4, with the add tool.", &res,
+                                     &err) < 0) {
+                        (void)fprintf(stderr, "harness-bench: run %ld: %s\n", i, err.msg);
                         return -1;
                 }
-                bool ok = res.status == BRIDLE_RUN_COMPLETED && res.final_output && !strcmp(res.final_output, EXPECTED);
+                bool ok = res.status == BRIDLE_RUN_COMPLETED && res.final_output &&
+                          !strcmp(res.final_output, EXPECTED);
                 if (!ok)
-                        fprintf(stderr, "harness-bench: run %ld: %s (%s%s%s) output '%s'\n", i,
-                                bridle_run_status_name(res.status), res.where, res.where[0] ? ": " : "", res.message,
-                                res.final_output ? res.final_output : "");
+                        (void)fprintf(stderr, "harness-bench: run %ld: %s (%s%s%s) output '%s'\n",
+                                      i, bridle_run_status_name(res.status), res.where,
+                                      res.where[0] ? ": " : "", res.message,
+                                      res.final_output ? res.final_output : "");
                 bridle_agent_result_release(&res);
                 if (!ok)
                         return -1;
         }
         if (*calls != 2 * (unsigned long)n) {
-                fprintf(stderr, "harness-bench: the tool ran %lu times, not %ld\n", *calls, 2 * n);
+                (void)fprintf(stderr, "harness-bench: the tool ran %lu times, not %ld\n", *calls,
+                              2 * n);
                 return -1;
         }
         return 0;
@@ -134,7 +139,7 @@ int main(int argc, char **argv)
         char home[512];
         if ((size_t)snprintf(home, sizeof(home), "%s/bridle-harness-bench-XXXXXX",
                              tmpdir && tmpdir[0] ? tmpdir : "/tmp") >= sizeof(home)) {
-                fprintf(stderr, "harness-bench: TMPDIR is too long\n");
+                (void)fprintf(stderr, "harness-bench: TMPDIR is too long\n");
                 return 1;
         }
         if (!mkdtemp(home) || setenv("BRIDLE_HOME", home, 1) < 0) {
@@ -172,10 +177,10 @@ int main(int argc, char **argv)
         if (getrusage(RUSAGE_SELF, &ru) < 0)
                 ru.ru_maxrss = -1;
         if (nftw(home, remove_one, 16, FTW_DEPTH | FTW_PHYS) < 0)
-                fprintf(stderr, "harness-bench: could not remove %s\n", home);
+                (void)fprintf(stderr, "harness-bench: could not remove %s\n", home);
         if (r < 0)
                 return 1;
-        printf("bridle %s runs=%ld secs=%.3f runs_per_s=%.1f peak_rss_kib=%ld\n", mode, n, secs, (double)n / secs,
-               ru.ru_maxrss);
+        (void)printf("bridle %s runs=%ld secs=%.3f runs_per_s=%.1f peak_rss_kib=%ld\n", mode, n,
+                     secs, (double)n / secs, ru.ru_maxrss);
         return 0;
 }
