@@ -25,7 +25,7 @@ EOF
 start_server handoff "$T/script.json" --chunk 5
 
 # Run from another folder: handoffs are found relative to the agent file.
-cd "$T/home"
+cd "$T/home" || fail "cd $T/home"
 run "$BRIDLE" run --agent "$T/agents/triage.yaml" --base-url "$URL" --journal "$JOURNAL" "Fix the workspace"
 assert_rc 0 "the run with a handoff completes"
 assert_eq "$OUT" "Fixed." "the fixer's answer on stdout"

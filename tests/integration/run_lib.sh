@@ -51,6 +51,7 @@ start_server() {
                 fail "the fake server ($name) did not print 'listening PORT'"
         fi
         PORT=$(sed -n 's/^listening //p' "$T/$name.port")
+        # shellcheck disable=SC2034 # used by the run_*.sh scripts
         URL=http://127.0.0.1:$PORT/v1
 }
 stop_server() {
