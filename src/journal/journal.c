@@ -63,13 +63,16 @@ static const char schema_sql[] = "CREATE TABLE IF NOT EXISTS runs("
                                  " agent TEXT NOT NULL,"
                                  " created_at INTEGER NOT NULL);"
                                  "CREATE INDEX IF NOT EXISTS runs_created ON runs(created_at);"
+                                 /* Rows in append order (rowid), so an append
+                                  * writes the last page, not a random one;
+                                  * (run_id, seq) is a small index beside. */
                                  "CREATE TABLE IF NOT EXISTS events("
                                  " run_id TEXT NOT NULL REFERENCES runs(id),"
                                  " seq INTEGER NOT NULL,"
                                  " ts_ms INTEGER NOT NULL,"
                                  " type TEXT NOT NULL,"
                                  " data TEXT NOT NULL,"
-                                 " PRIMARY KEY(run_id, seq)) WITHOUT ROWID;";
+                                 " UNIQUE(run_id, seq));";
 
 struct bridle__journal {
         sqlite3 *db;

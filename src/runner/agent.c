@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "model/model.h"
@@ -180,6 +181,40 @@ static int budget(const struct actx *c, const json_t *top, json_t **ret)
         return 0;
 }
 
+/* ---- a cache of the last load (per thread) ---------------------------------
+ * A program that runs many short runs of one agent (a benchmark, a batch
+ * job) would parse the same files each time. The last load is kept with the
+ * identity (device, inode, mtime, size) of every file it read; it is used
+ * again only while all of them are unchanged and the same options are given. */
+static __thread json_t *cur_deps; /* while loading: the files read */
+
+static void dep_add(const char *path)
+{
+        struct stat st;
+        if (!cur_deps || stat(path, &st) < 0)
+                return;
+        (void)json_array_append_new(cur_deps, json_pack("[s,I,I,I,I,I]", path, (json_int_t)st.st_dev,
+                                                        (json_int_t)st.st_ino, (json_int_t)st.st_mtim.tv_sec,
+                                                        (json_int_t)st.st_mtim.tv_nsec, (json_int_t)st.st_size));
+}
+
+static bool deps_fresh(const json_t *deps)
+{
+        size_t i;
+        json_t *d;
+        json_array_foreach(deps, i, d) {
+                struct stat st;
+                if (stat(json_string_value(json_array_get(d, 0)), &st) < 0 ||
+                    json_integer_value(json_array_get(d, 1)) != (json_int_t)st.st_dev ||
+                    json_integer_value(json_array_get(d, 2)) != (json_int_t)st.st_ino ||
+                    json_integer_value(json_array_get(d, 3)) != (json_int_t)st.st_mtim.tv_sec ||
+                    json_integer_value(json_array_get(d, 4)) != (json_int_t)st.st_mtim.tv_nsec ||
+                    json_integer_value(json_array_get(d, 5)) != (json_int_t)st.st_size)
+                        return false;
+        }
+        return true;
+}
+
 static void jdecref(json_t **j)
 {
         json_decref(*j);
@@ -239,6 +274,7 @@ static int parse_agent(const struct actx *c, const json_t *top, json_t **ret, js
                 _cleanup_json_ json_t *sp = abs_path(c, script);
                 if ((r = bridle__script_load(json_string_value(sp), &scr, c->err)) < 0)
                         return r;
+                dep_add(json_string_value(sp));
         }
         *ret = json_pack("{s:s,s:s,s:s,s:s*,s:s,s:s,s:O,s:O,s:O,s:[],s:s,s:o,s:I,s:O,s:O,s:o}", "name", name, "model",
                          model ? model : BRIDLE__DEFAULT_MODEL, "provider", provider ? provider : "openai-responses",
@@ -254,6 +290,7 @@ static int parse_agent(const struct actx *c, const json_t *top, json_t **ret, js
 
 static int load_file(const char *path, json_t **ret, json_t **ret_files, bridle_error *err)
 {
+        dep_add(path);
         char *data = NULL;
         size_t len = 0;
         int r = bridle__read_file(AT_FDCWD, path, BRIDLE__DOC_MAX_SIZE, &data, &len);
@@ -315,7 +352,51 @@ static int apply_overrides(json_t *agent, const bridle_agent_opts *o, const json
         return 0;
 }
 
+static int agents_load(const char *path, const bridle_agent_opts *opts, json_t **ret, bridle_error *err);
+
+static __thread struct {
+        char *key;
+        json_t *result, *deps;
+} acache;
+
 int bridle__agents_load(const char *path, const bridle_agent_opts *opts, json_t **ret, bridle_error *err)
+{
+        char cwd[4096] = "";
+        if ((path && path[0] != '/') || (opts->script_file && opts->script_file[0] != '/') ||
+            (opts->manifest_file && opts->manifest_file[0] != '/'))
+                if (!getcwd(cwd, sizeof(cwd)))
+                        cwd[0] = '\0';
+        char *key = NULL;
+        if (asprintf(&key, "%s\n%s\n%s\n%s\n%s\n%s\n%s\n%u", cwd, path ? path : "", opts->provider ? opts->provider : "",
+                     opts->model ? opts->model : "", opts->base_url ? opts->base_url : "",
+                     opts->script_file ? opts->script_file : "", opts->manifest_file ? opts->manifest_file : "",
+                     opts->max_turns) < 0)
+                return bridle__err(err, -ENOMEM, "agents");
+        if (acache.key && !strcmp(acache.key, key) && deps_fresh(acache.deps)) {
+                free(key);
+                *ret = json_incref(acache.result);
+                return 0;
+        }
+        json_t *deps = json_array();
+        cur_deps = deps;
+        int r = deps ? agents_load(path, opts, ret, err) : bridle__err(err, -ENOMEM, "agents");
+        cur_deps = NULL;
+        if (r < 0) {
+                json_decref(deps);
+                free(key);
+                return r;
+        }
+        free(acache.key);
+        json_decref(acache.result);
+        json_decref(acache.deps);
+        acache.key = key;
+        acache.result = json_incref(*ret);
+        acache.deps = deps;
+        return 0;
+}
+
+/* The loaded agents are shared with the cache: callers must not change them. */
+static int agents_load(const char *path, const bridle_agent_opts *opts, json_t **ret, bridle_error *err)
 {
         _cleanup_json_ json_t *agents = json_object(), *queue = json_array(), *seen = json_object(), *script = NULL;
         if (!agents || !queue || !seen)
@@ -324,6 +405,7 @@ int bridle__agents_load(const char *path, const bridle_agent_opts *opts, json_t 
                 int r = bridle__script_load(opts->script_file, &script, err);
                 if (r < 0)
                         return r;
+                dep_add(opts->script_file);
         }
         char entry[80] = "";
         if (!path) {

@@ -27,7 +27,9 @@
 
 /* Load path (NULL: the built-in default agent) and its handoffs, apply the
  * overrides of opts (provider, model, base_url, script_file, manifest_file,
- * max_turns: to every agent). *ret is {"entry": NAME, "agents": {...}}. */
+ * max_turns: to every agent). *ret is {"entry": NAME, "agents": {...}}: a
+ * reference the caller must treat as read-only (the same object is handed
+ * out again while none of the files read has changed). */
 int bridle__agents_load(const char *path, const bridle_agent_opts *opts, json_t **ret, bridle_error *err);
 
 /* The builtin tool names, NULL-terminated. */

@@ -315,7 +315,7 @@ static int run_call(bridle__run *R, struct bridle__agent_rt *rt, const json_t *c
                 if (r < 0)
                         *where = "sandbox";
                 else
-                        *ok = !json_equal(json_object_get(*ret_item, "status"), json_string("failed"));
+                        *ok = strcmp(json_string_value(json_object_get(*ret_item, "status")) ?: "", "failed") != 0;
                 return r;
         }
         const char *name = json_string_value(json_object_get(call, "name"));
@@ -467,7 +467,7 @@ static char *final_text(const json_t *output)
         json_t *it, *part;
         char *s = bridle__strdup("");
         json_array_foreach(output, i, it) {
-                if (!json_equal(json_object_get(it, "type"), json_string("message")))
+                if (strcmp(json_string_value(json_object_get(it, "type")) ?: "", "message") != 0)
                         continue;
                 json_array_foreach(json_object_get(it, "content"), k, part) {
                         const char *t = json_string_value(json_object_get(part, "text"));
