@@ -331,7 +331,7 @@ int bridle_cmd_resume(int argc, char **argv)
         bridle_agent_opts o = { 0 };
         bool json = false;
         optind = 1;
-        for (int c; (c = getopt_long(argc, argv, "+h", lo, NULL)) != -1;) {
+        for (int c; (c = getopt_long(argc, argv, "h", lo, NULL)) != -1;) {
                 switch (c) {
                 case 'j': json = true; break;
                 case 'J': o.journal_path = optarg; break;

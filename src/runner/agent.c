@@ -267,8 +267,18 @@ static int parse_agent(const struct actx *c, const json_t *top, json_t **ret, js
                         (void)json_array_append_new(tools, json_string(bridle__builtin_tool_names[i]));
         json_t *files = json_array();
         size_t i;
-        json_array_foreach(hand, i, v)
-                (void)json_array_append_new(files, abs_path(c, json_string_value(v)));
+        json_array_foreach(hand, i, v) {
+                json_t *f = abs_path(c, json_string_value(v));
+                if (f && access(json_string_value(f), R_OK) < 0) {
+                        int e = errno;
+                        const bridle__docpos *p = bridle__doc_slot(c->doc, json_object_get(top, "handoffs"), NULL, i);
+                        json_decref(f);
+                        json_decref(files);
+                        return bridle__doc_err(c->doc, p ? p->line : 0, p ? p->col : 0, c->err, BRIDLE_E_INVALID,
+                                               "handoffs[%zu]: agent file '%s': %s", i, json_string_value(v), strerror(e));
+                }
+                (void)json_array_append_new(files, f);
+        }
         *ret_files = files;
         if (script) {
                 _cleanup_json_ json_t *sp = abs_path(c, script);

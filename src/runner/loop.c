@@ -222,6 +222,23 @@ static int add_tools(bridle__run *R, const json_t *a, struct bridle__agent_rt *r
         return 0;
 }
 
+int bridle__agents_check_keys(const json_t *def, bridle_error *err)
+{
+        const char *name;
+        json_t *a;
+        json_object_foreach(json_object_get(def, "agents"), name, a) {
+                const char *key_env = json_string_value(json_object_get(a, "api_key_env"));
+                const char *provider = json_string_value(json_object_get(a, "provider"));
+                const char *key = key_env ? getenv(key_env) : NULL;
+                if (provider && strcmp(provider, "scripted") != 0 && !json_is_string(json_object_get(a, "base_url")) &&
+                    (!key || !key[0]))
+                        return bridle__err(err, BRIDLE_E_INVALID,
+                                           "agent '%s': %s is not set (the %s provider needs an API key; or use --provider scripted --script FILE, or --base-url for a local server)",
+                                           name, key_env ? key_env : "the API key variable", provider);
+        }
+        return 0;
+}
+
 static int make_rt(bridle__run *R, const char *name, struct bridle__agent_rt **ret, bridle_error *err)
 {
         for (size_t i = 0; i < R->n_rt; i++)

@@ -75,7 +75,7 @@ int bridle__run_finish(bridle__run *R, enum bridle_run_status s, const char *whe
                 (void)json_object_set_new(d, "final_output", json_string(final_output));
         int r = bridle__run_emit(R, "run.status", d, err);
         bool final = s == BRIDLE_RUN_COMPLETED || s == BRIDLE_RUN_FAILED;
-        if (final && R->st.sandbox_id[0] && !R->opts->keep_sandbox &&
+        if (final && R->st.sandbox_id[0] && !R->keep_sandbox &&
             bridle_sandbox_destroy(R->st.sandbox_id, NULL) == 0)
                 (void)bridle__run_emit(R, "sandbox.destroyed", json_pack("{s:s}", "sandbox_id", R->st.sandbox_id), NULL);
         memcpy(res->run_id, R->id, sizeof(res->run_id));
@@ -110,6 +110,9 @@ int bridle_agent_run(const bridle_agent_opts *opts, const char *task, bridle_age
                 return bridle__err(err, BRIDLE_E_INVALID, "the task is empty");
         bridle__run R = { .opts = opts };
         int r = bridle__agents_load(opts->agent_file, opts, &R.def, err);
+        if (r == 0)
+                r = bridle__agents_check_keys(R.def, err);
+        R.keep_sandbox = opts->keep_sandbox;
         if (r == 0)
                 r = journal_get(opts->journal_path, &R.j, err);
         const char *entry = json_string_value(json_object_get(R.def, "entry"));
@@ -194,6 +197,8 @@ int bridle_agent_resume(const char *run_ref, const bridle_agent_opts *opts, brid
                                 bridle_run_status_name(R.st.status));
         if (r == 0 && !(R.def = json_deep_copy(json_object_get(R.st.started, "agents"))))
                 r = bridle__err(err, BRIDLE_E_INVALID, "run '%s': run.started has no agents", R.id);
+        if (r == 0)
+                r = bridle__agents_check_keys(R.def, err);
         if (r < 0) {
                 json_decref(events);
                 run_release(&R);
@@ -202,6 +207,7 @@ int bridle_agent_resume(const char *run_ref, const bridle_agent_opts *opts, brid
         R.max_turns = entry_max_turns(R.def);
         R.budget = entry_budget(R.def);
         json_t *o = json_object_get(R.st.started, "options");
+        R.keep_sandbox = opts->keep_sandbox || json_is_true(json_object_get(o, "keep_sandbox"));
         if (json_is_integer(json_object_get(o, "max_turns")))
                 R.max_turns = (unsigned)json_integer_value(json_object_get(o, "max_turns"));
         scan_events(&R, events);

@@ -50,7 +50,8 @@ typedef struct bridle__run {
         json_t *last_output;      /* resume: the last model.response's output (borrowed from events) */
         bridle__tool_env env;
         json_t *buf;              /* events made but not yet written (see bridle__run_emit) */
-        char new_run_agent[128];  /* a new run's row, written with its first batch */
+        char new_run_agent[128];
+        bool keep_sandbox;        /* the run's own --keep-sandbox, or the caller's */  /* a new run's row, written with its first batch */
 } bridle__run;
 
 /*
@@ -73,3 +74,6 @@ int bridle__run_loop(bridle__run *R, bridle_agent_result *res, bridle_error *err
 int bridle__run_finish(bridle__run *R, enum bridle_run_status s, const char *where, const char *reason,
                        const char *final_output, bridle_agent_result *res, bridle_error *err);
 int64_t bridle__now_ms(void);
+/* Every agent that talks to the official endpoint has its API key in the
+ * environment (checked before a run starts or resumes). */
+int bridle__agents_check_keys(const json_t *def, bridle_error *err);
