@@ -17,6 +17,7 @@
 #include "util/error.h"
 
 struct bridle__http {
+        volatile int *cancel;
         CURLM *multi; /* owns the connection pool: kept alive between calls */
         CURL *easy;
         struct curl_slist *headers;
@@ -272,6 +273,11 @@ bridle__http *bridle__http_free(bridle__http *h)
         return NULL;
 }
 
+void bridle__http_set_cancel(bridle__http *h, volatile int *cancel)
+{
+        h->cancel = cancel;
+}
+
 void bridle__http_result_release(bridle__http_result *res)
 {
         free(res->body);
@@ -289,14 +295,16 @@ static int run(bridle__http *h, unsigned stall_ms)
                         return mc == CURLM_OUT_OF_MEMORY ? -ENOMEM : -EIO;
                 if (!running)
                         return 0;
+                if (h->cancel && *h->cancel)
+                        return -ECANCELED;
                 int64_t now = now_ms();
                 if (stall_ms && now - h->last_byte_ms >= stall_ms) {
                         h->res->stalled = true;
                         return 0;
                 }
                 int64_t wait = stall_ms ? h->last_byte_ms + stall_ms - now : 1000;
-                if (wait > 1000)
-                        wait = 1000;
+                if (wait > 100)
+                        wait = 100; /* so a cancel is seen soon */
                 if (wait < 1)
                         wait = 1;
                 mc = curl_multi_poll(h->multi, NULL, 0, (int)wait, NULL);
@@ -362,6 +370,10 @@ int bridle__http_post(bridle__http *h, const char *url, const char *body, size_t
         }
         (void)curl_multi_remove_handle(h->multi, h->easy);
         h->res = NULL;
+        if (r == -ECANCELED) {
+                (void)curl_multi_remove_handle(h->multi, h->easy);
+                return r;
+        }
         if (r == -EIO) {
                 res->curl_code = CURLE_RECV_ERROR;
                 (void)snprintf(res->curl_msg, sizeof(res->curl_msg), "multi interface failed");

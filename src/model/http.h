@@ -39,6 +39,8 @@ typedef struct bridle__http_result {
 
 int bridle__http_new(const char *api_key, bridle__http **ret, bridle_error *err);
 bridle__http *bridle__http_free(bridle__http *h);
+/* A flag that, once non-zero, ends a transfer within ~100 ms: post returns -ECANCELED. */
+void bridle__http_set_cancel(bridle__http *h, volatile int *cancel);
 
 /* POST body (len bytes) to url. Returns 0 when a response (any status) or a
  * transport failure is described in *res, -ENOMEM otherwise. The caller

@@ -278,6 +278,8 @@ int bridle__model_new(const bridle__model_cfg *cfg, bridle__model **ret, bridle_
                 if (make_urls(m) < 0)
                         return bridle__err(err, -ENOMEM, "model");
                 int r = bridle__http_new(cfg->api_key, &m->http, err);
+                if (r == 0)
+                        bridle__http_set_cancel(m->http, cfg->cancel);
                 if (r < 0)
                         return r;
         }
@@ -490,11 +492,17 @@ static unsigned backoff(bridle__model *m, unsigned attempt, int64_t retry_after_
         return (unsigned)(next_rand(m) % (cap + 1));
 }
 
-static void sleep_ms(unsigned ms)
+/* Sleep in slices so that a cancel is seen within ~100 ms. */
+static void sleep_ms(unsigned ms, volatile int *cancel)
 {
-        struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-        while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
-                ;
+        while (ms > 0 && !(cancel && *cancel)) {
+                unsigned step = ms > 100 ? 100 : ms;
+                struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)step * 1000000L};
+                while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
+                        if (cancel && *cancel)
+                                return;
+                ms -= step;
+        }
 }
 
 static bool may_retry(const bridle__model *m, const bridle__model_req *req, unsigned retries)
@@ -541,6 +549,12 @@ static int http_call(bridle__model *m, const bridle__model_req *req, const bridl
                 bridle__stream_init(&st, m->prov, ev);
                 r = bridle__http_post(m->http, m->url, body, len, m->cfg.stall_ms,
                                       m->cfg.timeout_ms, stream_body, &st, &res);
+                if (r == -ECANCELED) {
+                        bridle__stream_release(&st);
+                        (void)snprintf(resp->error_class, sizeof(resp->error_class), "interrupted");
+                        return bridle__err(err, BRIDLE_E_INTERRUPTED, "%s: POST %s: interrupted",
+                                           m->prov->name, m->shown_url);
+                }
                 if (r < 0) {
                         bridle__stream_release(&st);
                         return bridle__err(err, r, "%s: POST %s", m->prov->name, m->shown_url);
@@ -560,7 +574,7 @@ static int http_call(bridle__model *m, const bridle__model_req *req, const bridl
                         (*req->run_retries_left)--;
                 if (ev && ev->retry)
                         ev->retry(ev->ud, retries + 1, o.cls, o.msg, delay);
-                sleep_ms(delay);
+                sleep_ms(delay, m->cfg.cancel);
         }
 }
 

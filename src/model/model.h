@@ -48,6 +48,9 @@ typedef struct bridle__model_cfg {
         unsigned stall_ms;       /* no byte for this long: a stall; 0: 60000 */
         unsigned timeout_ms;     /* whole request; 0: 600000 */
         unsigned backoff_ms;     /* first backoff; 0: 500 (tests set it small) */
+        volatile int *cancel;    /* may be NULL; non-zero stops a call (transfer or
+                                    backoff) within ~100 ms: BRIDLE_E_INTERRUPTED,
+                                    class "interrupted" */
 } bridle__model_cfg;
 
 typedef struct bridle__model_req {

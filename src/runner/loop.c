@@ -270,6 +270,7 @@ static int make_rt(bridle__run *R, const char *name, struct bridle__agent_rt **r
                 .api_key = key && key[0] ? key : NULL,
                 .script = json_object_get(a, "script"),
                 .script_name = json_string_value(json_object_get(a, "script_name")),
+                .cancel = R->opts->interrupt,
         };
         const char *bo = getenv("BRIDLE_MODEL_BACKOFF_MS");
         if (bo)
@@ -526,6 +527,10 @@ static int model_turn(bridle__run *R, char **ret_final, const char **where, brid
         bridle__model_events ev = { .text_delta = on_text, .retry = on_retry, .ud = R };
         bridle__model_resp resp = { 0 };
         r = bridle__model_call(rt->model, &req, &ev, &resp, err);
+        if (r < 0 && err && err->code == BRIDLE_E_INTERRUPTED) {
+                bridle__model_resp_clear(&resp);
+                return r;
+        }
         if (r < 0) {
                 *where = "model";
                 (void)bridle__run_emit_sync(R, "model.error",
@@ -592,7 +597,9 @@ int bridle__run_loop(bridle__run *R, bridle_agent_result *res, bridle_error *err
                 char *text = NULL;
                 bridle_error e = { 0 };
                 if (model_turn(R, &text, &where, &e) < 0)
-                        return bridle__run_finish(R, BRIDLE_RUN_FAILED, where, e.msg, NULL, res, err);
+                        return e.code == BRIDLE_E_INTERRUPTED
+                                       ? bridle__run_finish(R, BRIDLE_RUN_INTERRUPTED, NULL, "interrupted", NULL, res, err)
+                                       : bridle__run_finish(R, BRIDLE_RUN_FAILED, where, e.msg, NULL, res, err);
                 if (text) {
                         int r = bridle__run_finish(R, BRIDLE_RUN_COMPLETED, NULL, NULL, text, res, err);
                         free(text);

@@ -37,7 +37,7 @@ static int journal_get(const char *path, bridle__journal **ret, bridle_error *er
                 return 0;
         }
         jcache.j = bridle__journal_close(jcache.j);
-        if ((r = bridle__journal_open(p, &jcache.j, err)) < 0)
+        if ((r = bridle__journal_open(path, &jcache.j, err)) < 0) /* NULL: makes $BRIDLE_HOME */
                 return r;
         if (stat(bridle__journal_path(jcache.j), &st) == 0) {
                 jcache.dev = st.st_dev;
