@@ -41,8 +41,9 @@ static void check_walls(pid_t z)
                 note_weak("cannot read the zygote's status");
                 return;
         }
-        static const char *const want[] = { "CapPrm:\t0000000000000000", "CapEff:\t0000000000000000",
-                                            "CapBnd:\t0000000000000000", "NoNewPrivs:\t1", "Seccomp:\t2" };
+        static const char *const want[] = {"CapPrm:\t0000000000000000", "CapEff:\t0000000000000000",
+                                           "CapBnd:\t0000000000000000", "NoNewPrivs:\t1",
+                                           "Seccomp:\t2"};
         for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
                 if (!strstr(st, want[i]))
                         note_hole("the zygote lacks '%s'", want[i]);
@@ -57,7 +58,8 @@ static void check_signals(pid_t z)
         EXPECT_FAIL("tgkill(zygote)", syscall(SYS_tgkill, z, z, SIGKILL), EPERM);
         long pfd = syscall(SYS_pidfd_open, z, 0);
         if (pfd >= 0) {
-                EXPECT_FAIL_ANY("pidfd_send_signal(zygote)", syscall(SYS_pidfd_send_signal, (int)pfd, SIGKILL, NULL, 0));
+                EXPECT_FAIL_ANY("pidfd_send_signal(zygote)",
+                                syscall(SYS_pidfd_send_signal, (int)pfd, SIGKILL, NULL, 0));
                 EXPECT_FAIL_ANY("pidfd_getfd(zygote,3)", syscall(SYS_pidfd_getfd, (int)pfd, 3, 0));
                 close((int)pfd);
         }
@@ -66,10 +68,13 @@ static void check_signals(pid_t z)
 static void check_memory(pid_t z)
 {
         char path[64], buf[256];
-        EXPECT_FAIL("ptrace(PTRACE_ATTACH,zygote)", syscall(SYS_ptrace, PTRACE_ATTACH, z, 0, 0), EPERM);
-        EXPECT_FAIL("ptrace(PTRACE_SEIZE,zygote)", syscall(SYS_ptrace, PTRACE_SEIZE, z, 0, 0), EPERM);
-        struct iovec local = { buf, 16 }, remote = { (void *)0x400000, 16 };
-        EXPECT_FAIL_ANY("process_vm_readv(zygote)", syscall(SYS_process_vm_readv, z, &local, 1, &remote, 1, 0));
+        EXPECT_FAIL("ptrace(PTRACE_ATTACH,zygote)", syscall(SYS_ptrace, PTRACE_ATTACH, z, 0, 0),
+                    EPERM);
+        EXPECT_FAIL("ptrace(PTRACE_SEIZE,zygote)", syscall(SYS_ptrace, PTRACE_SEIZE, z, 0, 0),
+                    EPERM);
+        struct iovec local = {buf, 16}, remote = {(void *)0x400000, 16};
+        EXPECT_FAIL_ANY("process_vm_readv(zygote)",
+                        syscall(SYS_process_vm_readv, z, &local, 1, &remote, 1, 0));
         snprintf(path, sizeof(path), "/proc/%d/mem", (int)z);
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd >= 0) {
@@ -81,7 +86,7 @@ static void check_memory(pid_t z)
                 close(fd);
         } else
                 note_ok("open(/proc/<zygote>/mem): %s", attack_errname(errno));
-        static const char *const leaves[] = { "environ", "maps", "fd/3", "fd/0" };
+        static const char *const leaves[] = {"environ", "maps", "fd/3", "fd/0"};
         for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++) {
                 snprintf(path, sizeof(path), "/proc/%d/%s", (int)z, leaves[i]);
                 if (i >= 2) {
@@ -124,7 +129,8 @@ int main(void)
 {
         pid_t z = find_zygote();
         if (z <= 0)
-                attack_skip("no zygote in this sandbox (Landlock without scoping: commands take the direct path)");
+                attack_skip("no zygote in this sandbox (Landlock without scoping: commands take "
+                            "the direct path)");
         check_walls(z);
         check_signals(z);
         check_memory(z);

@@ -418,14 +418,9 @@ static void detach(void)
         close(INIT_FD);
 }
 
-_Noreturn void init_serve(struct init_state *st)
+/* The signalfd for SIGCHLD, sessions, /dev/null; READY; the zygote. */
+static void serve_setup(struct init_state *st, int *ret_sfd, int *ret_sess)
 {
-        ST = st;
-        base_env = st->envp;
-        base_envc = st->envc;
-        (void)snprintf(base_cwd, sizeof(base_cwd), "%s", st->cwd);
-        for (int i = 0; i < MAX_CLIENTS; i++)
-                C[i].fd = -1;
         sigset_t chld;
         sigemptyset(&chld);
         sigaddset(&chld, SIGCHLD);
@@ -446,6 +441,20 @@ _Noreturn void init_serve(struct init_state *st)
         }
         detach();
         init_zygote_prepare(st);
+        *ret_sfd = sfd;
+        *ret_sess = sess;
+}
+
+_Noreturn void init_serve(struct init_state *st)
+{
+        ST = st;
+        base_env = st->envp;
+        base_envc = st->envc;
+        (void)snprintf(base_cwd, sizeof(base_cwd), "%s", st->cwd);
+        for (int i = 0; i < MAX_CLIENTS; i++)
+                C[i].fd = -1;
+        int sfd, sess;
+        serve_setup(st, &sfd, &sess);
         for (;;) {
                 struct pollfd p[3 + MAX_CLIENTS + 2 * MAX_EXECS];
                 int map[3 + MAX_CLIENTS + 2 * MAX_EXECS];

@@ -48,11 +48,11 @@
 #include "sandbox/init/init.h"
 #include "sandbox/landlock.h"
 
-#define ZY_MAGIC 0x315a5942u      /* "BYZ1" */
+#define ZY_MAGIC       0x315a5942u /* "BYZ1" */
 #define ZY_MAX_PAYLOAD (60u << 10) /* larger requests take the direct path */
-#define ZY_NFDS 4                  /* stdin, stdout, stderr, the exec report */
-#define ZY_TIMEOUT_MS 2000
-#define ZY_MAX_FAILS 3
+#define ZY_NFDS        4           /* stdin, stdout, stderr, the exec report */
+#define ZY_TIMEOUT_MS  2000
+#define ZY_MAX_FAILS   3
 
 struct zy_hdr {
         uint32_t magic;
@@ -65,7 +65,7 @@ static struct {
         int fails;  /* in a row */
         bool ready; /* it said its walls stand */
         bool off;   /* for good: the direct path only */
-} Z = { 0, -1, 0, false, true };
+} Z = {0, -1, 0, false, true};
 
 /* The zygote's receive buffer (its own copy after the fork). */
 static uint8_t zbuf[sizeof(struct zy_hdr) + ZY_MAX_PAYLOAD];
@@ -110,7 +110,8 @@ static int zygote_fds(int chan)
         return 0;
 }
 
-static _Noreturn void zygote_child(struct init_state *st, int chan, uint32_t len, const int fds[ZY_NFDS])
+static _Noreturn void zygote_child(struct init_state *st, int chan, uint32_t len,
+                                   const int fds[ZY_NFDS])
 {
         int errfd = fds[3];
         close(chan);
@@ -132,7 +133,7 @@ struct zy_parse {
 /* A string record into the arena (the checks of init_cmd_req_field). */
 static char *arena_str(struct zy_parse *z, const bridle__rec *rec)
 {
-        bridle__cursor c = { rec->p, rec->len };
+        bridle__cursor c = {rec->p, rec->len};
         const uint8_t *d;
         uint32_t l;
         if (bridle__rec_bytes(&c, &d, &l) < 0 || l >= BRIDLE__INIT_MAX_STR || memchr(d, 0, l) ||
@@ -197,8 +198,8 @@ static void build_env(size_t nextra)
 /* The EXEC request's argv, environment and cwd into st, without allocating. */
 static int parse_noalloc(struct init_state *st, const uint8_t *payload, uint32_t len)
 {
-        struct zy_parse z = { zarena, 0, 0, 0 };
-        bridle__cursor c = { payload, len };
+        struct zy_parse z = {zarena, 0, 0, 0};
+        bridle__cursor c = {payload, len};
         bridle__rec rec;
         int r;
         (void)snprintf(st->cwd, sizeof(st->cwd), "%s", Base.cwd);
@@ -240,7 +241,7 @@ static int vfork_child(void *arg)
 /* Whether the request names a builtin (those take a real fork). */
 static bool has_builtin(const uint8_t *payload, uint32_t len)
 {
-        bridle__cursor c = { payload, len };
+        bridle__cursor c = {payload, len};
         bridle__rec rec;
         while (bridle__plan_next(&c, &rec) > 0)
                 if (rec.type == BRIDLE__OP_BUILTIN)
@@ -253,7 +254,7 @@ static long start_command(struct init_state *st, int chan, uint32_t len, const i
 {
 #if ZY_VFORK
         if (!has_builtin(zbuf + sizeof(struct zy_hdr), len)) {
-                struct zy_vchild a = { st, len, fds };
+                struct zy_vchild a = {st, len, fds};
                 int pid = clone(vfork_child, zstack + sizeof(zstack),
                                 CLONE_VM | CLONE_VFORK | CLONE_PARENT | SIGCHLD, &a);
                 return pid < 0 ? -errno : pid;
@@ -270,9 +271,11 @@ static void zygote_serve_one(struct init_state *st, int chan)
 {
         int fds[ZY_NFDS], nfds = 0;
         char cbuf[CMSG_SPACE(sizeof(int) * ZY_NFDS)];
-        struct iovec iov = { zbuf, sizeof(zbuf) };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-                             .msg_controllen = sizeof(cbuf) };
+        struct iovec iov = {zbuf, sizeof(zbuf)};
+        struct msghdr mh = {.msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = cbuf,
+                            .msg_controllen = sizeof(cbuf)};
         ssize_t n = recvmsg(chan, &mh, MSG_CMSG_CLOEXEC);
         if (n < 0 && errno == EINTR)
                 return;
@@ -291,7 +294,7 @@ static void zygote_serve_one(struct init_state *st, int chan)
                                 close(fd);
                 }
         }
-        struct zy_hdr h = { 0, 0 };
+        struct zy_hdr h = {0, 0};
         if ((size_t)n >= sizeof(h))
                 memcpy(&h, zbuf, sizeof(h));
         int32_t rep = -EBADMSG;
@@ -313,8 +316,8 @@ static _Noreturn void zygote_main(struct init_state *st, int chan)
         sigset_t none;
         sigemptyset(&none);
         /* What init changed for itself; commands inherit the zygote's. */
-        signal(SIGPIPE, SIG_DFL);
-        sigprocmask(SIG_SETMASK, &none, NULL);
+        (void)signal(SIGPIPE, SIG_DFL);
+        (void)sigprocmask(SIG_SETMASK, &none, NULL);
         (void)prctl(PR_SET_NAME, "bridle-zygote", 0, 0, 0);
         if (zygote_fds(chan) < 0 || setsid() < 0 || init_walls_apply(st, &step) < 0)
                 _exit(125);
@@ -394,20 +397,22 @@ bool init_zygote_reaped(pid_t pid)
 
 static int send_request(const uint8_t *payload, uint32_t len, const int stdio[3], int errfd)
 {
-        struct zy_hdr h = { ZY_MAGIC, len };
-        struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)(uintptr_t)payload, len } };
+        struct zy_hdr h = {ZY_MAGIC, len};
+        struct iovec iov[2] = {{&h, sizeof(h)}, {(void *)(uintptr_t)payload, len}};
         union {
                 char buf[CMSG_SPACE(sizeof(int) * ZY_NFDS)];
                 struct cmsghdr align;
         } u;
         memset(&u, 0, sizeof(u));
-        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2, .msg_control = u.buf,
-                             .msg_controllen = sizeof(u.buf) };
+        struct msghdr mh = {.msg_iov = iov,
+                            .msg_iovlen = 2,
+                            .msg_control = u.buf,
+                            .msg_controllen = sizeof(u.buf)};
         struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
         c->cmsg_level = SOL_SOCKET;
         c->cmsg_type = SCM_RIGHTS;
         c->cmsg_len = CMSG_LEN(sizeof(int) * ZY_NFDS);
-        int fds[ZY_NFDS] = { stdio[0], stdio[1], stdio[2], errfd };
+        int fds[ZY_NFDS] = {stdio[0], stdio[1], stdio[2], errfd};
         memcpy(CMSG_DATA(c), fds, sizeof(fds));
         ssize_t n;
         do
@@ -420,7 +425,7 @@ static int send_request(const uint8_t *payload, uint32_t len, const int stdio[3]
  * -EPIPE when it did not answer. */
 static int recv_reply(int32_t *ret)
 {
-        struct pollfd p = { Z.chan, POLLIN, 0 };
+        struct pollfd p = {Z.chan, POLLIN, 0};
         uint64_t end = init_now_ms() + ZY_TIMEOUT_MS;
         for (;;) {
                 uint64_t now = init_now_ms();
@@ -446,8 +451,8 @@ static int wait_ready(void)
         return 0;
 }
 
-int init_zygote_spawn(struct init_state *st, const uint8_t *payload, uint32_t len, const int stdio[3],
-                      int *ret_errfd)
+int init_zygote_spawn(struct init_state *st, const uint8_t *payload, uint32_t len,
+                      const int stdio[3], int *ret_errfd)
 {
         if (Z.off || len > ZY_MAX_PAYLOAD || (Z.chan < 0 && zygote_start(st) < 0))
                 return -ENOTCONN;
@@ -470,7 +475,8 @@ int init_zygote_spawn(struct init_state *st, const uint8_t *payload, uint32_t le
                 /* Bytes still queued were never read: the zygote started nothing
                  * and the direct path may. Else it may have forked: fail. */
                 int queued = 0;
-                bool unread = r == -ETIMEDOUT && ioctl(Z.chan, TIOCOUTQ, &queued) == 0 && queued > 0;
+                bool unread =
+                        r == -ETIMEDOUT && ioctl(Z.chan, TIOCOUTQ, &queued) == 0 && queued > 0;
                 zygote_drop();
                 close(p[0]);
                 return unread ? -ENOTCONN : -ECHILD;
