@@ -93,9 +93,12 @@ static char **zenv; /* Base.envc + INIT_MAX_ENV + 1 entries, made by the zygote 
 
 /* ---- the zygote --------------------------------------------------------- */
 
-/* Nothing of init's but the channel: /dev/null on 0-2, every other fd closed. */
+/* Nothing of init's but the channel (moved above 2 if it is not): /dev/null
+ * on 0-2, every other fd closed. Returns the channel's fd or -errno. */
 static int zygote_fds(int chan)
 {
+        if (chan < 3 && (chan = fcntl(chan, F_DUPFD_CLOEXEC, 3)) < 0)
+                return -errno;
         if ((chan > 3 && syscall(SYS_close_range, 3, chan - 1, 0) < 0) ||
             syscall(SYS_close_range, chan + 1, ~0U, 0) < 0)
                 return -errno;
@@ -107,7 +110,7 @@ static int zygote_fds(int chan)
                         return -errno;
         if (null > 2)
                 close(null);
-        return 0;
+        return chan;
 }
 
 static _Noreturn void zygote_child(struct init_state *st, int chan, uint32_t len,
@@ -270,12 +273,15 @@ static long start_command(struct init_state *st, int chan, uint32_t len, const i
 static void zygote_serve_one(struct init_state *st, int chan)
 {
         int fds[ZY_NFDS], nfds = 0;
-        char cbuf[CMSG_SPACE(sizeof(int) * ZY_NFDS)];
+        union {
+                char buf[CMSG_SPACE(sizeof(int) * ZY_NFDS)];
+                struct cmsghdr align;
+        } u;
         struct iovec iov = {zbuf, sizeof(zbuf)};
         struct msghdr mh = {.msg_iov = &iov,
                             .msg_iovlen = 1,
-                            .msg_control = cbuf,
-                            .msg_controllen = sizeof(cbuf)};
+                            .msg_control = u.buf,
+                            .msg_controllen = sizeof(u.buf)};
         ssize_t n = recvmsg(chan, &mh, MSG_CMSG_CLOEXEC);
         if (n < 0 && errno == EINTR)
                 return;
@@ -319,7 +325,7 @@ static _Noreturn void zygote_main(struct init_state *st, int chan)
         (void)signal(SIGPIPE, SIG_DFL);
         (void)sigprocmask(SIG_SETMASK, &none, NULL);
         (void)prctl(PR_SET_NAME, "bridle-zygote", 0, 0, 0);
-        if (zygote_fds(chan) < 0 || setsid() < 0 || init_walls_apply(st, &step) < 0)
+        if ((chan = zygote_fds(chan)) < 0 || setsid() < 0 || init_walls_apply(st, &step) < 0)
                 _exit(125);
 #if ZY_VFORK
         if (!(zenv = calloc(Base.envc + INIT_MAX_ENV + 1, sizeof(char *))))
