@@ -99,6 +99,8 @@ void bridle__model_resp_clear(bridle__model_resp *resp);
  * errors name the file, line and column. *ret is the expanded list.
  */
 int bridle__script_load(const char *path, json_t **ret, bridle_error *err);
+/* The same from memory; name is used in messages. */
+int bridle__script_parse(const char *data, size_t len, const char *name, json_t **ret, bridle_error *err);
 int bridle__script_check(const json_t *script, const char *name, bridle_error *err);
 
 /*

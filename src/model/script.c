@@ -264,8 +264,15 @@ int bridle__script_load(const char *path, json_t **ret, bridle_error *err)
         }
         if (r < 0)
                 return bridle__err(err, r, "script '%s'", path);
+        return bridle__script_parse(data, len, path, ret, err);
+}
+
+int bridle__script_parse(const char *data, size_t len, const char *name, json_t **ret, bridle_error *err)
+{
+        if (!name)
+                name = "<script>";
         _cleanup_(doc_freep) bridle__doc *doc = NULL;
-        r = bridle__doc_load(data, len, path, &doc, err);
+        int r = bridle__doc_load(data, len, name, &doc, err);
         if (r < 0)
                 return r;
         struct sctx c = {.doc = doc, .err = err};
@@ -273,7 +280,7 @@ int bridle__script_load(const char *path, json_t **ret, bridle_error *err)
         r = expand(&c, bridle__doc_root(doc), &script);
         if (r < 0)
                 return r;
-        r = bridle__script_check(script, path, err);
+        r = bridle__script_check(script, name, err);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(script);

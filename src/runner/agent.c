@@ -298,6 +298,25 @@ static int parse_agent(const struct actx *c, const json_t *top, json_t **ret, js
         return *ret ? 0 : -ENOMEM;
 }
 
+int bridle__agent_parse(const char *data, size_t len, const char *name, const char *dir, json_t **ret,
+                        json_t **ret_files, bridle_error *err)
+{
+        bridle__doc *doc = NULL;
+        int r = bridle__doc_load(data, len, name, &doc, err);
+        if (r < 0)
+                return r;
+        struct actx c = { .doc = doc, .dir = dir, .err = err };
+        *ret = *ret_files = NULL;
+        r = parse_agent(&c, bridle__doc_root(doc), ret, ret_files);
+        bridle__doc_free(doc);
+        if (r < 0) {
+                json_decref(*ret);
+                json_decref(*ret_files);
+                *ret = *ret_files = NULL;
+        }
+        return r;
+}
+
 static int load_file(const char *path, json_t **ret, json_t **ret_files, bridle_error *err)
 {
         dep_add(path);
@@ -306,19 +325,13 @@ static int load_file(const char *path, json_t **ret, json_t **ret_files, bridle_
         int r = bridle__read_file(AT_FDCWD, path, BRIDLE__DOC_MAX_SIZE, &data, &len);
         if (r < 0)
                 return bridle__err(err, r, "agent file '%s'", path);
-        bridle__doc *doc = NULL;
-        r = bridle__doc_load(data, len, path, &doc, err);
-        free(data);
-        if (r < 0)
-                return r;
         char *copy = bridle__strdup(path), dir[PATH_MAX];
         (void)snprintf(dir, sizeof(dir), "%s", copy ? dirname(copy) : ".");
         free(copy);
-        struct actx c = { .doc = doc, .dir = dir, .err = err };
-        r = parse_agent(&c, bridle__doc_root(doc), ret, ret_files);
+        r = bridle__agent_parse(data, len, path, dir, ret, ret_files, err);
+        free(data);
         if (r == 0)
                 r = json_object_set_new(*ret, "file", json_string(path)) < 0 ? -ENOMEM : 0;
-        bridle__doc_free(doc);
         return r;
 }
 

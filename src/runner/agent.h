@@ -32,5 +32,11 @@
  * out again while none of the files read has changed). */
 int bridle__agents_load(const char *path, const bridle_agent_opts *opts, json_t **ret, bridle_error *err);
 
+/* One agent document from memory (name for messages; dir resolves its relative
+ * paths). *ret is its canonical object (without "file"), *ret_files the
+ * absolute paths of its handoff files. */
+int bridle__agent_parse(const char *data, size_t len, const char *name, const char *dir, json_t **ret,
+                        json_t **ret_files, bridle_error *err);
+
 /* The builtin tool names, NULL-terminated. */
 extern const char *const bridle__builtin_tool_names[];
