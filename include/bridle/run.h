@@ -91,7 +91,7 @@ BRIDLE_EXPORT void bridle_agent_result_release(bridle_agent_result *res);
 typedef struct bridle_run_info {
         char id[33];
         char agent[128];
-        char status[16];      /* "running", "completed", "failed", "stopped", "waiting", "interrupted" */
+        char status[24];      /* "running", "completed", "failed", "stopped", "awaiting_approval", "interrupted" */
         unsigned turns;       /* model responses */
         int64_t input_tokens, cached_tokens, output_tokens, reasoning_tokens;
         double cost_usd;

@@ -32,7 +32,7 @@ const char *bridle_run_status_name(enum bridle_run_status s)
         case BRIDLE_RUN_STOPPED:
                 return "stopped";
         case BRIDLE_RUN_WAITING:
-                return "waiting";
+                return "awaiting_approval";
         case BRIDLE_RUN_INTERRUPTED:
                 return "interrupted";
         }

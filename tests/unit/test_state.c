@@ -307,7 +307,7 @@ static void test_bad_envelope(void **state)
 static void test_status_names(void **state)
 {
         static const char *names[] = {"running", "completed", "failed",
-                                      "stopped", "waiting",   "interrupted"};
+                                      "stopped", "awaiting_approval", "interrupted"};
         for (int s = 0; s <= 5; s++) {
                 enum bridle_run_status back;
                 assert_string_equal(bridle_run_status_name((enum bridle_run_status)s), names[s]);
