@@ -254,6 +254,60 @@ static int on_run_resumed(bridle__run_state *st, const evctx *e, bridle_error *e
         return 0;
 }
 
+/* gateway.decision {call_id, name, decision, rule, reason}: a deny counts. */
+static int on_gateway_decision(bridle__run_state *st, const evctx *e, bridle_error *err)
+{
+        const char *call_id, *decision;
+        int r = get_str(e, "call_id", true, &call_id, err);
+        if (r >= 0)
+                r = get_str(e, "decision", true, &decision, err);
+        if (r < 0)
+                return r;
+        if (strcmp(decision, "allow") != 0 && strcmp(decision, "ask") != 0 && strcmp(decision, "deny") != 0)
+                return bad(err, e, "decision", "is not allow, ask or deny");
+        if (!strcmp(decision, "deny"))
+                st->denials++;
+        return 0;
+}
+
+/* approval.requested {call_id, name, arguments, rule, reason}: waits for a person. */
+static int on_approval_requested(bridle__run_state *st, const evctx *e, bridle_error *err)
+{
+        const char *call_id;
+        int r = get_str(e, "call_id", true, &call_id, err);
+        if (r < 0)
+                return r;
+        json_t *d = json_deep_copy(e->data);
+        if (!d || json_object_set_new(d, "seq", json_integer(e->seq)) < 0 ||
+            json_object_set_new(st->requested, call_id, d) < 0)
+                return oom(err);
+        return 0;
+}
+
+/* approval.given {call_id, decision: approve|deny, always, rule, reason, by}. */
+static int on_approval_given(bridle__run_state *st, const evctx *e, bridle_error *err)
+{
+        const char *call_id, *decision, *rule;
+        int r = get_str(e, "call_id", true, &call_id, err);
+        if (r >= 0)
+                r = get_str(e, "decision", true, &decision, err);
+        if (r >= 0)
+                r = get_str(e, "rule", false, &rule, err);
+        if (r < 0)
+                return r;
+        if (strcmp(decision, "approve") != 0 && strcmp(decision, "deny") != 0)
+                return bad(err, e, "decision", "is not approve or deny");
+        if (json_object_set(st->approvals, call_id, (json_t *)e->data) < 0)
+                return oom(err);
+        (void)json_object_del(st->requested, call_id);
+        if (!strcmp(decision, "deny"))
+                st->denials++;
+        else if (json_is_true(json_object_get(e->data, "always")) && rule &&
+                 json_object_set_new(st->always_rules, rule, json_true()) < 0)
+                return oom(err);
+        return 0;
+}
+
 static int on_ignored(bridle__run_state *st, const evctx *e, bridle_error *err)
 {
         return 0;
@@ -269,6 +323,9 @@ static const struct {
         {"tool.started", on_ignored},    {"tool.finished", on_tool_finished},
         {"handoff", on_handoff},         {"run.status", on_run_status},
         {"run.resumed", on_run_resumed},
+        {"gateway.decision", on_gateway_decision},
+        {"approval.requested", on_approval_requested},
+        {"approval.given", on_approval_given},
 };
 
 /* The envelope: {"run_id","seq","ts","type","data"}. */
@@ -307,11 +364,19 @@ static int check_event(const bridle__run_state *st, const json_t *ev, evctx *e, 
         return 0;
 }
 
+static int ensure(bridle__run_state *st)
+{
+        if ((!st->items && !(st->items = json_array())) || (!st->pending && !(st->pending = json_array())) ||
+            (!st->approvals && !(st->approvals = json_object())) ||
+            (!st->requested && !(st->requested = json_object())) ||
+            (!st->always_rules && !(st->always_rules = json_object())))
+                return -ENOMEM;
+        return 0;
+}
+
 int bridle__run_state_apply(bridle__run_state *st, const json_t *event, bridle_error *err)
 {
-        if (!st->items && !(st->items = json_array()))
-                return oom(err);
-        if (!st->pending && !(st->pending = json_array()))
+        if (ensure(st) < 0)
                 return oom(err);
         evctx e = {0};
         int64_t ts = 0;
@@ -348,11 +413,7 @@ int bridle__run_state_fold(const json_t *events, bridle__run_state *st, bridle_e
                 if (r < 0)
                         return r;
         }
-        if (!st->items && !(st->items = json_array()))
-                return oom(err);
-        if (!st->pending && !(st->pending = json_array()))
-                return oom(err);
-        return 0;
+        return ensure(st) < 0 ? oom(err) : 0;
 }
 
 void bridle__run_state_clear(bridle__run_state *st)
@@ -362,6 +423,9 @@ void bridle__run_state_clear(bridle__run_state *st)
         json_decref(st->started);
         json_decref(st->items);
         json_decref(st->pending);
+        json_decref(st->approvals);
+        json_decref(st->requested);
+        json_decref(st->always_rules);
         free(st->final_output);
         memset(st, 0, sizeof(*st));
 }

@@ -27,6 +27,10 @@ typedef struct bridle__run_state {
         json_t *started;     /* run.started's data (new reference) */
         json_t *items;       /* the conversation: task message, response outputs, tool outputs */
         json_t *pending;     /* calls of the last response with no tool.finished, in order */
+        json_t *approvals;     /* call_id -> approval.given data (a person's answer) */
+        json_t *requested;     /* call_id -> approval.requested data, not yet answered */
+        json_t *always_rules;  /* rule -> true: approved always for this run */
+        unsigned denials;      /* calls denied, by the policy or a person */
         char *final_output;
         unsigned turns; /* model.response events */
         unsigned resumes;
