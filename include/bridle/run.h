@@ -45,6 +45,37 @@ typedef struct bridle_agent_tool {
         void *userdata;
 } bridle_agent_tool;
 
+/* What happens to a call the policy says to ask about (docs/gateway.md). */
+enum bridle_approvals {
+        BRIDLE_APPROVALS_DEFAULT = 0, /* ASK when opts.approve is set, else DEFER */
+        BRIDLE_APPROVALS_ASK = 1,     /* call opts.approve and wait for the answer */
+        BRIDLE_APPROVALS_DEFER = 2,   /* stop the run (awaiting_approval); answer later with
+                                         bridle_approval_answer(), then resume */
+        BRIDLE_APPROVALS_DENY = 3,    /* refuse it, as if a person had said no */
+};
+
+/* A call waiting for a person. Strings are borrowed for the callback's duration. */
+typedef struct bridle_approval_request {
+        const char *run_id;
+        const char *call_id;
+        const char *tool;      /* "exec_command", "shell", "apply_patch", ... */
+        const char *arguments; /* the call's arguments as JSON text */
+        const char *rule;      /* what matched: "commands[2] prefix [npm install]", "default" */
+        const char *reason;    /* the rule's reason; may be "" */
+        const char *command;   /* the simple command that decided; may be "" */
+} bridle_approval_request;
+
+enum bridle_approval_decision {
+        BRIDLE_APPROVE = 1,        /* run this call */
+        BRIDLE_APPROVE_ALWAYS = 2, /* run it, and every later call this rule asks about in this run */
+        BRIDLE_DENY = 3,           /* refuse it; the reason goes back to the model */
+};
+
+/* Answer one request: return a decision; for BRIDLE_DENY, write a reason
+ * (NUL-terminated, at most reason_cap bytes) or leave it empty. */
+typedef enum bridle_approval_decision (*bridle_approve_fn)(const bridle_approval_request *req, char *reason,
+                                                          size_t reason_cap, void *userdata);
+
 typedef struct bridle_agent_opts {
         const char *agent_file;    /* YAML/JSON agent; NULL: a built-in default agent */
         /* Overrides of the agent file (NULL / 0: keep). */
@@ -66,6 +97,13 @@ typedef struct bridle_agent_opts {
         /* Set non-zero (e.g. from a SIGINT handler) to stop the run at the next
          * step; it ends as BRIDLE_RUN_INTERRUPTED. */
         volatile int *interrupt;
+        /* The gateway (docs/gateway.md): a policy file (overrides the agent
+         * file's `policy:`; NULL: the agent's, else the built-in default), what
+         * to do with calls it asks about, and who answers. */
+        const char *policy_file;
+        enum bridle_approvals approvals;
+        bridle_approve_fn approve;
+        void *approve_userdata;
 } bridle_agent_opts;
 
 typedef struct bridle_agent_result {
@@ -104,6 +142,28 @@ BRIDLE_EXPORT int bridle_runs_list(const char *journal_path, bridle_run_info **r
 /* One run: its summary and its events as JSON lines ("\n"-terminated, malloc'd). */
 BRIDLE_EXPORT int bridle_runs_show(const char *journal_path, const char *run_ref, bridle_run_info *info,
                                    char **ret_events_jsonl, bridle_error *err);
+/* Calls waiting for a person, in runs that are awaiting approval (run_ref
+ * NULL: every run), oldest first. *ret is released with
+ * bridle_approvals_release(). */
+typedef struct bridle_pending_approval {
+        char run_id[33];
+        char call_id[80];
+        char tool[80];
+        char *arguments;     /* JSON text */
+        char rule[192];
+        char reason[256];
+        int64_t asked_at;    /* unix seconds */
+} bridle_pending_approval;
+BRIDLE_EXPORT int bridle_approvals_list(const char *journal_path, const char *run_ref, bridle_pending_approval **ret,
+                                        size_t *ret_n, bridle_error *err);
+BRIDLE_EXPORT void bridle_approvals_release(bridle_pending_approval *v, size_t n);
+/* Answer pending calls of a run that is awaiting approval: call_id NULL
+ * answers all of them. approve false denies, with reason (may be NULL) sent
+ * to the model. Records the answer in the journal; bridle_agent_resume()
+ * then continues the run. -ENOENT when the call is not pending. */
+BRIDLE_EXPORT int bridle_approval_answer(const char *journal_path, const char *run_ref, const char *call_id,
+                                         bool approve, const char *reason, bridle_error *err);
+
 /* Status names, "completed" etc. */
 BRIDLE_EXPORT const char *bridle_run_status_name(enum bridle_run_status s);
 

@@ -20,6 +20,8 @@ static void usage(FILE *f)
               "  doctor [--json]                            what this host allows\n"
               "  run [--agent FILE] [--script FILE] [--json] TASK...  run an agent on a task ('bridle run --help')\n"
               "  resume RUN [--max-turns N] [--json]        continue a run that stopped\n"
+              "  approvals [RUN] / approve RUN [CALL_ID...|--all] / deny RUN CALL_ID [--reason T]\n"
+              "                                             calls a stopped run waits for, and the answers\n"
               "  runs [show RUN] [--json] [--journal PATH]  runs in the journal, or one run's events\n"
               "  patch [--dir DIR] [PATCH]                  apply an apply_patch text (argument or stdin)\n"
               "  demo                                       run a few commands in a sandbox and show what is blocked\n"
@@ -47,6 +49,10 @@ int main(int argc, char **argv)
                 return bridle_cmd_run(argc - 1, argv + 1);
         if (strcmp(cmd, "resume") == 0)
                 return bridle_cmd_resume(argc - 1, argv + 1);
+        if (strcmp(cmd, "approvals") == 0)
+                return bridle_cmd_approvals(argc - 1, argv + 1);
+        if (strcmp(cmd, "approve") == 0 || strcmp(cmd, "deny") == 0)
+                return bridle_cmd_approve(argc - 1, argv + 1);
         if (strcmp(cmd, "runs") == 0)
                 return bridle_cmd_runs(argc - 1, argv + 1);
         if (strcmp(cmd, "patch") == 0)

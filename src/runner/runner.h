@@ -74,6 +74,8 @@ int bridle__run_loop(bridle__run *R, bridle_agent_result *res, bridle_error *err
 int bridle__run_finish(bridle__run *R, enum bridle_run_status s, const char *where, const char *reason,
                        const char *final_output, bridle_agent_result *res, bridle_error *err);
 int64_t bridle__now_ms(void);
+/* Open an existing journal (NULL path: the default); 0 with *ret NULL when there is none. */
+int bridle__journal_open_existing(const char *journal_path, bridle__journal **ret, bridle_error *err);
 /* Every agent that talks to the official endpoint has its API key in the
  * environment (checked before a run starts or resumes). */
 int bridle__agents_check_keys(const json_t *def, bridle_error *err);

@@ -13,6 +13,7 @@
 
 #include "bridle/run.h"
 #include "journal/journal.h"
+#include "runner/runner.h"
 #include "runner/state.h"
 #include "util/alloc.h"
 #include "util/cleanup.h"
@@ -40,7 +41,7 @@ const char *bridle_run_status_name(enum bridle_run_status s)
 }
 
 /* Open an existing journal; 0 with *ret NULL when there is none. */
-static int open_existing(const char *journal_path, bridle__journal **ret, bridle_error *err)
+int bridle__journal_open_existing(const char *journal_path, bridle__journal **ret, bridle_error *err)
 {
         char path[4096];
         if (journal_path) {
@@ -126,7 +127,7 @@ int bridle_runs_list(const char *journal_path, bridle_run_info **ret, size_t *re
         if (!ret || !ret_n)
                 return bridle__err(err, -EINVAL, "runs list: no place for the result");
         bridle__journal *j = NULL;
-        int r = open_existing(journal_path, &j, err);
+        int r = bridle__journal_open_existing(journal_path, &j, err);
         if (r < 0)
                 return r;
         if (!j) {
@@ -201,7 +202,7 @@ int bridle_runs_show(const char *journal_path, const char *run_ref, bridle_run_i
         if (!run_ref)
                 return bridle__err(err, -EINVAL, "runs show: no run given");
         bridle__journal *j = NULL;
-        int r = open_existing(journal_path, &j, err);
+        int r = bridle__journal_open_existing(journal_path, &j, err);
         if (r < 0)
                 return r;
         if (!j)
