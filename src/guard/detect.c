@@ -29,10 +29,18 @@
 #define URL_USERINFO_MAX 256
 #define SCHEME_MAX       32
 
+/* a stretch the pass jumps over without a finding */
+#define SKIP BRIDLE__SECRET_KIND_COUNT
+
 struct det {
         const unsigned char *t;
         size_t n;
         size_t aws_end; /* end of the last AWS access key id + 1, 0: none */
+        /* the last search for a PEM END line: from where, and what it found
+         * (NULL: none to the end), so a text of BEGIN lines stays linear */
+        bool end_searched;
+        size_t end_from;
+        const unsigned char *end_at;
 };
 
 struct hit {
@@ -330,11 +338,16 @@ static bool match_url(const struct det *d, size_t i, struct hit *h)
         return false;
 }
 
-static const unsigned char *find(const struct det *d, size_t from, const char *s)
+static const unsigned char *find_end(struct det *d, size_t from)
 {
         if (from >= d->n)
                 return NULL;
-        return memmem(d->t + from, d->n - from, s, strlen(s));
+        if (d->end_searched && from >= d->end_from && (!d->end_at || d->t + from <= d->end_at))
+                return d->end_at;
+        d->end_searched = true;
+        d->end_from = from;
+        d->end_at = memmem(d->t + from, d->n - from, "-----END ", 9);
+        return d->end_at;
 }
 
 static bool is_pem_label(unsigned char c)
@@ -342,7 +355,7 @@ static bool is_pem_label(unsigned char c)
         return is_upper(c) || is_digit(c) || c == ' ';
 }
 
-static bool match_pem(const struct det *d, size_t i, struct hit *h)
+static bool match_pem(struct det *d, size_t i, struct hit *h)
 {
         if (!has_at(d, i, "-----BEGIN "))
                 return false;
@@ -350,10 +363,16 @@ static bool match_pem(const struct det *d, size_t i, struct hit *h)
         if (l > 64 || !has_at(d, i + 11 + l, "-----"))
                 return false;
         const unsigned char *lab = d->t + i + 11;
-        if (!memmem(lab, l, "PRIVATE KEY", 11))
-                return false;
         size_t body = i + 11 + l + 5;
-        const unsigned char *e = find(d, body, "-----END ");
+        const unsigned char *e = find_end(d, body);
+        if (!memmem(lab, l, "PRIVATE KEY", 11)) {
+                /* a certificate or public key: skipped whole, its base64 is not a secret */
+                if (!e)
+                        return false;
+                size_t after = (size_t)(e - d->t) + 9;
+                size_t el = run(d, after, is_pem_label);
+                return set_hit(h, SKIP, i, has_at(d, after + el, "-----") ? after + el + 5 : after);
+        }
         if (!e)
                 return set_hit(h, BRIDLE__SECRET_PRIVATE_KEY, i, d->n);
         size_t after = (size_t)(e - d->t) + 9;
@@ -425,6 +444,9 @@ static bool is_benign_token(const struct det *d, size_t i, size_t len)
         if (hex || max_seg < SEGMENT_MIN)
                 return true;
         if (i >= 7 && !memcmp(d->t + i - 7, "base64,", 7))
+                return true;
+        /* go.sum: "h1:<base64 of a SHA-256>" */
+        if (i >= 3 && !memcmp(d->t + i - 3, "h1:", 3))
                 return true;
         static const char *const hashes[] = {"sha1-", "sha256-", "sha384-", "sha512-"};
         for (size_t k = 0; k < sizeof(hashes) / sizeof(hashes[0]); k++)
@@ -503,7 +525,7 @@ int bridle__detect_secrets(const unsigned char *t, size_t n, guard_sink_fn sink,
                 }
                 struct hit h;
                 if (match_at(&d, i, prev, &h) && h.end > h.start) {
-                        int r = sink(ud, h.kind, h.start, h.end);
+                        int r = h.kind == SKIP ? 0 : sink(ud, h.kind, h.start, h.end);
                         if (r < 0)
                                 return r;
                         i = h.end;
