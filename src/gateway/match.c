@@ -241,7 +241,7 @@ int bridle__gateway_decide_args(const bridle__policy *p, const char *name, const
         const json_t *cmd = args ? json_object_get(args, "cmd") : NULL;
         if (!json_is_string(cmd)) {
                 tool_verdict(p, name, ret);
-                if (ret->decision < BRIDLE__ASK)
+                if (ret->decision <= BRIDLE__ASK)
                         vset(ret, BRIDLE__ASK, "arguments: no string 'cmd'", NULL);
                 return 0;
         }
@@ -262,7 +262,7 @@ int bridle__gateway_decide(const bridle__policy *p, const char *name, const char
                 /* The tool refuses such arguments without running anything, but
                  * a command that cannot be read is asked about all the same. */
                 int r = bridle__gateway_decide_args(p, name, NULL, ret, err);
-                if (r == 0 && strcmp(name, "exec_command") == 0 && ret->decision < BRIDLE__ASK)
+                if (r == 0 && strcmp(name, "exec_command") == 0 && ret->decision <= BRIDLE__ASK)
                         vset(ret, BRIDLE__ASK, "arguments: not a JSON object", NULL);
                 return r;
         }

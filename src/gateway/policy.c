@@ -668,7 +668,7 @@ int bridle__policy_load(const char *path, bridle__policy **ret, bridle_error *er
                 return bridle__err(err, BRIDLE_E_LIMIT, "%s: larger than %zu bytes", path,
                                    BRIDLE__DOC_MAX_SIZE);
         if (r < 0)
-                return bridle__err(err, r, "%s: %s", path, strerror(-r));
+                return bridle__err(err, r, "%s", path);
         return bridle__policy_parse(data, len, path, ret, err);
 }
 

@@ -211,10 +211,17 @@ static bool check_sed(const struct args *a)
                            strcmp(t, "--silent") == 0) {
                         quiet = true;
                 } else if (t[0] == '-' && t[1] && t[1] != '-') {
-                        /* A cluster: -nE, -ne SCRIPT is not accepted (ambiguous). */
-                        if (strspn(t + 1, "nErsuz") != strlen(t + 1))
+                        /* A cluster of flags (-nE), maybe ending in e SCRIPT (-ne '5p'). */
+                        size_t len = strlen(t + 1);
+                        bool e = t[len] == 'e';
+                        if (strspn(t + 1, "nErsuz") != len - (e ? 1 : 0))
                                 return false;
-                        quiet |= strchr(t + 1, 'n') != NULL;
+                        quiet |= memchr(t + 1, 'n', len) != NULL;
+                        if (e) {
+                                if (i + 1 >= a->n || !sed_script_ok(a->w[++i].text))
+                                        return false;
+                                script = true;
+                        }
                 } else if (t[0] == '-' && t[1] == '-') {
                         if (!any_exact(&(struct args){ &a->w[i], 1 },
                                        L("--regexp-extended", "--separate", "--unbuffered",
