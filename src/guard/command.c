@@ -30,7 +30,8 @@
 #include "util/error.h"
 #include "util/fd.h"
 
-#define STDERR_KEEP 1024
+#define STDERR_KEEP   1024
+#define EXIT_GRACE_MS 200
 
 extern char **environ;
 
@@ -227,17 +228,25 @@ static bool check_exited(struct child *ch)
 }
 
 /* Pump stdin, stdout, stderr until the program exited and closed its
- * outputs, or the deadline. Returns 1 done, 0 timed out, < 0 error. */
+ * outputs (or EXIT_GRACE_MS after it exited, when something it left behind
+ * holds them open), or the deadline. Returns 1 done, 0 timed out, < 0 error. */
 static int pump(struct child *ch, long long deadline)
 {
+        long long grace = 0; /* once the program exited: how long its leftovers may hold stdout */
         for (;;) {
                 if (ch->too_long)
                         return 1;
+                if (ch->pidfd < 0)
+                        (void)check_exited(ch);
                 if (ch->out < 0 && ch->errfd < 0 && check_exited(ch))
                         return 1;
-                long long left = deadline - now_ms();
+                if (ch->exited && !grace)
+                        grace = now_ms() + EXIT_GRACE_MS;
+                if (grace && now_ms() >= grace)
+                        return 1;
+                long long left = (grace && grace < deadline ? grace : deadline) - now_ms();
                 if (left <= 0)
-                        return 0;
+                        return grace ? 1 : 0;
                 struct pollfd p[4];
                 int np = 0;
                 if (ch->in >= 0)
