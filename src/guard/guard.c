@@ -534,8 +534,15 @@ static int check_regex(const struct guard_item *it, const char *text, size_t len
                     BRIDLE__GUARD_REGEX_MAX_TEXT);
                 return 0;
         }
+        /* a NUL-terminated copy: REG_STARTEND takes the length (so NUL bytes in
+         * the text are matched over), but not every regexec reads only that */
+        _cleanup_free_ char *copy = bridle__malloc(len + 1);
+        if (!copy)
+                return -ENOMEM;
+        memcpy(copy, text, len);
+        copy[len] = '\0';
         regmatch_t pm[1] = {{.rm_so = 0, .rm_eo = (regoff_t)len}};
-        int rc = regexec(&it->re, len ? text : "", 1, pm, REG_STARTEND);
+        int rc = regexec(&it->re, copy, 1, pm, REG_STARTEND);
         if (rc == 0) {
                 if (it->reason)
                         say(v, "%s", it->reason);

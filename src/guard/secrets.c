@@ -421,6 +421,8 @@ struct redact {
 
 static int put(struct redact *rd, const char *s, size_t n)
 {
+        if (n == 0)
+                return 0;
         if (rd->cap - rd->len <= n) {
                 size_t nc = rd->cap;
                 while (nc - rd->len <= n)
