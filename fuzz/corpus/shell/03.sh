@@ -1,0 +1,1 @@
+FOO=1 env -i A=2 timeout 5s nice -n 3 git status --short 2>&1 >/dev/null

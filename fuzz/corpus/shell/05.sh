@@ -1,0 +1,1 @@
+if true; then (cd x && { ls; }); fi; f() { :; }

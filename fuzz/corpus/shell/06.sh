@@ -1,0 +1,1 @@
+echo $'\x41\u00e9\'' "a\"b" 'c'\''d' a\ b # comment

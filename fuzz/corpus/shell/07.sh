@@ -1,0 +1,1 @@
+diff <(ls a) >(wc) <<< "s" > out.txt &> all.log <> rw

@@ -1,0 +1,1 @@
+sed -n '1,5p;/x/,$p' f; find . -name '*.c' -exec rm {} \; ; rg --pre=sh x

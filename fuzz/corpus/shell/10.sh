@@ -1,0 +1,1 @@
+bash -c 'ls' ; sh -ec x ; eval ls ; . ./x ; exec ls ; trap x EXIT ; env -S 'a b'
