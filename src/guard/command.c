@@ -73,8 +73,11 @@ static char *utf8_clean(const char *t, size_t len)
         size_t i = 0;
         while (i < len) {
                 unsigned char c = s[i];
-                size_t need = c < 0x80 ? 0 : (c >= 0xC2 && c <= 0xDF) ? 1
-                            : (c >= 0xE0 && c <= 0xEF) ? 2 : (c >= 0xF0 && c <= 0xF4) ? 3 : 99;
+                size_t need = c < 0x80                   ? 0
+                              : (c >= 0xC2 && c <= 0xDF) ? 1
+                              : (c >= 0xE0 && c <= 0xEF) ? 2
+                              : (c >= 0xF0 && c <= 0xF4) ? 3
+                                                         : 99;
                 bool ok = need != 99 && i + need < len;
                 for (size_t k = 1; ok && k <= need; k++)
                         ok = i + k < len && (s[i + k] & 0xC0) == 0x80;
@@ -113,7 +116,8 @@ static void add_env(char **env, size_t *n, char *store, size_t store_size, const
                 env[(*n)++] = store;
 }
 
-static int spawn(const struct guard_command *cmd, const char *kind, struct child *ch, int *ret_errno)
+static int spawn(const struct guard_command *cmd, const char *kind, struct child *ch,
+                 int *ret_errno)
 {
         int in[2] = {-EBADF, -EBADF}, out[2] = {-EBADF, -EBADF}, er[2] = {-EBADF, -EBADF};
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0 ||
@@ -132,7 +136,8 @@ static int spawn(const struct guard_command *cmd, const char *kind, struct child
         size_t ne = 0;
         for (size_t k = 0; k < ELEMENTSOF(names); k++)
                 add_env(env, &ne, store[ne], sizeof(store[0]), names[k],
-                        k == 0 && !getenv("PATH") ? "/usr/local/bin:/usr/bin:/bin" : getenv(names[k]));
+                        k == 0 && !getenv("PATH") ? "/usr/local/bin:/usr/bin:/bin"
+                                                  : getenv(names[k]));
         add_env(env, &ne, store[ne], sizeof(store[0]), "BRIDLE_GUARD_KIND", kind);
         env[ne] = NULL;
 
@@ -141,7 +146,8 @@ static int spawn(const struct guard_command *cmd, const char *kind, struct child
         sigset_t none, def;
         (void)sigemptyset(&none);
         (void)sigemptyset(&def);
-        static const int sigs[] = {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD, SIGALRM, SIGUSR1, SIGUSR2};
+        static const int sigs[] = {SIGPIPE, SIGINT,  SIGTERM, SIGHUP, SIGQUIT,
+                                   SIGCHLD, SIGALRM, SIGUSR1, SIGUSR2};
         for (size_t k = 0; k < ELEMENTSOF(sigs); k++)
                 (void)sigaddset(&def, sigs[k]);
         int r = posix_spawn_file_actions_init(&fa);
@@ -152,8 +158,9 @@ static int spawn(const struct guard_command *cmd, const char *kind, struct child
                 r = r ? r : posix_spawn_file_actions_addclosefrom_np(&fa, 3);
                 r = r ? r : posix_spawnattr_init(&at);
                 if (r == 0) {
-                        r = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                                                 POSIX_SPAWN_SETSIGDEF);
+                        r = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
+                                                                  POSIX_SPAWN_SETSIGMASK |
+                                                                  POSIX_SPAWN_SETSIGDEF);
                         r = r ? r : posix_spawnattr_setpgroup(&at, 0);
                         r = r ? r : posix_spawnattr_setsigmask(&at, &none);
                         r = r ? r : posix_spawnattr_setsigdefault(&at, &def);
@@ -198,7 +205,9 @@ static int on_read(struct child *ch, bool is_err)
                 return 0;
         }
         if (is_err) {
-                size_t k = (size_t)r < STDERR_KEEP - 1 - ch->err_len ? (size_t)r : STDERR_KEEP - 1 - ch->err_len;
+                size_t k = (size_t)r < STDERR_KEEP - 1 - ch->err_len
+                                   ? (size_t)r
+                                   : STDERR_KEEP - 1 - ch->err_len;
                 memcpy(ch->errbuf + ch->err_len, buf, k);
                 ch->err_len += k;
                 return 0;
@@ -220,7 +229,8 @@ static int on_read(struct child *ch, bool is_err)
 static bool check_exited(struct child *ch)
 {
         siginfo_t si = {0};
-        if (waitid(P_PID, (id_t)ch->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == ch->pid) {
+        if (waitid(P_PID, (id_t)ch->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+            si.si_pid == ch->pid) {
                 ch->exited = true;
                 ch->status = si;
         }
@@ -306,7 +316,8 @@ static void stderr_note(const struct child *ch, char *buf, size_t size)
                 return;
         }
         char q[200];
-        (void)snprintf(buf, size, " (stderr: '%s')", bridle__doc_quote(ch->errbuf, l, q, sizeof(q)));
+        (void)snprintf(buf, size, " (stderr: '%s')",
+                       bridle__doc_quote(ch->errbuf, l, q, sizeof(q)));
 }
 
 static void judge(const struct child *ch, const char *name, bool *deny, char *reason, size_t size)
@@ -316,8 +327,8 @@ static void judge(const struct child *ch, const char *name, bool *deny, char *re
         stderr_note(ch, note, sizeof(note));
         *deny = true;
         if (ch->status.si_code == CLD_KILLED || ch->status.si_code == CLD_DUMPED) {
-                (void)snprintf(reason, size, "guardrail command '%s' was killed by signal %d%s", name,
-                               ch->status.si_status, note);
+                (void)snprintf(reason, size, "guardrail command '%s' was killed by signal %d%s",
+                               name, ch->status.si_status, note);
                 return;
         }
         if (ch->status.si_status != 0) {
@@ -360,8 +371,12 @@ int bridle__guard_run_command(const struct guard_command *cmd, const char *kind,
         _cleanup_free_ char *req = request(kind, text, len);
         if (!req)
                 return bridle__err(err, -ENOMEM, "guardrail command '%s'", name);
-        struct child ch = {.in = -EBADF, .out = -EBADF, .errfd = -EBADF, .pidfd = -EBADF,
-                           .req = req, .req_len = strlen(req)};
+        struct child ch = {.in = -EBADF,
+                           .out = -EBADF,
+                           .errfd = -EBADF,
+                           .pidfd = -EBADF,
+                           .req = req,
+                           .req_len = strlen(req)};
         int spawn_errno = 0;
         int r = spawn(cmd, kind, &ch, &spawn_errno);
         if (r < 0)

@@ -20,7 +20,7 @@
 
 #include "guard/internal.h"
 
-#define TOKEN_MIN        32  /* high-entropy tokens: length */
+#define TOKEN_MIN        32 /* high-entropy tokens: length */
 #define TOKEN_MAX        512
 #define ENTROPY_MIN      4.3 /* bits per character */
 #define SEGMENT_MIN      12  /* a token whose /_- segments are all shorter is a name or path */
@@ -214,7 +214,8 @@ static bool match_A(struct det *d, size_t i, struct hit *h)
 {
         if (has_at(d, i, "AIza")) {
                 size_t b = run(d, i + 4, is_w);
-                return b >= 35 && b <= 64 && set_hit(h, BRIDLE__SECRET_GOOGLE_API_KEY, i, i + 4 + b);
+                return b >= 35 && b <= 64 &&
+                       set_hit(h, BRIDLE__SECRET_GOOGLE_API_KEY, i, i + 4 + b);
         }
         if (aws_id_at(d, i)) {
                 d->aws_end = i + 20 + 1;
@@ -413,7 +414,8 @@ static bool aws_id_within(const struct det *d, size_t from, size_t to)
 static bool secret_label_before(const struct det *d, size_t i)
 {
         size_t from = i > LABEL_BACK ? i - LABEL_BACK : 0;
-        return memmem(d->t + from, i - from, "secret", 6) || memmem(d->t + from, i - from, "Secret", 6) ||
+        return memmem(d->t + from, i - from, "secret", 6) ||
+               memmem(d->t + from, i - from, "Secret", 6) ||
                memmem(d->t + from, i - from, "SECRET", 6);
 }
 

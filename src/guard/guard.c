@@ -153,8 +153,7 @@ static int get_string(const struct lctx *c, const json_t *obj, const char *key, 
         *ret = NULL;
         if (!v) {
                 if (required)
-                        return fail(c, c->item, path, BRIDLE_E_INVALID,
-                                    "missing key '%s'", key);
+                        return fail(c, c->item, path, BRIDLE_E_INVALID, "missing key '%s'", key);
                 return 0;
         }
         if (!json_is_string(v))
@@ -191,7 +190,8 @@ static int check_keys(const struct lctx *c, const json_t *obj, const char *path,
                 if (!ok) {
                         char q[80];
                         return fail(c, at_slot(c, obj, key, 0, true), path, BRIDLE_E_INVALID,
-                                    "unknown key '%s'", bridle__doc_quote(key, strlen(key), q, sizeof(q)));
+                                    "unknown key '%s'",
+                                    bridle__doc_quote(key, strlen(key), q, sizeof(q)));
                 }
         }
         return 0;
@@ -209,7 +209,8 @@ static bool has_backref(const char *p)
         return false;
 }
 
-static int load_regex(const struct lctx *c, const json_t *obj, const char *path, struct guard_item *it)
+static int load_regex(const struct lctx *c, const json_t *obj, const char *path,
+                      struct guard_item *it)
 {
         static const char *const keys[] = {"pattern", "action", "reason", "ignore_case", NULL};
         const char *pattern, *action, *reason;
@@ -233,7 +234,8 @@ static int load_regex(const struct lctx *c, const json_t *obj, const char *path,
         if (has_backref(pattern))
                 return fail(c, at_slot(c, obj, "pattern", 0, false), path, BRIDLE_E_INVALID,
                             "pattern: back-references (\\1) are not allowed");
-        int rc = regcomp(&it->re, pattern, REG_EXTENDED | REG_NOSUB | (it->ignore_case ? REG_ICASE : 0));
+        int rc = regcomp(&it->re, pattern,
+                         REG_EXTENDED | REG_NOSUB | (it->ignore_case ? REG_ICASE : 0));
         if (rc != 0) {
                 char msg[128];
                 (void)regerror(rc, &it->re, msg, sizeof(msg));
@@ -252,8 +254,7 @@ static int load_max_length(const struct lctx *c, const json_t *obj, const char *
         static const char *const keys[] = {"chars", NULL};
         int r = check_keys(c, obj, path, keys);
         if (r >= 0 && !json_object_get(obj, "chars"))
-                return fail(c, c->item, path, BRIDLE_E_INVALID,
-                            "missing key 'chars'");
+                return fail(c, c->item, path, BRIDLE_E_INVALID, "missing key 'chars'");
         return r < 0 ? r : get_int(c, obj, "chars", path, 0, (long long)1 << 40, &it->chars);
 }
 
@@ -269,8 +270,8 @@ static int load_schema(const struct lctx *c, const json_t *obj, const char *path
                             "type: json_schema is for output guardrails only");
         json_t *schema = json_object_get(obj, "schema");
         if (!json_is_object(schema))
-                return fail(c, schema ? at_slot(c, obj, "schema", 0, false) : c->item,
-                            path, BRIDLE_E_INVALID, "schema: expected a mapping");
+                return fail(c, schema ? at_slot(c, obj, "schema", 0, false) : c->item, path,
+                            BRIDLE_E_INVALID, "schema: expected a mapping");
         bridle_error e = {0};
         if (bridle__schema_valid(schema, &e) < 0)
                 return fail(c, at_slot(c, obj, "schema", 0, false), path, BRIDLE_E_INVALID,
@@ -340,8 +341,9 @@ static int load_item(const struct lctx *c0, const json_t *list, size_t index, co
                             "expected a mapping, not %s", bridle__json_type_name(obj));
         const json_t *type = json_object_get(obj, "type");
         if (!type)
-                return fail(c, at_slot(c, list, NULL, index, false), path, BRIDLE_E_INVALID,
-                            "missing key 'type' (regex, max_length, json_schema, secrets, command)");
+                return fail(
+                        c, at_slot(c, list, NULL, index, false), path, BRIDLE_E_INVALID,
+                        "missing key 'type' (regex, max_length, json_schema, secrets, command)");
         const char *t = json_string_value(type);
         for (size_t k = 0; t && k < ELEMENTSOF(type_names); k++)
                 if (!strcmp(t, type_names[k]))
@@ -394,8 +396,8 @@ static int load_list(struct lctx *c, bridle__guards *g, const json_t *node, cons
         return 0;
 }
 
-static int load(const bridle__doc *doc, const json_t *node, const char *path,
-                bridle__guards **ret, bridle_error *err)
+static int load(const bridle__doc *doc, const json_t *node, const char *path, bridle__guards **ret,
+                bridle_error *err)
 {
         _cleanup_free_ char *name = doc ? bridle__strdup(bridle__doc_name(doc)) : NULL;
         if (doc && !name)
@@ -422,8 +424,8 @@ static int load(const bridle__doc *doc, const json_t *node, const char *path,
                         bool ok = !strcmp(key, keys[0]) || !strcmp(key, keys[1]);
                         char q[80];
                         if (!ok)
-                                return fail(&c, at_slot(&c, node, key, 0, true), path, BRIDLE_E_INVALID,
-                                            "unknown key '%s' (input, output)",
+                                return fail(&c, at_slot(&c, node, key, 0, true), path,
+                                            BRIDLE_E_INVALID, "unknown key '%s' (input, output)",
                                             bridle__doc_quote(key, strlen(key), q, sizeof(q)));
                 }
                 int r = load_list(&c, g, node, "input", path);
@@ -515,7 +517,8 @@ static size_t utf8_chars(const char *t, size_t len)
         return n;
 }
 
-static void say(bridle__guard_verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(bridle__guard_verdict *v, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
 static void say(bridle__guard_verdict *v, const char *fmt, ...)
 {
         va_list ap;
@@ -606,8 +609,8 @@ static int check_item(const struct guard_item *it, enum bridle__guard_kind kind,
                 return check_secrets(s, text, len, v, err);
         case BRIDLE__GUARD_COMMAND: {
                 bool deny = false;
-                int r = bridle__guard_run_command(&it->cmd, bridle__guard_kind_name(kind), text, len,
-                                                  &deny, v->reason, sizeof(v->reason), err);
+                int r = bridle__guard_run_command(&it->cmd, bridle__guard_kind_name(kind), text,
+                                                  len, &deny, v->reason, sizeof(v->reason), err);
                 v->tripped = r >= 0 && deny;
                 return r;
         }

@@ -90,7 +90,7 @@ typedef struct bridle__secret_finding {
 } bridle__secret_finding;
 
 /* Known values: at most this many, each 8..4096 bytes (line breaks not counted). */
-#define BRIDLE__SECRETS_MAX_KNOWN 32
+#define BRIDLE__SECRETS_MAX_KNOWN     32
 #define BRIDLE__SECRETS_MIN_KNOWN_LEN 8
 #define BRIDLE__SECRETS_MAX_KNOWN_LEN 4096
 
@@ -144,12 +144,12 @@ enum bridle__guard_type {
         BRIDLE__GUARD_COMMAND,
 };
 
-#define BRIDLE__GUARDS_MAX_ITEMS 64          /* per list */
-#define BRIDLE__GUARD_MAX_PATTERN 1024       /* bytes of an ERE */
-#define BRIDLE__GUARD_REGEX_MAX_TEXT ((size_t)1 << 20) /* longer text trips a regex guardrail */
-#define BRIDLE__GUARD_MAX_ANSWER ((size_t)64 << 10)     /* a command's stdout */
+#define BRIDLE__GUARDS_MAX_ITEMS         64                /* per list */
+#define BRIDLE__GUARD_MAX_PATTERN        1024              /* bytes of an ERE */
+#define BRIDLE__GUARD_REGEX_MAX_TEXT     ((size_t)1 << 20) /* longer text trips a regex guardrail */
+#define BRIDLE__GUARD_MAX_ANSWER         ((size_t)64 << 10) /* a command's stdout */
 #define BRIDLE__GUARD_DEFAULT_TIMEOUT_MS 10000
-#define BRIDLE__GUARD_MAX_TIMEOUT_MS 600000
+#define BRIDLE__GUARD_MAX_TIMEOUT_MS     600000
 
 typedef struct bridle__guards bridle__guards;
 
@@ -172,8 +172,8 @@ bridle__guards *bridle__guards_free(bridle__guards *g);
 /* Number of items in one list (g may be NULL: 0). */
 size_t bridle__guards_count(const bridle__guards *g, enum bridle__guard_kind kind);
 
-const char *bridle__guard_kind_name(enum bridle__guard_kind kind);  /* "input", "output" */
-const char *bridle__guard_type_name(enum bridle__guard_type type);  /* "regex", ... */
+const char *bridle__guard_kind_name(enum bridle__guard_kind kind); /* "input", "output" */
+const char *bridle__guard_type_name(enum bridle__guard_type type); /* "regex", ... */
 
 typedef struct bridle__guard_verdict {
         bool tripped;

@@ -153,7 +153,8 @@ static int add_pattern(bridle__secrets *s, const unsigned char *raw, size_t len,
                         k++;
                 fail[q] = k;
         }
-        s->pats[s->n_pats++] = (struct pattern){.p = TAKE_PTR(p), .m = c.len, .fail = TAKE_PTR(fail)};
+        s->pats[s->n_pats++] =
+                (struct pattern){.p = TAKE_PTR(p), .m = c.len, .fail = TAKE_PTR(fail)};
         return 0;
 }
 
@@ -167,9 +168,15 @@ static unsigned char *json_escape(const unsigned char *v, size_t len, bool slash
         static const char hexd[] = "0123456789abcdef";
         for (size_t k = 0; k < len; k++) {
                 unsigned char c = v[k];
-                const char *e = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\b' ? "\\b"
-                              : c == '\f' ? "\\f" : c == '\n' ? "\\n" : c == '\r' ? "\\r"
-                              : c == '\t' ? "\\t" : (c == '/' && slash) ? "\\/" : NULL;
+                const char *e = c == '"'              ? "\\\""
+                                : c == '\\'           ? "\\\\"
+                                : c == '\b'           ? "\\b"
+                                : c == '\f'           ? "\\f"
+                                : c == '\n'           ? "\\n"
+                                : c == '\r'           ? "\\r"
+                                : c == '\t'           ? "\\t"
+                                : (c == '/' && slash) ? "\\/"
+                                                      : NULL;
                 if (e) {
                         memcpy(out + o, e, 2);
                         o += 2;
@@ -226,8 +233,8 @@ struct span {
 struct kmp {
         const struct pattern *pat;
         size_t q;
-        size_t k;      /* filtered bytes seen */
-        size_t *ring;  /* offsets of the last m filtered bytes */
+        size_t k;     /* filtered bytes seen */
+        size_t *ring; /* offsets of the last m filtered bytes */
         struct span **hits;
         size_t *n_hits, *cap_hits;
         int r;
@@ -274,8 +281,8 @@ static int cmp_span(const void *a, const void *b)
 }
 
 /* All known-value hits, sorted and merged where they overlap. */
-static int known_hits(const bridle__secrets *s, const unsigned char *t, size_t n,
-                      struct span **ret, size_t *ret_n)
+static int known_hits(const bridle__secrets *s, const unsigned char *t, size_t n, struct span **ret,
+                      size_t *ret_n)
 {
         _cleanup_free_ struct span *hits = NULL;
         size_t nh = 0, cap = 0;
@@ -283,8 +290,11 @@ static int known_hits(const bridle__secrets *s, const unsigned char *t, size_t n
                 _cleanup_free_ size_t *ring = bridle__calloc(s->pats[k].m, sizeof(size_t));
                 if (!ring)
                         return -ENOMEM;
-                struct kmp st = {.pat = &s->pats[k], .ring = ring, .hits = &hits,
-                                 .n_hits = &nh, .cap_hits = &cap};
+                struct kmp st = {.pat = &s->pats[k],
+                                 .ring = ring,
+                                 .hits = &hits,
+                                 .n_hits = &nh,
+                                 .cap_hits = &cap};
                 filter(t, n, kmp_emit, &st);
                 if (st.r < 0)
                         return st.r;

@@ -35,9 +35,10 @@ static int setup(void **state)
                 return -1;
         int r = 0;
         r |= write_script("allow.sh", "cat >/dev/null; echo '{\"decision\":\"allow\"}'");
-        r |= write_script("deny.sh", "in=$(cat); case \"$in\" in *forbidden*) "
-                                     "echo '{\"decision\":\"deny\",\"reason\":\"no forbidden words\"}';; "
-                                     "*) echo '{\"decision\":\"allow\",\"reason\":\"fine\"}';; esac");
+        r |= write_script("deny.sh",
+                          "in=$(cat); case \"$in\" in *forbidden*) "
+                          "echo '{\"decision\":\"deny\",\"reason\":\"no forbidden words\"}';; "
+                          "*) echo '{\"decision\":\"allow\",\"reason\":\"fine\"}';; esac");
         r |= write_script("crash.sh", "cat >/dev/null; kill -SEGV $$");
         r |= write_script("exit3.sh", "echo 'something broke' >&2; exit 3");
         r |= write_script("sleep.sh", "exec sleep 30");
@@ -72,8 +73,8 @@ static int load(const char *yaml, bridle__guards **ret, bridle_error *err)
         int r = bridle__doc_load(yaml, strlen(yaml), "t.yaml", &doc, err);
         if (r < 0)
                 return r;
-        r = bridle__guards_load(doc, json_object_get(bridle__doc_root(doc), "guardrails"), NULL, ret,
-                                err);
+        r = bridle__guards_load(doc, json_object_get(bridle__doc_root(doc), "guardrails"), NULL,
+                                ret, err);
         bridle__doc_free(doc);
         return r;
 }
@@ -87,7 +88,8 @@ static bridle__guards *load_ok(const char *yaml)
         return g;
 }
 
-static bridle__guard_verdict check(const bridle__guards *g, enum bridle__guard_kind k, const char *text)
+static bridle__guard_verdict check(const bridle__guards *g, enum bridle__guard_kind k,
+                                   const char *text)
 {
         bridle__guard_verdict v;
         bridle_error err = {0};
@@ -99,10 +101,11 @@ static bridle__guard_verdict check(const bridle__guards *g, enum bridle__guard_k
 static void test_regex(void **state)
 {
         (void)state;
-        bridle__guards *g = load_ok("guardrails:\n"
-                                    "  input:\n"
-                                    "    - {type: regex, pattern: 'rm +-rf', reason: no deleting}\n"
-                                    "    - {type: regex, pattern: 'drop table', ignore_case: true}\n");
+        bridle__guards *g =
+                load_ok("guardrails:\n"
+                        "  input:\n"
+                        "    - {type: regex, pattern: 'rm +-rf', reason: no deleting}\n"
+                        "    - {type: regex, pattern: 'drop table', ignore_case: true}\n");
         assert_int_equal(bridle__guards_count(g, BRIDLE__GUARD_INPUT), 2);
         assert_int_equal(bridle__guards_count(g, BRIDLE__GUARD_OUTPUT), 0);
         bridle__guard_verdict v = check(g, BRIDLE__GUARD_INPUT, "hello there");
@@ -121,7 +124,8 @@ static void test_regex(void **state)
         assert_false(v.tripped);
         /* text with a NUL before the match */
         bridle_error err;
-        assert_int_equal(bridle__guards_check(g, BRIDLE__GUARD_INPUT, "a\0rm -rf", 8, NULL, &v, &err), 0);
+        assert_int_equal(
+                bridle__guards_check(g, BRIDLE__GUARD_INPUT, "a\0rm -rf", 8, NULL, &v, &err), 0);
         assert_true(v.tripped);
         bridle__guards_free(g);
 }
@@ -158,7 +162,9 @@ static void test_secrets_guard(void **state)
 {
         (void)state;
         bridle__guards *g = load_ok("guardrails: {output: [{type: secrets}]}");
-        bridle__guard_verdict v = check(g, BRIDLE__GUARD_OUTPUT, "all clean, commit e83c5163316f89bfbde7d9ab23ca2e25604af290");
+        bridle__guard_verdict v =
+                check(g, BRIDLE__GUARD_OUTPUT,
+                      "all clean, commit e83c5163316f89bfbde7d9ab23ca2e25604af290");
         assert_false(v.tripped);
         v = check(g, BRIDLE__GUARD_OUTPUT, "key AKIAIOSFODNN7EXAMPLE");
         assert_true(v.tripped);
@@ -170,9 +176,11 @@ static void test_secrets_guard(void **state)
         assert_int_equal(bridle__secrets_new(&s, NULL), 0);
         assert_int_equal(bridle__secrets_add_known(s, "canary-0123456789", 17, NULL), 0);
         const char *t = "the key: canary-0123456789";
-        assert_int_equal(bridle__guards_check(g, BRIDLE__GUARD_OUTPUT, t, strlen(t), NULL, &v, NULL), 0);
+        assert_int_equal(
+                bridle__guards_check(g, BRIDLE__GUARD_OUTPUT, t, strlen(t), NULL, &v, NULL), 0);
         assert_false(v.tripped);
-        assert_int_equal(bridle__guards_check(g, BRIDLE__GUARD_OUTPUT, t, strlen(t), s, &v, NULL), 0);
+        assert_int_equal(bridle__guards_check(g, BRIDLE__GUARD_OUTPUT, t, strlen(t), s, &v, NULL),
+                         0);
         assert_true(v.tripped);
         assert_non_null(strstr(v.reason, "known"));
         bridle__secrets_free(s);
@@ -183,7 +191,8 @@ static bridle__guards *command_guard(const char *script, int timeout_ms)
 {
         char yaml[8192];
         (void)snprintf(yaml, sizeof(yaml),
-                       "guardrails:\n  input:\n    - {type: command, command: ['%s/%s', x], timeout_ms: %d}\n"
+                       "guardrails:\n  input:\n    - {type: command, command: ['%s/%s', x], "
+                       "timeout_ms: %d}\n"
                        "  output:\n    - {type: command, command: ['%s/%s']}\n",
                        dir, script, timeout_ms, dir, script);
         return load_ok(yaml);
@@ -305,7 +314,8 @@ static const struct bad_case bad[] = {
          "t.yaml:3:7: guardrails.input[0]: missing key 'pattern'"},
         {"guardrails: [1, 2]\n", "t.yaml:1:13: guardrails: expected a mapping"},
         {"guardrails:\n  inputs: []\n", "t.yaml:2:3: guardrails: unknown key 'inputs'"},
-        {"guardrails:\n  input: {type: secrets}\n", "t.yaml:2:10: guardrails.input: expected a list"},
+        {"guardrails:\n  input: {type: secrets}\n",
+         "t.yaml:2:10: guardrails.input: expected a list"},
         {"guardrails:\n  input:\n    - 7\n", "t.yaml:3:7: guardrails.input[0]: expected a mapping"},
         {"guardrails:\n  output:\n    - {type: json_schema, schema: {type: nope}}\n",
          "t.yaml:3:35: guardrails.output[0]: schema:"},
@@ -328,7 +338,8 @@ static void test_bad_definitions(void **state)
                 assert_null(g);
                 assert_true(r == BRIDLE_E_INVALID || r == BRIDLE_E_LIMIT);
                 if (strncmp(err.msg, bad[i].message, strlen(bad[i].message)) != 0) {
-                        print_error("bad %zu: '%s', expected '%s...'\n", i, err.msg, bad[i].message);
+                        print_error("bad %zu: '%s', expected '%s...'\n", i, err.msg,
+                                    bad[i].message);
                         failed++;
                 }
         }
@@ -344,15 +355,16 @@ static void test_bad_definitions(void **state)
 static void test_json_round_trip(void **state)
 {
         (void)state;
-        bridle__guards *g = load_ok("guardrails:\n"
-                                    "  input:\n"
-                                    "    - {type: regex, pattern: 'a+b', reason: why}\n"
-                                    "    - {type: max_length, chars: 100}\n"
-                                    "    - {type: secrets}\n"
-                                    "    - {type: command, command: [scripts/check.sh, --strict]}\n"
-                                    "  output:\n"
-                                    "    - {type: json_schema, schema: {type: object}}\n"
-                                    "    - {type: command, command: [/bin/true], timeout_ms: 50}\n");
+        bridle__guards *g =
+                load_ok("guardrails:\n"
+                        "  input:\n"
+                        "    - {type: regex, pattern: 'a+b', reason: why}\n"
+                        "    - {type: max_length, chars: 100}\n"
+                        "    - {type: secrets}\n"
+                        "    - {type: command, command: [scripts/check.sh, --strict]}\n"
+                        "  output:\n"
+                        "    - {type: json_schema, schema: {type: object}}\n"
+                        "    - {type: command, command: [/bin/true], timeout_ms: 50}\n");
         json_t *j = bridle__guards_to_json(g);
         assert_non_null(j);
         json_t *c = json_array_get(json_object_get(j, "input"), 3);
@@ -394,7 +406,8 @@ static void test_json_round_trip(void **state)
         json_decref(j);
         bridle__guards_free(g);
         bridle__guard_verdict v2;
-        assert_int_equal(bridle__guards_check(NULL, BRIDLE__GUARD_INPUT, "x", 1, NULL, &v2, NULL), 0);
+        assert_int_equal(bridle__guards_check(NULL, BRIDLE__GUARD_INPUT, "x", 1, NULL, &v2, NULL),
+                         0);
         assert_false(v2.tripped);
 }
 

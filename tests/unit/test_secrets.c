@@ -19,10 +19,10 @@ struct hit_case {
         const char *secret;            /* must be gone after redaction */
 };
 
-#define PEM_RSA                                                                 \
-        "-----BEGIN RSA PRIVATE KEY-----\n"                                     \
-        "MIIEowIBAAKCAQEAx4UbaDzY5Sk1qnZlBXpI0mHkwQRsb4Gk8dnAhhNwFwDPxJrJ\n"    \
-        "q9wE3xkN6Zr8xC4pQ0FJ2h2x8j5q7GZ5ZbCqjYgZ8nPqZ0Gk7u1dN2v9QeZzW1Q\n"    \
+#define PEM_RSA                                                                                    \
+        "-----BEGIN RSA PRIVATE KEY-----\n"                                                        \
+        "MIIEowIBAAKCAQEAx4UbaDzY5Sk1qnZlBXpI0mHkwQRsb4Gk8dnAhhNwFwDPxJrJ\n"                       \
+        "q9wE3xkN6Zr8xC4pQ0FJ2h2x8j5q7GZ5ZbCqjYgZ8nPqZ0Gk7u1dN2v9QeZzW1Q\n"                        \
         "-----END RSA PRIVATE KEY-----\n"
 
 static const struct hit_case hits[] = {
@@ -34,7 +34,8 @@ static const struct hit_case hits[] = {
         {"export ANTHROPIC_API_KEY=\"sk-ant-api03-AbCdEf1234567890_GhIjKlMnOp-QrStUvWx\"",
          KIND(ANTHROPIC_KEY), "AbCdEf1234567890_GhIjKlMnOp"},
         {"aws_access_key_id = AKIAIOSFODNN7EXAMPLE", KIND(AWS_ACCESS_KEY), "AKIAIOSFODNN7EXAMPLE"},
-        {"\"AccessKeyId\": \"ASIAY34FZKBOKMUTVV7A\",", KIND(AWS_ACCESS_KEY), "ASIAY34FZKBOKMUTVV7A"},
+        {"\"AccessKeyId\": \"ASIAY34FZKBOKMUTVV7A\",", KIND(AWS_ACCESS_KEY),
+         "ASIAY34FZKBOKMUTVV7A"},
         {"aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", KIND(AWS_SECRET_KEY),
          "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
         {"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY goes with AKIAIOSFODNN7EXAMPLE",
@@ -42,11 +43,13 @@ static const struct hit_case hits[] = {
         {"token ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789 ok", KIND(GITHUB_TOKEN),
          "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"},
         {"gho_16C7e42F292c6912E7710c838347Ae178B4a", KIND(GITHUB_TOKEN), "16C7e42F292c6912E7710c8"},
-        {"GH_TOKEN=github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW",
+        {"GH_TOKEN=github_pat_11ABCDEFG0123456789_"
+         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW",
          KIND(GITHUB_TOKEN), "github_pat_11ABCDEFG0123456789_abcdefghij"},
         {"url = https://oauth2:glpat-AbCdEf1234567890xYz_@gitlab.example.com/repo.git",
          KIND(URL_PASSWORD), "glpat-AbCdEf1234567890xYz_"},
-        {"GITLAB_TOKEN=glpat-AbCdEf1234567890xYz_", KIND(GITLAB_TOKEN), "glpat-AbCdEf1234567890xYz_"},
+        {"GITLAB_TOKEN=glpat-AbCdEf1234567890xYz_", KIND(GITLAB_TOKEN),
+         "glpat-AbCdEf1234567890xYz_"},
         {"SLACK_BOT_TOKEN=xoxb-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
          KIND(SLACK_TOKEN), "xoxb-1234567890-1234567890123"},
         {"xoxp-2222222222-3333333333-444444444444-abcdef", KIND(SLACK_TOKEN), "xoxp-2222222222"},
@@ -64,7 +67,8 @@ static const struct hit_case hits[] = {
          "dXNlcjpwYXNzd29yZA=="},
         {"curl -H 'authorization: token 0123456789abcdef0123' https://api", KIND(BEARER_TOKEN),
          "0123456789abcdef0123"},
-        {"send it as bearer AbCdEf0123456789xyzW please", KIND(BEARER_TOKEN), "AbCdEf0123456789xyzW"},
+        {"send it as bearer AbCdEf0123456789xyzW please", KIND(BEARER_TOKEN),
+         "AbCdEf0123456789xyzW"},
         {"key:\n" PEM_RSA "done", KIND(PRIVATE_KEY), "MIIEowIBAAKCAQEAx4Ub"},
         {"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n"
          "-----END OPENSSH PRIVATE KEY-----",
@@ -88,17 +92,21 @@ static const char *const misses[] = {
         "commit e83c5163316f89bfbde7d9ab23ca2e25604af290 (HEAD -> main)",
         "sha256sum: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08  file.txt",
         "id: 123e4567-e89b-12d3-a456-426614174000",
-        "<img src=\"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
+        "<img "
+        "src=\"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
         "YPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==\">",
-        "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut "
-        "labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco.",
+        "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt "
+        "ut "
+        "labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation "
+        "ullamco.",
         "/usr/lib/x86_64-linux-gnu/libcrypto.so.3",
         "src/guard/detect.c:123:45: warning: unused variable 'x' [-Wunused-variable]",
         "scikit-learn is imported as sklearn; sk-learn-compatible-estimator-wrapper is a package",
         "task-1234567890123456789012345 finished",
         "AKIA1234 is too short",
         "ghp_short",
-        "\"integrity\": \"sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kx"
+        "\"integrity\": "
+        "\"sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kx"
         "vUR62cA8sC0tjHhoRPYQ==\"",
         "class AbstractSingletonProxyFactoryBean implements Serializable",
         "see http://example.com:8080/path@v2 for details",
@@ -107,7 +115,8 @@ static const char *const misses[] = {
         "curl -H \"Authorization: Bearer $TOKEN\" https://api.example.com",
         "the header eyJhbGciOiJIUzI1NiJ9 alone",
         "The bearer of this letter is a friend.",
-        "-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBaMQswCQYDVQQGEwJJ\n"
+        "-----BEGIN "
+        "CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBaMQswCQYDVQQGEwJJ\n"
         "RTESMBAGA1UEChMJQmFsdGltb3JlMRMwEQYDVQQLEwpDeWJlclRydXN0MSIwIAYD\n"
         "-----END CERTIFICATE-----",
         "image: alpine@sha256:21a3deaa0d32a8057914f36584b5288d2e5ecc984380bc0118285c70fa8c9300",
@@ -144,12 +153,14 @@ static void test_hits(void **state)
                                  bridle__secret_kind_name(hits[i].kind));
                 char *out = NULL;
                 size_t count = 0;
-                assert_int_equal(bridle__secrets_redact(NULL, t, strlen(t), &out, NULL, &count, NULL), 0);
+                assert_int_equal(
+                        bridle__secrets_redact(NULL, t, strlen(t), &out, NULL, &count, NULL), 0);
                 assert_int_equal((long)count, n);
                 if (strstr(out, hits[i].secret))
                         fail_msg("hit %zu: '%s' still in '%s'", i, hits[i].secret, out);
                 char tag[64];
-                (void)snprintf(tag, sizeof(tag), "[REDACTED:%s]", bridle__secret_kind_name(hits[i].kind));
+                (void)snprintf(tag, sizeof(tag), "[REDACTED:%s]",
+                               bridle__secret_kind_name(hits[i].kind));
                 assert_non_null(strstr(out, tag));
                 free(out);
         }
@@ -163,11 +174,12 @@ static void test_misses(void **state)
                 bridle__secret_finding f[1];
                 long n = bridle__secrets_scan(NULL, misses[i], strlen(misses[i]), f, 1, NULL);
                 if (n != 0)
-                        fail_msg("miss %zu: '%s': %ld findings, first %s at %zu+%zu", i, misses[i], n,
-                                 bridle__secret_kind_name(f[0].kind), f[0].offset, f[0].length);
+                        fail_msg("miss %zu: '%s': %ld findings, first %s at %zu+%zu", i, misses[i],
+                                 n, bridle__secret_kind_name(f[0].kind), f[0].offset, f[0].length);
                 char *out = NULL;
-                assert_int_equal(bridle__secrets_redact(NULL, misses[i], strlen(misses[i]), &out, NULL,
-                                                        NULL, NULL), 0);
+                assert_int_equal(bridle__secrets_redact(NULL, misses[i], strlen(misses[i]), &out,
+                                                        NULL, NULL, NULL),
+                                 0);
                 assert_string_equal(out, misses[i]);
                 free(out);
         }
@@ -211,9 +223,9 @@ static void test_redact_shape(void **state)
 static void test_json_stays_valid(void **state)
 {
         (void)state;
-        json_t *o = json_pack("{s:s, s:[s, s]}", "out",
-                              "line\nghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789\n\"q\"",
-                              "more", "Bearer abcdef0123456789ABCDEF", "\xc3\xa9t\xc3\xa9 AKIAIOSFODNN7EXAMPLE");
+        json_t *o = json_pack(
+                "{s:s, s:[s, s]}", "out", "line\nghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789\n\"q\"",
+                "more", "Bearer abcdef0123456789ABCDEF", "\xc3\xa9t\xc3\xa9 AKIAIOSFODNN7EXAMPLE");
         char *text = json_dumps(o, JSON_COMPACT);
         size_t c = 0;
         char *red = redact(NULL, text, &c);
@@ -319,10 +331,12 @@ static void test_binary_and_edges(void **state)
         assert_memory_equal(out + 3, "[REDACTED:aws_access_key]", 25);
         free(out);
         /* truncated forms at the end of the text */
-        static const char *const ends[] = {"sk-", "-----BEGIN ", "https://a:", "Authorization:", "eyJabcdefghij.",
-                                           "xox", "AKIA", "\\", "\\u12", "bearer "};
+        static const char *const ends[] = {
+                "sk-", "-----BEGIN ", "https://a:", "Authorization:", "eyJabcdefghij.",
+                "xox", "AKIA",        "\\",         "\\u12",          "bearer "};
         for (size_t i = 0; i < ELEMENTSOF(ends); i++)
-                assert_true(bridle__secrets_scan(NULL, ends[i], strlen(ends[i]), NULL, 0, NULL) >= 0);
+                assert_true(bridle__secrets_scan(NULL, ends[i], strlen(ends[i]), NULL, 0, NULL) >=
+                            0);
         /* empty */
         assert_int_equal(bridle__secrets_scan(NULL, NULL, 0, NULL, 0, NULL), 0);
         assert_int_equal(bridle__secrets_redact(NULL, NULL, 0, &out, &ol, NULL, NULL), 0);
@@ -335,9 +349,17 @@ static void test_large_linear(void **state)
         (void)state;
         /* Adversarial shapes repeated: each must stay a single pass (no timing
          * assert; a quadratic scanner would take minutes here). */
-        static const char *const units[] = {"a://", "sk-a", "-----BEGIN X-----", "Bearer ", "AAAA",
-                                            "eyJa.", "\\n", "authorization: ", "https://u:p",
-                                            "-----BEGIN PRIVATE KEY-----", "-----END ",
+        static const char *const units[] = {"a://",
+                                            "sk-a",
+                                            "-----BEGIN X-----",
+                                            "Bearer ",
+                                            "AAAA",
+                                            "eyJa.",
+                                            "\\n",
+                                            "authorization: ",
+                                            "https://u:p",
+                                            "-----BEGIN PRIVATE KEY-----",
+                                            "-----END ",
                                             "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY AKIA"};
         size_t n = 4 << 20;
         char *big = malloc(n);
@@ -363,8 +385,8 @@ static void test_alloc_failures(void **state)
                         r = bridle__secrets_add_known(s, "harness-key-0001", 16, NULL);
                 char *out = NULL;
                 if (r == 0)
-                        r = bridle__secrets_redact(s, "x harness-key-0001 AKIAIOSFODNN7EXAMPLE", 39, &out,
-                                                   NULL, NULL, NULL);
+                        r = bridle__secrets_redact(s, "x harness-key-0001 AKIAIOSFODNN7EXAMPLE", 39,
+                                                   &out, NULL, NULL, NULL);
                 bridle__alloc_fail_at(0);
                 if (r == 0) {
                         assert_string_equal(out, "x [REDACTED:known] [REDACTED:aws_access_key]");
@@ -382,14 +404,10 @@ static void test_alloc_failures(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_hits),
-                cmocka_unit_test(test_misses),
-                cmocka_unit_test(test_redact_shape),
-                cmocka_unit_test(test_json_stays_valid),
-                cmocka_unit_test(test_known),
-                cmocka_unit_test(test_binary_and_edges),
-                cmocka_unit_test(test_large_linear),
-                cmocka_unit_test(test_alloc_failures),
+                cmocka_unit_test(test_hits),         cmocka_unit_test(test_misses),
+                cmocka_unit_test(test_redact_shape), cmocka_unit_test(test_json_stays_valid),
+                cmocka_unit_test(test_known),        cmocka_unit_test(test_binary_and_edges),
+                cmocka_unit_test(test_large_linear), cmocka_unit_test(test_alloc_failures),
         };
         return cmocka_run_group_tests_name("secrets", tests, NULL, NULL);
 }
