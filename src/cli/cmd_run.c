@@ -160,6 +160,83 @@ static void on_event(const char *line, void *ud)
         json_decref(ev);
 }
 
+/* ---- approvals on the terminal ---------------------------------------------------- */
+
+static struct view *approve_view;
+
+/* Ask the person at the terminal (/dev/tty): y approve, a approve always for
+ * this rule in this run, n deny (then a reason). */
+static enum bridle_approval_decision approve_on_tty(const bridle_approval_request *req, char *reason, size_t cap,
+                                                    void *ud)
+{
+        (void)ud;
+        FILE *tty = fopen("/dev/tty", "r+e");
+        if (!tty)
+                return BRIDLE_DENY;
+        struct view *v = approve_view;
+        if (v) {
+                pthread_mutex_lock(&v->mu);
+                v->spinning = false;
+                spin_clear(v);
+                line_end(v);
+        }
+        fprintf(tty, "\n\033[1;33m? approval needed\033[0m  %s %s\n  rule: %s%s%s\n", req->tool, req->arguments,
+                req->rule, req->reason[0] ? " - " : "", req->reason);
+        enum bridle_approval_decision d = BRIDLE_DENY;
+        for (int tries = 0; tries < 5; tries++) {
+                fputs("  [y] approve  [a] approve always (this rule, this run)  [n] deny: ", tty);
+                fflush(tty);
+                char line[512];
+                if (!fgets(line, sizeof(line), tty))
+                        break;
+                if (line[0] == 'y' || line[0] == 'Y') {
+                        d = BRIDLE_APPROVE;
+                        break;
+                }
+                if (line[0] == 'a' || line[0] == 'A') {
+                        d = BRIDLE_APPROVE_ALWAYS;
+                        break;
+                }
+                if (line[0] == 'n' || line[0] == 'N') {
+                        fputs("  reason (sent to the model, may be empty): ", tty);
+                        fflush(tty);
+                        if (fgets(line, sizeof(line), tty)) {
+                                line[strcspn(line, "\r\n")] = '\0';
+                                (void)snprintf(reason, cap, "%s", line);
+                        }
+                        break;
+                }
+        }
+        fclose(tty);
+        if (v)
+                pthread_mutex_unlock(&v->mu);
+        return d;
+}
+
+static int parse_approvals(const char *s, enum bridle_approvals *ret)
+{
+        if (!strcmp(s, "ask"))
+                *ret = BRIDLE_APPROVALS_ASK;
+        else if (!strcmp(s, "defer"))
+                *ret = BRIDLE_APPROVALS_DEFER;
+        else if (!strcmp(s, "deny"))
+                *ret = BRIDLE_APPROVALS_DENY;
+        else
+                return -1;
+        return 0;
+}
+
+/* --approvals: ask when stdin is a terminal, else defer. */
+static void set_approvals(bridle_agent_opts *o, struct view *v, bool given)
+{
+        if (!given)
+                o->approvals = isatty(STDIN_FILENO) ? BRIDLE_APPROVALS_ASK : BRIDLE_APPROVALS_DEFER;
+        if (o->approvals == BRIDLE_APPROVALS_ASK) {
+                approve_view = v;
+                o->approve = approve_on_tty;
+        }
+}
+
 /* ---- running ------------------------------------------------------------------ */
 
 static int exit_status(const bridle_agent_result *res)
@@ -207,6 +284,10 @@ static int finish(struct view *v, int r, bridle_agent_result *res, const bridle_
         else if (res->status == BRIDLE_RUN_STOPPED)
                 fprintf(stderr, "bridle: run %s stopped: %s (continue with 'bridle resume %s')\n", res->run_id,
                         res->message, res->run_id);
+        else if (res->status == BRIDLE_RUN_WAITING)
+                fprintf(stderr, "bridle: run %s is awaiting approval: see 'bridle approvals %s', answer with "
+                                "'bridle approve|deny %s ...', then 'bridle resume %s'\n",
+                        res->run_id, res->run_id, res->run_id, res->run_id);
         else if (res->status == BRIDLE_RUN_INTERRUPTED)
                 fprintf(stderr, "bridle: run %s interrupted (continue with 'bridle resume %s')\n", res->run_id,
                         res->run_id);
@@ -249,8 +330,9 @@ static void on_event_first(const char *line, void *ud)
 static void run_usage(FILE *f)
 {
         fputs("usage: bridle run [--agent FILE] [--provider P] [--model M] [--base-url URL] [--script FILE]\n"
-              "                  [--manifest FILE] [--max-turns N] [--keep-sandbox] [--json] TASK...\n"
-              "       bridle resume RUN [--max-turns N] [--json]\n",
+              "                  [--manifest FILE] [--policy FILE] [--approvals ask|defer|deny]\n"
+              "                  [--max-turns N] [--keep-sandbox] [--json] TASK...\n"
+              "       bridle resume RUN [--max-turns N] [--approvals ask|defer|deny] [--json]\n",
               f);
 }
 
@@ -262,10 +344,11 @@ int bridle_cmd_run(int argc, char **argv)
                 { "script", required_argument, NULL, 's' },   { "manifest", required_argument, NULL, 'f' },
                 { "max-turns", required_argument, NULL, 't' }, { "keep-sandbox", no_argument, NULL, 'k' },
                 { "json", no_argument, NULL, 'j' },           { "journal", required_argument, NULL, 'J' },
+                { "policy", required_argument, NULL, 'P' },   { "approvals", required_argument, NULL, 'A' },
                 { "help", no_argument, NULL, 'h' },           { NULL, 0, NULL, 0 },
         };
         bridle_agent_opts o = { 0 };
-        bool json = false;
+        bool json = false, approvals_given = false;
         optind = 1;
         for (int c; (c = getopt_long(argc, argv, "+h", lo, NULL)) != -1;) {
                 switch (c) {
@@ -278,6 +361,14 @@ int bridle_cmd_run(int argc, char **argv)
                 case 'k': o.keep_sandbox = true; break;
                 case 'j': json = true; break;
                 case 'J': o.journal_path = optarg; break;
+                case 'P': o.policy_file = optarg; break;
+                case 'A':
+                        if (parse_approvals(optarg, &o.approvals) < 0) {
+                                fprintf(stderr, "bridle run: --approvals '%s' is not ask, defer or deny\n", optarg);
+                                return 2;
+                        }
+                        approvals_given = true;
+                        break;
                 case 't': {
                         char *end;
                         long n = strtol(optarg, &end, 10);
@@ -310,6 +401,7 @@ int bridle_cmd_run(int argc, char **argv)
         }
         struct view v;
         view_start(&v, json);
+        set_approvals(&o, &v, approvals_given);
         struct idwatch w = { .v = &v };
         o.on_event = on_event_first;
         o.userdata = &w;
@@ -325,16 +417,23 @@ int bridle_cmd_resume(int argc, char **argv)
 {
         static const struct option lo[] = {
                 { "max-turns", required_argument, NULL, 't' }, { "json", no_argument, NULL, 'j' },
-                { "journal", required_argument, NULL, 'J' },   { "help", no_argument, NULL, 'h' },
-                { NULL, 0, NULL, 0 },
+                { "journal", required_argument, NULL, 'J' },   { "approvals", required_argument, NULL, 'A' },
+                { "help", no_argument, NULL, 'h' },            { NULL, 0, NULL, 0 },
         };
         bridle_agent_opts o = { 0 };
-        bool json = false;
+        bool json = false, approvals_given = false;
         optind = 1;
         for (int c; (c = getopt_long(argc, argv, "h", lo, NULL)) != -1;) {
                 switch (c) {
                 case 'j': json = true; break;
                 case 'J': o.journal_path = optarg; break;
+                case 'A':
+                        if (parse_approvals(optarg, &o.approvals) < 0) {
+                                fprintf(stderr, "bridle resume: --approvals '%s' is not ask, defer or deny\n", optarg);
+                                return 2;
+                        }
+                        approvals_given = true;
+                        break;
                 case 't': {
                         char *end;
                         long n = strtol(optarg, &end, 10);
@@ -355,6 +454,7 @@ int bridle_cmd_resume(int argc, char **argv)
         }
         struct view v;
         view_start(&v, json);
+        set_approvals(&o, &v, approvals_given);
         struct idwatch w = { .v = &v };
         o.on_event = on_event_first;
         o.userdata = &w;

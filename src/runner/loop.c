@@ -8,6 +8,7 @@
 
 #include "bridle/manifest.h"
 #include "bridle/sandbox.h"
+#include "gateway/gateway.h"
 #include "runner/runner.h"
 #include "util/alloc.h"
 #include "util/error.h"
@@ -362,17 +363,51 @@ static int run_call(bridle__run *R, struct bridle__agent_rt *rt, const json_t *c
         return *ret_item ? 0 : bridle__err(err, -ENOMEM, "output");
 }
 
-static int run_pending(bridle__run *R, const char **where, bridle_error *err)
+/* A call the gateway refused: its refusal is the call's result. */
+static int refuse(bridle__run *R, const json_t *call, const char *text, bridle_error *err)
 {
-        json_t *pending = json_deep_copy(R->st.pending);
+        const char *call_id = json_string_value(json_object_get(call, "call_id"));
+        const char *name = json_string_value(json_object_get(call, "name"));
+        const char *type = json_string_value(json_object_get(call, "type"));
+        json_int_t turn = R->st.turns ? (json_int_t)R->st.turns - 1 : 0;
+        json_t *item = bridle__refusal_item(call, text);
+        if (!item)
+                return bridle__err(err, -ENOMEM, "refusal");
+        return bridle__run_emit_sync(R, "tool.finished",
+                                     json_pack("{s:I,s:s,s:s,s:b,s:b,s:o,s:I}", "turn", turn, "call_id",
+                                               call_id ? call_id : "", "name", name ? name : type, "ok", 0, "denied", 1,
+                                               "output_item", item, "duration_ms", (json_int_t)0),
+                                     false, err);
+}
+
+static int run_pending(bridle__run *R, const char **where, bool *waiting, bridle_error *err)
+{
+        *waiting = false;
+        json_t *pending = json_deep_copy(R->st.pending), *verdicts = NULL;
         if (!pending)
                 return bridle__err(err, -ENOMEM, "pending calls");
+        int r = bridle__run_gate(R, pending, &verdicts, waiting, err);
+        if (r < 0 || *waiting) {
+                json_decref(pending);
+                json_decref(verdicts);
+                if (r < 0)
+                        *where = "internal";
+                return r;
+        }
         size_t i;
         json_t *call;
-        int r = 0;
         json_array_foreach(pending, i, call) {
                 if (R->opts->interrupt && *R->opts->interrupt)
                         break;
+                json_t *verdict = json_array_get(verdicts, i);
+                if (!json_is_true(json_object_get(verdict, "run"))) {
+                        const char *text = json_string_value(json_object_get(verdict, "refusal"));
+                        if ((r = refuse(R, call, text ? text : "denied", err)) < 0) {
+                                *where = "internal";
+                                break;
+                        }
+                        continue;
+                }
                 struct bridle__agent_rt *rt = NULL;
                 if ((r = make_rt(R, R->st.agent, &rt, err)) < 0) {
                         *where = "internal";
@@ -421,6 +456,7 @@ static int run_pending(bridle__run *R, const char **where, bridle_error *err)
                 }
         }
         json_decref(pending);
+        json_decref(verdicts);
         return r;
 }
 
@@ -579,8 +615,22 @@ int bridle__run_loop(bridle__run *R, bridle_agent_result *res, bridle_error *err
                         return bridle__run_finish(R, BRIDLE_RUN_INTERRUPTED, NULL, "interrupted", NULL, res, err);
                 if (json_array_size(R->st.pending)) {
                         bridle_error e = { 0 };
-                        if (run_pending(R, &where, &e) < 0)
+                        bool waiting = false;
+                        if (run_pending(R, &where, &waiting, &e) < 0)
                                 return bridle__run_finish(R, BRIDLE_RUN_FAILED, where, e.msg, NULL, res, err);
+                        if (waiting) {
+                                char why[128];
+                                (void)snprintf(why, sizeof(why), "%zu call(s) await approval",
+                                               json_object_size(R->st.requested));
+                                return bridle__run_finish(R, BRIDLE_RUN_WAITING, NULL, why, NULL, res, err);
+                        }
+                        unsigned stop = bridle__policy_settings_get(R->policy)->stop_on_deny;
+                        if (stop && R->st.denials >= stop) {
+                                char why[128];
+                                (void)snprintf(why, sizeof(why), "stopped after %u denied call(s) (stop_on_deny)",
+                                               R->st.denials);
+                                return bridle__run_finish(R, BRIDLE_RUN_STOPPED, NULL, why, NULL, res, err);
+                        }
                         continue;
                 }
                 if (!R->last_had_calls && R->st.turns > 0) {

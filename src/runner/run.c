@@ -60,6 +60,7 @@ static void run_release(bridle__run *R)
         bridle__run_state_clear(&R->st);
         json_decref(R->def);
         json_decref(R->budget);
+        bridle__policy_free(R->policy);
         /* R->j stays open in jcache for the next run of this thread. */
 }
 
@@ -101,6 +102,40 @@ static json_t *entry_budget(const json_t *def)
         return b ? json_deep_copy(b) : json_pack("{s:n,s:n,s:n}", "tokens", "cost_usd", "wall");
 }
 
+/* The policy: --policy, else the entry agent's `policy:`, else the built-in
+ * default. Rules for tools no agent has are journaled as warnings later. */
+static int load_policy(bridle__run *R, bridle_error *err)
+{
+        json_t *a = json_object_get(json_object_get(R->def, "agents"), json_string_value(json_object_get(R->def, "entry")));
+        const char *path = R->opts->policy_file ? R->opts->policy_file : json_string_value(json_object_get(a, "policy"));
+        if (path)
+                return bridle__policy_load(path, &R->policy, err);
+        if (!(R->policy = bridle__policy_default()))
+                return bridle__err(err, -ENOMEM, "policy");
+        return 0;
+}
+
+/* Warnings for policy rules no agent of the run can use, as run.warning events. */
+static void policy_warnings(bridle__run *R)
+{
+        const char *name;
+        json_t *a;
+        json_object_foreach(json_object_get(R->def, "agents"), name, a) {
+                const char *tools[64];
+                size_t n = 0, i;
+                json_t *v;
+                json_array_foreach(json_object_get(a, "tools"), i, v) if (n < 60) tools[n++] = json_string_value(v);
+                json_array_foreach(json_object_get(a, "native_tools"), i, v) if (n < 62) tools[n++] = json_string_value(v);
+                char **w = NULL;
+                if (bridle__policy_check_tools(R->policy, tools, n, &w, NULL) > 0)
+                        for (char **p = w; *p; p++)
+                                (void)bridle__run_emit_sync(R, "run.warning",
+                                                            json_pack("{s:s,s:s}", "agent", name, "message", *p), false,
+                                                            NULL);
+                bridle__policy_warnings_free(w);
+        }
+}
+
 int bridle_agent_run(const bridle_agent_opts *opts, const char *task, bridle_agent_result *res, bridle_error *err)
 {
         if (!opts || !task || !res)
@@ -113,6 +148,8 @@ int bridle_agent_run(const bridle_agent_opts *opts, const char *task, bridle_age
         if (r == 0)
                 r = bridle__agents_check_keys(R.def, err);
         R.keep_sandbox = opts->keep_sandbox;
+        if (r == 0)
+                r = load_policy(&R, err);
         if (r == 0)
                 r = journal_get(opts->journal_path, &R.j, err);
         const char *entry = json_string_value(json_object_get(R.def, "entry"));
@@ -128,13 +165,16 @@ int bridle_agent_run(const bridle_agent_opts *opts, const char *task, bridle_age
         R.budget = entry_budget(R.def);
         R.segment_start_ms = bridle__now_ms();
         json_t *a = json_object_get(json_object_get(R.def, "agents"), entry);
-        json_t *data = json_pack("{s:s,s:s,s:s*,s:O,s:{s:I,s:O,s:b}}", "task", task, "agent", entry, "agent_file",
+        json_t *data = json_pack("{s:s,s:s,s:s*,s:O,s:{s:I,s:O,s:b},s:o}", "task", task, "agent", entry, "agent_file",
                                  json_string_value(json_object_get(a, "file")), "agents", R.def, "options", "max_turns",
-                                 (json_int_t)R.max_turns, "budget", R.budget, "keep_sandbox", opts->keep_sandbox);
+                                 (json_int_t)R.max_turns, "budget", R.budget, "keep_sandbox", opts->keep_sandbox,
+                                 "policy", bridle__policy_to_json(R.policy));
         /* Not synced: it becomes durable with the first response that asks for
          * tools (or with the run's status); a crash before that loses a run that
          * did nothing yet. */
         r = bridle__run_emit_sync(&R, "run.started", data, false, err);
+        if (r == 0)
+                policy_warnings(&R);
         if (r == 0)
                 r = bridle__run_loop(&R, res, err);
         memcpy(res->run_id, R.id, sizeof(res->run_id));
@@ -199,6 +239,11 @@ int bridle_agent_resume(const char *run_ref, const bridle_agent_opts *opts, brid
                 r = bridle__err(err, BRIDLE_E_INVALID, "run '%s': run.started has no agents", R.id);
         if (r == 0)
                 r = bridle__agents_check_keys(R.def, err);
+        json_t *pj = json_object_get(R.st.started, "policy");
+        if (r == 0 && pj)
+                r = bridle__policy_from_json(pj, &R.policy, err);
+        else if (r == 0 && !(R.policy = bridle__policy_default()))
+                r = bridle__err(err, -ENOMEM, "policy");
         if (r < 0) {
                 json_decref(events);
                 run_release(&R);

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "bridle/run.h"
+#include "gateway/gateway.h"
 #include "journal/journal.h"
 #include "model/model.h"
 #include "runner/agent.h"
@@ -51,7 +52,8 @@ typedef struct bridle__run {
         bridle__tool_env env;
         json_t *buf;              /* events made but not yet written (see bridle__run_emit) */
         char new_run_agent[128];
-        bool keep_sandbox;        /* the run's own --keep-sandbox, or the caller's */  /* a new run's row, written with its first batch */
+        bool keep_sandbox;        /* the run's own --keep-sandbox, or the caller's */
+        bridle__policy *policy;   /* the gateway's policy (recorded in run.started) */  /* a new run's row, written with its first batch */
 } bridle__run;
 
 /*
@@ -74,6 +76,13 @@ int bridle__run_loop(bridle__run *R, bridle_agent_result *res, bridle_error *err
 int bridle__run_finish(bridle__run *R, enum bridle_run_status s, const char *where, const char *reason,
                        const char *final_output, bridle_agent_result *res, bridle_error *err);
 int64_t bridle__now_ms(void);
+/* The gateway step for a batch of calls (gate.c): *ret_verdicts has one
+ * object per call, {"run": bool, "refusal": text when not run}; *ret_defer
+ * when some call waits for a person (the batch must not run yet). */
+int bridle__run_gate(bridle__run *R, const json_t *pending, json_t **ret_verdicts, bool *ret_defer, bridle_error *err);
+/* The output item refusing a call, in the shape its type needs. */
+json_t *bridle__refusal_item(const json_t *call, const char *text);
+
 /* Open an existing journal (NULL path: the default); 0 with *ret NULL when there is none. */
 int bridle__journal_open_existing(const char *journal_path, bridle__journal **ret, bridle_error *err);
 /* Every agent that talks to the official endpoint has its API key in the

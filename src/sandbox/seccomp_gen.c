@@ -72,12 +72,12 @@ static const char *const allow_names[] = {
         "sched_getaffinity", "sched_setaffinity", "sched_getparam", "sched_setparam",
         "sched_getscheduler", "sched_setscheduler", "sched_get_priority_max",
         "sched_get_priority_min", "sched_rr_get_interval", "sched_getattr",
-        "sched_setattr", "getpriority", "setpriority", "ioprio_get", "ioprio_set",
+        "sched_setattr", "getpriority", "ioprio_get", "ioprio_set",
         "getcpu", "pidfd_open", "pidfd_send_signal", "get_thread_area", "set_thread_area",
         "restart_syscall", "pause", "alarm",
         /* time and resources */
         "nanosleep", "clock_nanosleep", "clock_gettime", "clock_getres", "gettimeofday",
-        "time", "times", "getrusage", "getrlimit", "ugetrlimit", "setrlimit", "prlimit64",
+        "time", "times", "getrusage", "getrlimit", "ugetrlimit", "setrlimit",
         "sysinfo", "uname", "getrandom",
         /* signals */
         "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigpending",
@@ -225,6 +225,29 @@ static int add_personality(scmp_filter_ctx c)
         return r < 0 ? r : add_catch_all(c, SCMP_ACT_ERRNO(EPERM), "personality", 0);
 }
 
+/*
+ * Commands run under the same uid as the sandbox's init and zygote: limits
+ * and priorities of other processes are not theirs to change. prlimit64 only
+ * on itself (pid 0), setpriority only on itself (PRIO_PROCESS, who 0): no
+ * lowering init's rlimits or renicing every process of the uid.
+ */
+static int add_self_only(scmp_filter_ctx c)
+{
+        int r = add_arg_rule(c, SCMP_ACT_ALLOW, "prlimit64", 0, LOW32, 0);
+        if (r >= 0)
+                r = add_catch_all(c, SCMP_ACT_ERRNO(EPERM), "prlimit64", 0);
+        struct scmp_arg_cmp self[2] = {
+                { .arg = 0, .op = SCMP_CMP_MASKED_EQ, .datum_a = LOW32, .datum_b = 0 /* PRIO_PROCESS */ },
+                { .arg = 1, .op = SCMP_CMP_MASKED_EQ, .datum_a = LOW32, .datum_b = 0 },
+        };
+        if (r >= 0 && (r = seccomp_rule_add_array(c, SCMP_ACT_ALLOW, seccomp_syscall_resolve_name("setpriority"), 2,
+                                                  self)) < 0)
+                return die("setpriority", r);
+        if (r >= 0)
+                r = add_catch_all(c, SCMP_ACT_ERRNO(EPERM), "setpriority", 0);
+        return r;
+}
+
 static int add_sockets(scmp_filter_ctx c, enum variant v)
 {
         uint32_t inet = v == VARIANT_NS ? SCMP_ACT_ALLOW : SCMP_ACT_ERRNO(EACCES);
@@ -318,6 +341,8 @@ static int add_rules(scmp_filter_ctx c, enum variant v)
                 r = add_ioctl(c);
         if (r >= 0)
                 r = add_personality(c);
+        if (r >= 0)
+                r = add_self_only(c);
         if (r >= 0)
                 r = add_sockets(c, v);
         if (r >= 0)

@@ -35,6 +35,15 @@ _destroy_kept() {
         done
 }
 at_exit _destroy_kept
+# Runs that stop (max_turns, interrupt, approvals) keep their sandbox for
+# resume: destroy every sandbox of this test's BRIDLE_HOME at the end.
+_destroy_all() {
+        local d
+        for d in "$BRIDLE_HOME"/sandboxes/*/; do
+                [ -d "$d" ] && "$BRIDLE" sandbox destroy "$(basename "$d")" >/dev/null 2>&1 || true
+        done
+}
+at_exit _destroy_all
 
 # start_server NAME SCRIPT_FILE [SERVER OPTIONS...]: start fake-openai with
 # --log $T/NAME.log; sets SRV (pid), PORT, URL (http://127.0.0.1:PORT/v1), LOG.
@@ -108,7 +117,12 @@ PYEOF
         ok "$what"
 }
 
-# agent FILE NAME PROVIDER TOOLS [EXTRA YAML LINES...]: write an agent file.
+# These tests are about the loop, not the gateway: their agents run under a
+# policy that allows everything (the gateway's own tests are run_gateway.sh).
+printf 'default: allow\nsafe_commands: true\n' >"$T/allow-all.yaml"
+
+# agent FILE NAME PROVIDER TOOLS [EXTRA YAML LINES...]: write an agent file
+# (with the allow-all policy).
 agent() {
         local f=$1 name=$2 provider=$3 tools=$4
         shift 4
@@ -116,6 +130,7 @@ agent() {
                 printf 'name: %s\nmodel: test-model\nprovider: %s\n' "$name" "$provider"
                 printf 'instructions: You are %s. Do the task.\n' "$name"
                 printf 'tools: [%s]\n' "$tools"
+                printf 'policy: %s\n' "$T/allow-all.yaml"
                 local l
                 for l in "$@"; do printf '%s\n' "$l"; done
         } >"$f"
