@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "guard/guard.h"
 #include "model/model.h"
 #include "tools/tools.h"
 #include "util/alloc.h"
@@ -28,7 +29,7 @@ static const char *const native_names[] = { "shell", "apply_patch", NULL };
 static const char *const top_keys[] = { "name",     "model",      "provider",   "base_url",      "api_key_env",
                                         "instructions", "tools",  "native_tools", "command_tools", "handoffs",
                                         "manifest", "max_turns",  "budget",     "script",        "handoff_description",
-                                        "policy", NULL };
+                                        "policy", "guardrails", NULL };
 static const char *const budget_keys[] = { "tokens", "cost_usd", "wall", NULL };
 
 struct actx {
@@ -298,6 +299,17 @@ static int parse_agent(const struct actx *c, const json_t *top, json_t **ret, js
                          script ? abs_path(c, script) : json_null());
         if (*ret && json_object_set_new(*ret, "policy", policy ? abs_path(c, policy) : json_null()) < 0)
                 return -ENOMEM;
+        /* Guardrails: checked here (positions), kept in their canonical form. */
+        json_t *gnode = json_object_get(top, "guardrails");
+        if (*ret && gnode && !json_is_null(gnode)) {
+                bridle__guards *g = NULL;
+                if ((r = bridle__guards_load(c->doc, gnode, "guardrails", &g, c->err)) < 0)
+                        return r;
+                json_t *gj = bridle__guards_to_json(g);
+                bridle__guards_free(g);
+                if (!gj || json_object_set_new(*ret, "guardrails", gj) < 0)
+                        return -ENOMEM;
+        }
         return *ret ? 0 : -ENOMEM;
 }
 

@@ -331,6 +331,12 @@ static int run_call(bridle__run *R, struct bridle__agent_rt *rt, const json_t *c
                 call_id = "";
         if (strcmp(type, "function_call") != 0) {
                 int r = bridle__tools_native(rt->tools, &R->env, call, ret_item, err);
+                if (r >= 0 && bridle__secrets_redact_json(R->secrets, *ret_item, err) < 0) {
+                        json_decref(*ret_item);
+                        *ret_item = NULL;
+                        *where = "internal";
+                        return err && err->code ? err->code : -ENOMEM;
+                }
                 if (r < 0)
                         *where = "sandbox";
                 else
@@ -358,8 +364,14 @@ static int run_call(bridle__run *R, struct bridle__agent_rt *rt, const json_t *c
                 return r;
         }
         *ok = res.ok;
-        *ret_item = fn_output(call_id, res.output ? res.output : "");
+        char *clean = bridle__run_redact(R, res.output ? res.output : "", err);
         bridle__tool_result_clear(&res);
+        if (!clean) {
+                *where = "internal";
+                return err && err->code ? err->code : -ENOMEM;
+        }
+        *ret_item = fn_output(call_id, clean);
+        free(clean);
         return *ret_item ? 0 : bridle__err(err, -ENOMEM, "output");
 }
 
@@ -636,8 +648,10 @@ int bridle__run_loop(bridle__run *R, bridle_agent_result *res, bridle_error *err
                 if (!R->last_had_calls && R->st.turns > 0) {
                         /* The last response answered without calls: the run is done
                          * (also when a crash came between that response and its status). */
-                        char *text = final_text(R->last_output);
-                        int r = bridle__run_finish(R, BRIDLE_RUN_COMPLETED, NULL, NULL, text ? text : "", res, err);
+                        char *text = final_text(R->last_output), why[700];
+                        int r = bridle__run_guard_trips(R, BRIDLE__GUARD_OUTPUT, text ? text : "", why, sizeof(why))
+                                        ? bridle__run_finish(R, BRIDLE_RUN_FAILED, "guardrail", why, NULL, res, err)
+                                        : bridle__run_finish(R, BRIDLE_RUN_COMPLETED, NULL, NULL, text ? text : "", res, err);
                         free(text);
                         return r;
                 }
@@ -651,7 +665,10 @@ int bridle__run_loop(bridle__run *R, bridle_agent_result *res, bridle_error *err
                                        ? bridle__run_finish(R, BRIDLE_RUN_INTERRUPTED, NULL, "interrupted", NULL, res, err)
                                        : bridle__run_finish(R, BRIDLE_RUN_FAILED, where, e.msg, NULL, res, err);
                 if (text) {
-                        int r = bridle__run_finish(R, BRIDLE_RUN_COMPLETED, NULL, NULL, text, res, err);
+                        char gwhy[700];
+                        int r = bridle__run_guard_trips(R, BRIDLE__GUARD_OUTPUT, text, gwhy, sizeof(gwhy))
+                                        ? bridle__run_finish(R, BRIDLE_RUN_FAILED, "guardrail", gwhy, NULL, res, err)
+                                        : bridle__run_finish(R, BRIDLE_RUN_COMPLETED, NULL, NULL, text, res, err);
                         free(text);
                         return r;
                 }

@@ -61,6 +61,8 @@ static void run_release(bridle__run *R)
         json_decref(R->def);
         json_decref(R->budget);
         bridle__policy_free(R->policy);
+        bridle__secrets_free(R->secrets);
+        bridle__guards_free(R->guards);
         /* R->j stays open in jcache for the next run of this thread. */
 }
 
@@ -151,6 +153,8 @@ int bridle_agent_run(const bridle_agent_opts *opts, const char *task, bridle_age
         if (r == 0)
                 r = load_policy(&R, err);
         if (r == 0)
+                r = bridle__run_guard_init(&R, err);
+        if (r == 0)
                 r = journal_get(opts->journal_path, &R.j, err);
         const char *entry = json_string_value(json_object_get(R.def, "entry"));
         if (r == 0)
@@ -175,6 +179,13 @@ int bridle_agent_run(const bridle_agent_opts *opts, const char *task, bridle_age
         r = bridle__run_emit_sync(&R, "run.started", data, false, err);
         if (r == 0)
                 policy_warnings(&R);
+        char why[700];
+        if (r == 0 && bridle__run_guard_trips(&R, BRIDLE__GUARD_INPUT, task, why, sizeof(why))) {
+                r = bridle__run_finish(&R, BRIDLE_RUN_FAILED, "guardrail", why, NULL, res, err);
+                memcpy(res->run_id, R.id, sizeof(res->run_id));
+                run_release(&R);
+                return r;
+        }
         if (r == 0)
                 r = bridle__run_loop(&R, res, err);
         memcpy(res->run_id, R.id, sizeof(res->run_id));
@@ -244,6 +255,8 @@ int bridle_agent_resume(const char *run_ref, const bridle_agent_opts *opts, brid
                 r = bridle__policy_from_json(pj, &R.policy, err);
         else if (r == 0 && !(R.policy = bridle__policy_default()))
                 r = bridle__err(err, -ENOMEM, "policy");
+        if (r == 0)
+                r = bridle__run_guard_init(&R, err);
         if (r < 0) {
                 json_decref(events);
                 run_release(&R);

@@ -17,6 +17,7 @@
 
 #include "bridle/run.h"
 #include "gateway/gateway.h"
+#include "guard/guard.h"
 #include "journal/journal.h"
 #include "model/model.h"
 #include "runner/agent.h"
@@ -53,7 +54,9 @@ typedef struct bridle__run {
         json_t *buf;              /* events made but not yet written (see bridle__run_emit) */
         char new_run_agent[128];
         bool keep_sandbox;        /* the run's own --keep-sandbox, or the caller's */
-        bridle__policy *policy;   /* the gateway's policy (recorded in run.started) */  /* a new run's row, written with its first batch */
+        bridle__policy *policy;   /* the gateway's policy (recorded in run.started) */
+        bridle__secrets *secrets; /* redacts tool outputs; knows the run's API keys */
+        bridle__guards *guards;   /* the entry agent's guardrails (NULL: none) */  /* a new run's row, written with its first batch */
 } bridle__run;
 
 /*
@@ -82,6 +85,16 @@ int64_t bridle__now_ms(void);
 int bridle__run_gate(bridle__run *R, const json_t *pending, json_t **ret_verdicts, bool *ret_defer, bridle_error *err);
 /* The output item refusing a call, in the shape its type needs. */
 json_t *bridle__refusal_item(const json_t *call, const char *text);
+
+/* The secret scanner and guardrails of a run (guard.c of the runner): made at
+ * start and resume; the guardrails come from the entry agent. */
+int bridle__run_guard_init(bridle__run *R, bridle_error *err);
+/* Tool output text for the model, with secrets redacted (malloc'd); NULL and
+ * an error when it cannot be redacted (the text must then be withheld). */
+char *bridle__run_redact(const bridle__run *R, const char *text, bridle_error *err);
+/* Check text against the input or output guardrails; true when it tripped
+ * (a guardrail.tripped event is written and *why says which). */
+bool bridle__run_guard_trips(bridle__run *R, enum bridle__guard_kind kind, const char *text, char *why, size_t cap);
 
 /* Open an existing journal (NULL path: the default); 0 with *ret NULL when there is none. */
 int bridle__journal_open_existing(const char *journal_path, bridle__journal **ret, bridle_error *err);
