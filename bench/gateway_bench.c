@@ -60,14 +60,14 @@ static char names[N_RULES][2][32];
 static void make_rules(void)
 {
         static const struct rule fixed[] = {
-                { { "git", "status" }, { 0 }, BRIDLE__ALLOW },
-                { { "git" }, { "diff", "log", "show" }, BRIDLE__ALLOW },
-                { { "git", "push" }, { 0 }, BRIDLE__ASK },
-                { { "make", "test" }, { 0 }, BRIDLE__ALLOW },
-                { { "rm", "-rf" }, { 0 }, BRIDLE__DENY },
-                { { "npm", "install" }, { 0 }, BRIDLE__ASK },
-                { { "python3", "-m" }, { 0 }, BRIDLE__ALLOW },
-                { { "cargo", "build" }, { 0 }, BRIDLE__ALLOW },
+                {{"git", "status"}, {0}, BRIDLE__ALLOW},
+                {{"git"}, {"diff", "log", "show"}, BRIDLE__ALLOW},
+                {{"git", "push"}, {0}, BRIDLE__ASK},
+                {{"make", "test"}, {0}, BRIDLE__ALLOW},
+                {{"rm", "-rf"}, {0}, BRIDLE__DENY},
+                {{"npm", "install"}, {0}, BRIDLE__ASK},
+                {{"python3", "-m"}, {0}, BRIDLE__ALLOW},
+                {{"cargo", "build"}, {0}, BRIDLE__ALLOW},
         };
         size_t n = sizeof(fixed) / sizeof(fixed[0]);
         memcpy(rules, fixed, sizeof(fixed));
@@ -85,7 +85,7 @@ static void make_rules(void)
         }
 }
 
-static const char *const dnames[] = { "allow", "ask", "deny" };
+static const char *const dnames[] = {"allow", "ask", "deny"};
 
 static char *policy_text(void)
 {
@@ -98,8 +98,9 @@ static char *policy_text(void)
                 const struct rule *r = &rules[i];
                 o += (size_t)snprintf(t + o, cap - o, "  - {prefix: [%s", r->words[0]);
                 if (r->alts[0])
-                        o += (size_t)snprintf(t + o, cap - o, ", [%s, %s%s%s]", r->alts[0], r->alts[1],
-                                              r->alts[2] ? ", " : "", r->alts[2] ? r->alts[2] : "");
+                        o += (size_t)snprintf(t + o, cap - o, ", [%s, %s%s%s]", r->alts[0],
+                                              r->alts[1], r->alts[2] ? ", " : "",
+                                              r->alts[2] ? r->alts[2] : "");
                 else if (r->words[1])
                         o += (size_t)snprintf(t + o, cap - o, ", %s", r->words[1]);
                 o += (size_t)snprintf(t + o, cap - o, "], decision: %s}\n", dnames[r->d]);
@@ -181,7 +182,7 @@ int main(int argc, char **argv)
         make_rules();
         char *text = policy_text();
         bridle__policy *p = NULL;
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         if (!text || bridle__policy_parse(text, strlen(text), "bench", &p, &err) < 0) {
                 (void)fprintf(stderr, "gateway-bench: %s\n", err.msg);
                 return 1;

@@ -12,8 +12,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const cmds[] = { "ls", "git status", "rm -rf /", "make test && npm ci",
-                                    "echo $(id)", "a b c" };
+static const char *const cmds[] = {"ls",         "git status", "rm -rf /", "make test && npm ci",
+                                   "echo $(id)", "a b c"};
 
 static void same_decisions(const bridle__policy *a, const bridle__policy *b)
 {
@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!k || !json_equal(j, k))
                 abort();
         same_decisions(p, q);
-        const char *const tools[] = { "read_file", "exec_command" };
+        const char *const tools[] = {"read_file", "exec_command"};
         char **w = NULL;
         if (bridle__policy_check_tools(p, tools, 2, &w, NULL) < 0)
                 abort();

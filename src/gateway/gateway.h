@@ -63,7 +63,7 @@ typedef struct bridle__policy_settings {
         enum bridle__approvals_mode approvals;
         /* 0: never stop on denials; N: stop the run at the Nth denial (true = 1). */
         unsigned stop_on_deny;
-        bool safe_commands; /* the built-in safe list applies (default true) */
+        bool safe_commands;            /* the built-in safe list applies (default true) */
         const char *const *deny_write; /* globs, relative to the workspace */
         size_t n_deny_write;
         const char *const *deny_read;
@@ -79,8 +79,8 @@ typedef struct bridle__policy_settings {
  * Everything is checked: unknown keys, types, values. Errors read
  * "NAME:LINE:COL: key.path: message" with BRIDLE_E_INVALID (or BRIDLE_E_LIMIT,
  * -ENOMEM). */
-int bridle__policy_parse(const char *data, size_t len, const char *name,
-                         bridle__policy **ret, bridle_error *err);
+int bridle__policy_parse(const char *data, size_t len, const char *name, bridle__policy **ret,
+                         bridle_error *err);
 /* Read and parse a file (at most 4 MiB). A file that cannot be read is
  * "PATH: message" with -errno. */
 int bridle__policy_load(const char *path, bridle__policy **ret, bridle_error *err);
@@ -109,8 +109,8 @@ const bridle__policy_settings *bridle__policy_settings_get(const bridle__policy 
  * list of messages ("FILE:LINE:COL: tools.x: ..." when positions are known)
  * to free with bridle__policy_warnings_free(); or -ENOMEM.
  */
-int bridle__policy_check_tools(const bridle__policy *p, const char *const *tools,
-                               size_t n_tools, char ***ret, bridle_error *err);
+int bridle__policy_check_tools(const bridle__policy *p, const char *const *tools, size_t n_tools,
+                               char ***ret, bridle_error *err);
 char **bridle__policy_warnings_free(char **warnings);
 
 /* May host (a DNS name, any case, no port) be reached? Always false in mode none. */
@@ -132,8 +132,8 @@ int bridle__gateway_decide_args(const bridle__policy *p, const char *name, const
 /* A native Responses item: shell_call (each of action.commands like a cmd,
  * tools.shell first) or apply_patch_call (tools.apply_patch). Other items:
  * tools.<type> else default. */
-int bridle__gateway_decide_item(const bridle__policy *p, const json_t *item,
-                                bridle__verdict *ret, bridle_error *err);
+int bridle__gateway_decide_item(const bridle__policy *p, const json_t *item, bridle__verdict *ret,
+                                bridle_error *err);
 /* One bash command string, as exec_command would run it (tools.exec_command
  * is the fallback when set). */
 int bridle__gateway_decide_cmd(const bridle__policy *p, const char *cmd, bridle__verdict *ret,

@@ -78,8 +78,7 @@ static void consider(struct best *b, const bridle__policy *p, size_t i)
 
 /* Rules for argv[from..]: by its first word, and for a path (/bin/rm) by its
  * base name too, but then only deny and ask rules (./ls is not ls). */
-static void match_from(const bridle__policy *p, const bridle__shcmd *c, size_t from,
-                       struct best *b)
+static void match_from(const bridle__policy *p, const bridle__shcmd *c, size_t from, struct best *b)
 {
         const bridle__shword *w = &c->argv[from];
         if (w->flags)
@@ -115,9 +114,9 @@ static void command_text(const bridle__shcmd *c, char *buf, size_t size)
 static void decide_simple(const bridle__policy *p, const bridle__shcmd *c,
                           const struct fallback *fb, bridle__verdict *v)
 {
-        *v = (bridle__verdict){ 0 };
+        *v = (bridle__verdict){0};
         command_text(c, v->command, sizeof(v->command));
-        struct best b = { 0 };
+        struct best b = {0};
         char name[64];
         if (c->argc > 0) {
                 match_from(p, c, 0, &b);
@@ -140,8 +139,9 @@ static void decide_simple(const bridle__policy *p, const bridle__shcmd *c,
                 if (!bridle__shell_harmless_var(c->assigns[k])) {
                         char rule[128];
                         int n = (int)strcspn(c->assigns[k], "=+");
-                        (void)snprintf(rule, sizeof(rule), "assignment to '%.*s' before the command",
-                                       n > 64 ? 64 : n, c->assigns[k]);
+                        (void)snprintf(rule, sizeof(rule),
+                                       "assignment to '%.*s' before the command", n > 64 ? 64 : n,
+                                       c->assigns[k]);
                         vset(v, BRIDLE__ASK, rule,
                              "setting this variable can change what the command runs");
                 }
@@ -166,7 +166,7 @@ static int decide_string(const bridle__policy *p, const char *cmd, const struct 
         bridle__shsplit sp;
         if (bridle__shell_split(cmd, &sp) < 0)
                 return -ENOMEM;
-        bridle__verdict all = { 0 };
+        bridle__verdict all = {0};
         bool any = false;
         for (size_t i = 0; i < sp.n; i++) {
                 bridle__verdict one;
@@ -197,9 +197,9 @@ static struct fallback fallback_for(const bridle__policy *p, const char *tool, c
         const struct trule *t = bridle__policy_tool(p, tool);
         if (t) {
                 (void)snprintf(buf, size, "tools.%s", tool);
-                return (struct fallback){ t->decision, buf };
+                return (struct fallback){t->decision, buf};
         }
-        return (struct fallback){ p->set.default_decision, "default" };
+        return (struct fallback){p->set.default_decision, "default"};
 }
 
 int bridle__gateway_decide_cmd(const bridle__policy *p, const char *cmd, bridle__verdict *ret,
@@ -210,7 +210,7 @@ int bridle__gateway_decide_cmd(const bridle__policy *p, const char *cmd, bridle_
         char buf[160];
         struct fallback fb = fallback_for(p, "exec_command", buf, sizeof(buf));
         if (fb.decision == BRIDLE__DENY && strcmp(fb.rule, "default") != 0) {
-                *ret = (bridle__verdict){ 0 };
+                *ret = (bridle__verdict){0};
                 vset(ret, BRIDLE__DENY, fb.rule, NULL);
                 return 0;
         }
@@ -225,7 +225,7 @@ static void tool_verdict(const bridle__policy *p, const char *name, bridle__verd
 {
         char buf[160];
         struct fallback fb = fallback_for(p, name, buf, sizeof(buf));
-        *ret = (bridle__verdict){ 0 };
+        *ret = (bridle__verdict){0};
         vset(ret, fb.decision, fb.rule, NULL);
 }
 
@@ -276,7 +276,7 @@ static int decide_shell_call(const bridle__policy *p, const json_t *item, bridle
 {
         char buf[160];
         struct fallback fb = fallback_for(p, "shell", buf, sizeof(buf));
-        *ret = (bridle__verdict){ 0 };
+        *ret = (bridle__verdict){0};
         if (fb.decision == BRIDLE__DENY && strcmp(fb.rule, "default") != 0) {
                 vset(ret, BRIDLE__DENY, fb.rule, NULL);
                 return 0;
@@ -287,11 +287,11 @@ static int decide_shell_call(const bridle__policy *p, const json_t *item, bridle
                      "shell_call: no action.commands", NULL);
                 return 0;
         }
-        bridle__verdict all = { 0 };
+        bridle__verdict all = {0};
         bool any = false;
         for (size_t i = 0; i < json_array_size(cmds); i++) {
                 const json_t *c = json_array_get(cmds, i);
-                bridle__verdict one = { 0 };
+                bridle__verdict one = {0};
                 if (!json_is_string(c))
                         vset(&one, BRIDLE__ASK, "shell_call: a command that is not a string", NULL);
                 else if (decide_string(p, json_string_value(c), &fb, &one) < 0)
@@ -304,8 +304,8 @@ static int decide_shell_call(const bridle__policy *p, const json_t *item, bridle
         return 0;
 }
 
-int bridle__gateway_decide_item(const bridle__policy *p, const json_t *item,
-                                bridle__verdict *ret, bridle_error *err)
+int bridle__gateway_decide_item(const bridle__policy *p, const json_t *item, bridle__verdict *ret,
+                                bridle_error *err)
 {
         if (!p || !item || !ret)
                 return bridle__err(err, -EINVAL, "gateway: missing argument");

@@ -24,13 +24,13 @@ struct lc {
         int line, col;
 };
 
-static const char *const top_keys[] = { "default",   "tools",        "commands",
-                                        "paths",     "network",      "approvals",
-                                        "stop_on_deny", "safe_commands", NULL };
-static const char *const rule_keys[] = { "prefix", "decision", "reason", "timeout", NULL };
-static const char *const path_keys[] = { "deny_write", "deny_read", NULL };
-static const char *const network_keys[] = { "mode", "allow", NULL };
-static const char *const approval_keys[] = { "mode", NULL };
+static const char *const top_keys[] = {"default",      "tools",         "commands",
+                                       "paths",        "network",       "approvals",
+                                       "stop_on_deny", "safe_commands", NULL};
+static const char *const rule_keys[] = {"prefix", "decision", "reason", "timeout", NULL};
+static const char *const path_keys[] = {"deny_write", "deny_read", NULL};
+static const char *const network_keys[] = {"mode", "allow", NULL};
+static const char *const approval_keys[] = {"mode", NULL};
 
 /* ---- freeing ------------------------------------------------------------------------ */
 
@@ -87,7 +87,7 @@ bridle__policy *bridle__policy_new(const char *name)
                 return bridle__policy_free(p);
         p->set.default_decision = BRIDLE__ASK;
         p->set.safe_commands = true;
-        static const char *const empty[] = { NULL };
+        static const char *const empty[] = {NULL};
         p->set.deny_write = p->set.deny_read = p->set.allow_hosts = empty;
         return p;
 }
@@ -97,8 +97,8 @@ bridle__policy *bridle__policy_new(const char *name)
 static struct lc from_pos(const bridle__docpos *ps, bool key)
 {
         if (!ps)
-                return (struct lc){ 0, 0 };
-        return key ? (struct lc){ ps->key_line, ps->key_col } : (struct lc){ ps->line, ps->col };
+                return (struct lc){0, 0};
+        return key ? (struct lc){ps->key_line, ps->key_col} : (struct lc){ps->line, ps->col};
 }
 
 static struct lc at_value(const struct vctx *c, const json_t *parent, const char *key, size_t i)
@@ -149,7 +149,8 @@ static int check_keys(const struct vctx *c, const json_t *obj, const char *path,
 {
         const char *key;
         json_t *v;
-        json_object_foreach ((json_t *)obj, key, v) {
+        json_object_foreach((json_t *)obj, key, v)
+        {
                 if (one_of(key, allowed))
                         continue;
                 char words[200] = "", sub[200], q[64];
@@ -161,7 +162,8 @@ static int check_keys(const struct vctx *c, const json_t *obj, const char *path,
                         o += (size_t)n;
                 }
                 (void)snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", QUOTE(q, key));
-                return fail(c, at_key(c, obj, key), sub, "unknown key (expected one of: %s)", words);
+                return fail(c, at_key(c, obj, key), sub, "unknown key (expected one of: %s)",
+                            words);
         }
         return 0;
 }
@@ -181,7 +183,7 @@ static int decision(const struct vctx *c, const json_t *v, struct lc where, cons
         if (r < 0)
                 return r;
         const char *s = json_string_value(v);
-        static const char *const names[] = { "allow", "ask", "deny" };
+        static const char *const names[] = {"allow", "ask", "deny"};
         for (int i = 0; i < 3; i++)
                 if (strcmp(s, names[i]) == 0) {
                         *ret = (enum bridle__decision)i;
@@ -229,7 +231,8 @@ static int string_list(const struct vctx *c, const json_t *parent, const char *k
         for (size_t i = 0; i < n; i++) {
                 char sub[200];
                 (void)snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
-                r = word(c, json_array_get(v, i), at_value(c, v, NULL, i), sub, "a string", max_len);
+                r = word(c, json_array_get(v, i), at_value(c, v, NULL, i), sub, "a string",
+                         max_len);
                 if (r >= 0 && !(out[i] = bridle__strdup(json_string_value(json_array_get(v, i)))))
                         r = oom(c);
                 if (r < 0) {
@@ -275,7 +278,8 @@ static int load_tools(const struct vctx *c, const json_t *top)
                 return oom(c);
         const char *key;
         json_t *v;
-        json_object_foreach ((json_t *)t, key, v) {
+        json_object_foreach((json_t *)t, key, v)
+        {
                 char sub[200], q[64];
                 (void)snprintf(sub, sizeof(sub), "tools.%s", QUOTE(q, key));
                 struct lc k = at_key(c, t, key);
@@ -349,8 +353,7 @@ static void describe_rule(struct crule *cr, size_t idx)
                 (void)snprintf(cr->desc + o, sizeof(cr->desc) - o, "]");
 }
 
-static int load_prefix(const struct vctx *c, const json_t *rule, const char *path,
-                       struct crule *cr)
+static int load_prefix(const struct vctx *c, const json_t *rule, const char *path, struct crule *cr)
 {
         const json_t *v = json_object_get(rule, "prefix");
         char sub[200];
@@ -370,7 +373,8 @@ static int load_prefix(const struct vctx *c, const json_t *rule, const char *pat
         for (size_t i = 0; i < n; i++) {
                 char el[256];
                 (void)snprintf(el, sizeof(el), "%s[%zu]", sub, i);
-                r = load_pelem(c, json_array_get(v, i), at_value(c, v, NULL, i), el, &cr->prefix[i]);
+                r = load_pelem(c, json_array_get(v, i), at_value(c, v, NULL, i), el,
+                               &cr->prefix[i]);
                 cr->n = i + 1;
                 if (r < 0)
                         return r;
@@ -509,7 +513,8 @@ static int load_network(const struct vctx *c, const json_t *top)
         const json_t *v = json_object_get(top, "network");
         if (!v)
                 return 0;
-        int r = want_type(c, v, at_value(c, top, "network", 0), "network", JSON_OBJECT, "a mapping");
+        int r = want_type(c, v, at_value(c, top, "network", 0), "network", JSON_OBJECT,
+                          "a mapping");
         if (r < 0 || (r = check_keys(c, v, "network", network_keys)) < 0)
                 return r;
         const json_t *mode = json_object_get(v, "mode");
@@ -620,7 +625,7 @@ static void finish_settings(bridle__policy *p)
 
 static int load_doc(const bridle__doc *doc, bridle__policy *p, bridle_error *err)
 {
-        struct vctx c = { .doc = doc, .err = err, .p = p };
+        struct vctx c = {.doc = doc, .err = err, .p = p};
         const json_t *top = bridle__doc_root(doc);
         if (json_is_null(top))
                 return 0; /* an empty file: every key at its default */

@@ -9,9 +9,9 @@
 #include "gateway/gateway.h"
 #include "gateway/shell.h"
 
-#define BRIDLE__POLICY_MAX_RULES 10000
-#define BRIDLE__POLICY_MAX_PREFIX 32
-#define BRIDLE__POLICY_MAX_ALTS 256
+#define BRIDLE__POLICY_MAX_RULES   10000
+#define BRIDLE__POLICY_MAX_PREFIX  32
+#define BRIDLE__POLICY_MAX_ALTS    256
 #define BRIDLE__POLICY_MAX_TIMEOUT 86400 /* seconds */
 
 /* One element of a prefix: a word, or alternatives. */
@@ -45,7 +45,7 @@ struct bucket {
 struct bridle__policy {
         char *name;
         bridle__policy_settings set;
-        bool has_default; /* `default` was written (else ask) */
+        bool has_default;    /* `default` was written (else ask) */
         struct trule *tools; /* sorted by name */
         size_t n_tools;
         struct crule *cmds;

@@ -33,7 +33,7 @@ static json_t *rule_json(const struct crule *cr)
         for (size_t k = 0; prefix && k < cr->n; k++) {
                 const struct pelem *e = &cr->prefix[k];
                 json_t *el = e->n == 1 ? json_string(e->alts[0])
-                                    : strv_json((const char *const *)e->alts, e->n);
+                                       : strv_json((const char *const *)e->alts, e->n);
                 if (json_array_append_new(prefix, el) < 0) {
                         json_decref(prefix);
                         return NULL;
@@ -55,31 +55,32 @@ json_t *bridle__policy_to_json(const bridle__policy *p)
         json_t *tools = json_object(), *cmds = json_array();
         for (size_t i = 0; tools && i < p->n_tools; i++)
                 if (json_object_set_new(tools, p->tools[i].name,
-                                        json_string(bridle__decision_name(p->tools[i].decision))) < 0)
+                                        json_string(bridle__decision_name(p->tools[i].decision))) <
+                    0)
                         tools = (json_decref(tools), NULL);
         for (size_t i = 0; cmds && i < p->n_cmds; i++)
                 if (json_array_append_new(cmds, rule_json(&p->cmds[i])) < 0)
                         cmds = (json_decref(cmds), NULL);
         const bridle__policy_settings *s = &p->set;
-        json_t *j = json_pack(
-                "{s:s,s:o?,s:o?,s:{s:o?,s:o?},s:{s:s,s:o?},s:{s:s},s:I,s:b}", "default",
-                bridle__decision_name(s->default_decision), "tools", tools, "commands", cmds,
-                "paths", "deny_write", strv_json(s->deny_write, s->n_deny_write), "deny_read",
-                strv_json(s->deny_read, s->n_deny_read), "network", "mode",
-                s->network == BRIDLE__NETWORK_ALLOWLIST ? "allowlist" : "none", "allow",
-                strv_json(s->allow_hosts, s->n_allow_hosts), "approvals", "mode",
-                s->approvals == BRIDLE__APPROVALS_END ? "end" : "each", "stop_on_deny",
-                (json_int_t)s->stop_on_deny, "safe_commands", (int)s->safe_commands);
+        json_t *j =
+                json_pack("{s:s,s:o?,s:o?,s:{s:o?,s:o?},s:{s:s,s:o?},s:{s:s},s:I,s:b}", "default",
+                          bridle__decision_name(s->default_decision), "tools", tools, "commands",
+                          cmds, "paths", "deny_write", strv_json(s->deny_write, s->n_deny_write),
+                          "deny_read", strv_json(s->deny_read, s->n_deny_read), "network", "mode",
+                          s->network == BRIDLE__NETWORK_ALLOWLIST ? "allowlist" : "none", "allow",
+                          strv_json(s->allow_hosts, s->n_allow_hosts), "approvals", "mode",
+                          s->approvals == BRIDLE__APPROVALS_END ? "end" : "each", "stop_on_deny",
+                          (json_int_t)s->stop_on_deny, "safe_commands", (int)s->safe_commands);
         if (!j)
                 return NULL;
         /* json_pack's o? turns a NULL (failed) member into null: that is ENOMEM here. */
         const char *key;
         json_t *v;
-        json_object_foreach (j, key, v)
-                if (json_is_null(v)) {
-                        json_decref(j);
-                        return NULL;
-                }
+        json_object_foreach(j, key, v) if (json_is_null(v))
+        {
+                json_decref(j);
+                return NULL;
+        }
         json_t *paths = json_object_get(j, "paths"), *net = json_object_get(j, "network");
         if (json_is_null(json_object_get(paths, "deny_write")) ||
             json_is_null(json_object_get(paths, "deny_read")) ||
@@ -254,8 +255,11 @@ bool bridle__policy_host_allowed(const bridle__policy *p, const char *host)
         size_t n = strlen(host);
         if (n == 0 || n >= sizeof(h))
                 return false;
-        for (size_t i = 0; i <= n; i++)
-                h[i] = (host[i] >= 'A' && host[i] <= 'Z') ? (char)(host[i] - 'A' + 'a') : host[i];
+        for (size_t i = 0; i <= n; i++) {
+                h[i] = host[i];
+                if (h[i] >= 'A' && h[i] <= 'Z')
+                        h[i] = "abcdefghijklmnopqrstuvwxyz"[h[i] - 'A'];
+        }
         if (h[n - 1] == '.')
                 h[--n] = '\0'; /* the root dot */
         for (size_t i = 0; i < p->set.n_allow_hosts; i++) {

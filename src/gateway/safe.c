@@ -57,7 +57,7 @@ static bool any_short(const struct args *a, const char *letters)
         return false;
 }
 
-#define L(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define L(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 static bool check_printf(const struct args *a)
 {
@@ -153,87 +153,96 @@ static const char *sed_address(const char *s)
         return s;
 }
 
+/* One "address[,address][!]command" at s; NULL if it is not a printing one. */
+static const char *sed_one(const char *s)
+{
+        s = sed_address(s);
+        if (s && *s == ',') {
+                s++;
+                s = (*s == '+' || *s == '~') ? sed_number(s + 1) : sed_address(s);
+        }
+        if (!s)
+                return NULL;
+        while (*s == ' ' || *s == '!')
+                s++;
+        if (*s == '{' || *s == '}')
+                return s;
+        if (!*s || !strchr("pPl=dDnNgGhHxzqQ", *s))
+                return NULL;
+        char cmd = *s++;
+        if (cmd == 'q' || cmd == 'Q' || cmd == 'l') {
+                while (*s == ' ')
+                        s++;
+                s = sed_number(s);
+        }
+        while (*s == ' ' || *s == '\t')
+                s++;
+        return (*s && !strchr(";\n}", *s)) ? NULL : s;
+}
+
 /* Only addresses, blocks and commands that print or move lines around. */
 static bool sed_script_ok(const char *s)
 {
-        for (int guard = 0; *s && guard < 4096; guard++) {
-                if (strchr(" \t\n;{}", *s)) {
-                        s++;
-                        continue;
-                }
-                s = sed_address(s);
-                if (s && *s == ',') {
-                        s++;
-                        if (*s == '+' || *s == '~')
-                                s = sed_number(s + 1);
-                        else
-                                s = sed_address(s);
-                }
-                if (!s)
-                        return false;
-                while (*s == ' ' || *s == '!')
-                        s++;
-                if (*s == '{' || *s == '}')
-                        continue;
-                if (!*s || !strchr("pPl=dDnNgGhHxzqQ", *s))
-                        return false;
-                char cmd = *s++;
-                if (cmd == 'q' || cmd == 'Q' || cmd == 'l') {
-                        while (*s == ' ')
-                                s++;
-                        s = sed_number(s);
-                }
-                while (*s == ' ' || *s == '\t')
-                        s++;
-                if (*s && !strchr(";\n}", *s))
-                        return false;
-        }
-        return !*s;
+        for (int guard = 0; s && *s && guard < 4096; guard++)
+                s = strchr(" \t\n;{}", *s) ? s + 1 : sed_one(s);
+        return s && !*s;
 }
 
-/* Options of sed that take a value (-e SCRIPT, -l N). */
+struct sed_state {
+        bool quiet, script;
+};
+
+/* The script in the next argument (after -e). */
+static bool sed_next_script(const struct args *a, size_t *i, struct sed_state *st)
+{
+        if (*i + 1 >= a->n || !sed_script_ok(a->w[++*i].text))
+                return false;
+        st->script = true;
+        return true;
+}
+
+/* A cluster of flags (-nE), maybe ending in e SCRIPT (-ne '5p'). */
+static bool sed_cluster(const struct args *a, size_t *i, struct sed_state *st)
+{
+        const char *t = a->w[*i].text;
+        size_t len = strlen(t + 1);
+        bool e = t[len] == 'e';
+        if (strspn(t + 1, "nErsuz") != len - (e ? 1 : 0))
+                return false;
+        st->quiet |= memchr(t + 1, 'n', len) != NULL;
+        return !e || sed_next_script(a, i, st);
+}
+
+static bool sed_arg(const struct args *a, size_t *i, struct sed_state *st)
+{
+        const char *t = a->w[*i].text;
+        if (strcmp(t, "-e") == 0 || strcmp(t, "--expression") == 0)
+                return sed_next_script(a, i, st);
+        if (strncmp(t, "--expression=", 13) == 0)
+                return (st->script = sed_script_ok(t + 13));
+        if (strcmp(t, "-n") == 0 || strcmp(t, "--quiet") == 0 || strcmp(t, "--silent") == 0)
+                return (st->quiet = true);
+        if (t[0] == '-' && t[1] && t[1] != '-')
+                return sed_cluster(a, i, st);
+        if (t[0] == '-' && t[1] == '-')
+                return any_exact(&(struct args){&a->w[*i], 1},
+                                 L("--regexp-extended", "--separate", "--unbuffered", "--null-data",
+                                   "--posix", "--sandbox", "--debug"));
+        if (st->script)
+                return true; /* a file */
+        return (st->script = sed_script_ok(t));
+}
+
+/* sed -n with printing scripts only. */
 static bool check_sed(const struct args *a)
 {
         if (!literal(a) || any_prefix(a, L("-i", "--in-place", "-f", "--file")))
                 return false;
-        bool quiet = false, script = false;
-        for (size_t i = 0; i < a->n; i++) {
-                const char *t = a->w[i].text;
-                if (strcmp(t, "-e") == 0 || strcmp(t, "--expression") == 0) {
-                        if (i + 1 >= a->n || !sed_script_ok(a->w[++i].text))
-                                return false;
-                        script = true;
-                } else if (strncmp(t, "--expression=", 13) == 0) {
-                        if (!sed_script_ok(t + 13))
-                                return false;
-                        script = true;
-                } else if (strcmp(t, "-n") == 0 || strcmp(t, "--quiet") == 0 ||
-                           strcmp(t, "--silent") == 0) {
-                        quiet = true;
-                } else if (t[0] == '-' && t[1] && t[1] != '-') {
-                        /* A cluster of flags (-nE), maybe ending in e SCRIPT (-ne '5p'). */
-                        size_t len = strlen(t + 1);
-                        bool e = t[len] == 'e';
-                        if (strspn(t + 1, "nErsuz") != len - (e ? 1 : 0))
-                                return false;
-                        quiet |= memchr(t + 1, 'n', len) != NULL;
-                        if (e) {
-                                if (i + 1 >= a->n || !sed_script_ok(a->w[++i].text))
-                                        return false;
-                                script = true;
-                        }
-                } else if (t[0] == '-' && t[1] == '-') {
-                        if (!any_exact(&(struct args){ &a->w[i], 1 },
-                                       L("--regexp-extended", "--separate", "--unbuffered",
-                                         "--null-data", "--posix", "--sandbox", "--debug")))
-                                return false;
-                } else if (!script) {
-                        if (!sed_script_ok(t))
-                                return false;
-                        script = true;
-                }
-        }
-        return quiet && script;
+        struct sed_state st = {false, false};
+        for (size_t i = 0; i < a->n; i++)
+                if (!sed_arg(a, &i, &st))
+                        return false;
+        return st.quiet && st.script;
 }
 
 /* ---- git status|diff|log|show ------------------------------------------------------ */
@@ -243,7 +252,8 @@ static bool check_git(const struct args *a, char *name, size_t size)
         if (!literal(a))
                 return false;
         size_t i = 0;
-        while (i < a->n && (strcmp(a->w[i].text, "--no-pager") == 0 || strcmp(a->w[i].text, "-P") == 0))
+        while (i < a->n &&
+               (strcmp(a->w[i].text, "--no-pager") == 0 || strcmp(a->w[i].text, "-P") == 0))
                 i++;
         if (i >= a->n)
                 return false;
@@ -251,7 +261,7 @@ static bool check_git(const struct args *a, char *name, size_t size)
         if (strcmp(sub, "status") != 0 && strcmp(sub, "diff") != 0 && strcmp(sub, "log") != 0 &&
             strcmp(sub, "show") != 0)
                 return false;
-        struct args rest = { a->w + i + 1, a->n - i - 1 };
+        struct args rest = {a->w + i + 1, a->n - i - 1};
         if (any_prefix(&rest, L("--output", "--ext-diff", "--exec", "--upload-pack")))
                 return false;
         (void)snprintf(name, size, "git %s", sub);
@@ -261,13 +271,13 @@ static bool check_git(const struct args *a, char *name, size_t size)
 /* ---- the table ----------------------------------------------------------------------- */
 
 static const char *const any_args[] = {
-        "ls",     "cat",     "head",    "tail",     "wc",        "pwd",       "echo",
-        "true",   "false",   "test",    "[",        ":",         "stat",      "which",
-        "type",   "du",      "df",      "cd",       "basename",  "dirname",   "realpath",
-        "readlink", "whoami", "id",     "uname",    "printenv",  "nl",        "cut",
-        "tr",     "cmp",     "diff",    "md5sum",   "sha1sum",   "sha256sum", "sha512sum",
-        "grep",   "egrep",   "fgrep",   "column",   "od",        "nproc",     "uptime",
-        "free",   "ps",      "sleep",   "locale",   "whereis",   "jq",        NULL,
+        "ls",       "cat",    "head",  "tail",   "wc",       "pwd",       "echo",
+        "true",     "false",  "test",  "[",      ":",        "stat",      "which",
+        "type",     "du",     "df",    "cd",     "basename", "dirname",   "realpath",
+        "readlink", "whoami", "id",    "uname",  "printenv", "nl",        "cut",
+        "tr",       "cmp",    "diff",  "md5sum", "sha1sum",  "sha256sum", "sha512sum",
+        "grep",     "egrep",  "fgrep", "column", "od",       "nproc",     "uptime",
+        "free",     "ps",     "sleep", "locale", "whereis",  "jq",        NULL,
 };
 
 struct checked {
@@ -276,10 +286,10 @@ struct checked {
 };
 
 static const struct checked checked[] = {
-        { "printf", check_printf }, { "date", check_date }, { "sort", check_sort },
-        { "tree", check_tree },     { "file", check_file }, { "rg", check_rg },
-        { "find", check_find },     { "sed", check_sed },   { "env", check_env },
-        { "command", check_command_v },
+        {"printf", check_printf},     {"date", check_date}, {"sort", check_sort},
+        {"tree", check_tree},         {"file", check_file}, {"rg", check_rg},
+        {"find", check_find},         {"sed", check_sed},   {"env", check_env},
+        {"command", check_command_v},
 };
 
 bool bridle__safe_command(const bridle__shcmd *c, char *name, size_t size)
@@ -290,7 +300,7 @@ bool bridle__safe_command(const bridle__shcmd *c, char *name, size_t size)
         /* A path (./ls) is whatever file that is, not the safe command. */
         if (w->flags || strchr(w->text, '/'))
                 return false;
-        struct args a = { c->argv + c->start + 1, c->argc - c->start - 1 };
+        struct args a = {c->argv + c->start + 1, c->argc - c->start - 1};
         (void)snprintf(name, size, "%s", w->text);
         for (const char *const *p = any_args; *p; p++)
                 if (strcmp(w->text, *p) == 0)

@@ -65,7 +65,9 @@ static bool done(const struct lex *lx)
 
 static char peek(const struct lex *lx, size_t k)
 {
-        return lx->i + k < lx->len ? lx->s[lx->i + k] : '\0';
+        if (lx->i + k < lx->len)
+                return lx->s[lx->i + k];
+        return 0;
 }
 
 /* ---- buffers -------------------------------------------------------------------- */
@@ -95,7 +97,7 @@ static void wadds(struct word *w, const char *s, size_t n)
 
 static int arena_put(struct sh *st, const char *s, size_t n, size_t *ret_off)
 {
-        if (st->ao + n + 1 > st->acap) {
+        if (!st->arena || st->ao + n + 1 > st->acap) {
                 size_t cap = st->acap ? st->acap : 256;
                 while (cap < st->ao + n + 1)
                         cap *= 2;
@@ -105,7 +107,8 @@ static int arena_put(struct sh *st, const char *s, size_t n, size_t *ret_off)
                 st->arena = a;
                 st->acap = cap;
         }
-        memcpy(st->arena + st->ao, s, n);
+        if (n > 0)
+                memcpy(st->arena + st->ao, s, n);
         st->arena[st->ao + n] = '\0';
         *ret_off = st->ao;
         st->ao += n + 1;
@@ -139,7 +142,7 @@ static void add_word(struct sh *st, const char *s, size_t n, unsigned flags, siz
                 stop(st);
                 return;
         }
-        st->w[st->nw++] = (struct wrec){ .off = off, .flags = flags, .cmd = cmd, .assign = assign };
+        st->w[st->nw++] = (struct wrec){.off = off, .flags = flags, .cmd = cmd, .assign = assign};
 }
 
 /* ---- the current command ------------------------------------------------------------- */
@@ -203,7 +206,7 @@ static void backticks(struct lex *lx, struct word *w, bool quoted)
 {
         bridle__sh_flag(lx->st, "command substitution (backticks)");
         lx->i++;
-        struct word inner = { 0 };
+        struct word inner = {0};
         bool closed = false;
         while (lx->i < lx->len) {
                 char c = lx->s[lx->i++];
@@ -222,8 +225,10 @@ static void backticks(struct lex *lx, struct word *w, bool quoted)
                 lx->st->oom = true;
                 stop(lx->st);
         } else if (lx->depth < MAX_DEPTH) {
-                struct lex sub = { .st = lx->st, .s = inner.buf ? inner.buf : "", .len = inner.n,
-                                   .depth = lx->depth + 1 };
+                struct lex sub = {.st = lx->st,
+                                  .s = inner.buf ? inner.buf : "",
+                                  .len = inner.n,
+                                  .depth = lx->depth + 1};
                 parse_list(&sub, false);
         }
         free(inner.buf);
@@ -258,8 +263,7 @@ static void arithmetic(struct lex *lx, struct word *w, bool quoted)
                 } else if (c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                            c == '$') {
                         lx->st->var_sensitive = true;
-                } else if (c == '\'' || c == '"' || c == ';' || c == '\\' || c == '{' ||
-                           c == '}') {
+                } else if (c == '\'' || c == '"' || c == ';' || c == '\\' || c == '{' || c == '}') {
                         bridle__sh_flag(lx->st, "unknown syntax in arithmetic expansion");
                 }
         }
@@ -279,8 +283,9 @@ static void param_body(struct sh *st, const char *b, size_t n)
         if (n > 0 && b[0] == '!')
                 st->var_sensitive = true;
         size_t name = 0;
-        while (name < n && (b[name] == '_' || (b[name] >= 'a' && b[name] <= 'z') ||
-                            (b[name] >= 'A' && b[name] <= 'Z') || (b[name] >= '0' && b[name] <= '9')))
+        while (name < n &&
+               (b[name] == '_' || (b[name] >= 'a' && b[name] <= 'z') ||
+                (b[name] >= 'A' && b[name] <= 'Z') || (b[name] >= '0' && b[name] <= '9')))
                 name++;
         if (name > 0 && name < n &&
             (b[name] == '=' || (b[name] == ':' && name + 1 < n && b[name + 1] == '=')))
@@ -534,24 +539,20 @@ static void ansi_quote(struct lex *lx, struct word *w)
 
 static bool is_meta(char c)
 {
-        return c == ' ' || c == '\t' || c == '\n' || c == ';' || c == '&' || c == '|' ||
-               c == '<' || c == '>' || c == '(' || c == ')';
+        return c == ' ' || c == '\t' || c == '\n' || c == ';' || c == '&' || c == '|' || c == '<' ||
+               c == '>' || c == '(' || c == ')';
 }
 
 /* Unquoted characters that are not quoting or expansions. */
 static void plain_char(struct lex *lx, struct word *w, char c)
 {
-        if (c == '*' || c == '?')
+        if (c == '*' || c == '?' || (c == ']' && w->bracket))
                 w->flags |= BRIDLE__SHW_SPLITS;
         else if (c == '[')
                 w->bracket = true;
-        else if (c == ']' && w->bracket)
-                w->flags |= BRIDLE__SHW_SPLITS;
         else if (c == '{')
                 w->brace++;
-        else if (c == ',' && w->brace > 0)
-                w->brace_sep = true;
-        else if (c == '.' && w->brace > 0 && peek(lx, 1) == '.')
+        else if (w->brace > 0 && (c == ',' || (c == '.' && peek(lx, 1) == '.')))
                 w->brace_sep = true;
         else if (c == '}' && w->brace > 0) {
                 if (w->brace_sep)
@@ -631,10 +632,9 @@ static bool at_assignment(struct lex *lx)
         return true;
 }
 
-static const char *const reserved[] = { "if",   "then",  "else",   "elif",   "fi",
-                                        "do",   "done",  "case",   "esac",   "while",
-                                        "until", "for",  "select", "function", "coproc",
-                                        "[[",   "]]",    "in",     NULL };
+static const char *const reserved[] = {
+        "if",    "then", "else",   "elif",     "fi",     "do", "done", "case", "esac", "while",
+        "until", "for",  "select", "function", "coproc", "[[", "]]",   "in",   NULL};
 
 static bool is_reserved(const char *s)
 {
@@ -665,7 +665,7 @@ static bool keyword(struct lex *lx, struct cur *c, const struct word *w)
 static void word_token(struct lex *lx, struct cur *c)
 {
         bool assign = c->argc == 0 && at_assignment(lx);
-        struct word w = { 0 };
+        struct word w = {0};
         read_word(lx, &w);
         wadd(&w, '\0');
         if (w.bad) {
@@ -731,64 +731,137 @@ static void input_from(struct lex *lx, const struct word *t)
                 bridle__sh_flag(lx->st, "redirection from a network path '%.60s'", t->buf);
 }
 
-/* lx->i is at the operator; both is &> or &>>. */
+/* <<<, <<, <( and >( at lx->i; true if it was one of them. */
+static bool special_redirection(struct lex *lx)
+{
+        const char *s = lx->s + lx->i;
+        size_t n = lx->len - lx->i;
+        if (n >= 3 && strncmp(s, "<<<", 3) == 0) {
+                bridle__sh_flag(lx->st, "here-string '<<<'");
+                lx->i += 3; /* its word is read as a target below */
+                return false;
+        }
+        if (n >= 2 && strncmp(s, "<<", 2) == 0) {
+                bridle__sh_flag(lx->st, "here-document '<<'");
+                stop(lx->st);
+                return true;
+        }
+        if (n < 2 || s[1] != '(')
+                return false;
+        bridle__sh_flag(lx->st, "process substitution '%c(...)'", s[0]);
+        lx->i += 2;
+        if (lx->depth >= MAX_DEPTH) {
+                stop(lx->st);
+                return true;
+        }
+        lx->depth++;
+        parse_list(lx, true);
+        lx->depth--;
+        return true;
+}
+
+enum redir_kind { R_IN, R_OUT, R_DUP_IN, R_DUP_OUT, R_RW };
+
+static void check_target(struct lex *lx, enum redir_kind k, const struct word *t)
+{
+        bool fd = !t->flags && is_fd(t->buf);
+        switch (k) {
+        case R_DUP_IN:
+                if (!fd)
+                        bridle__sh_flag(lx->st, "input duplication from '%.60s'", t->buf);
+                break;
+        case R_DUP_OUT:
+                if (!fd)
+                        output_to(lx, t);
+                break;
+        case R_RW:
+                bridle__sh_flag(lx->st, "redirection to a file '%.60s' (read-write)", t->buf);
+                break;
+        case R_OUT:
+                output_to(lx, t);
+                break;
+        case R_IN:
+                input_from(lx, t);
+                break;
+        }
+}
+
+/* lx->i is at the operator; both is &> or &>> (already consumed). */
 static void redirection(struct lex *lx, struct cur *c, bool both)
 {
         (void)cur_id(lx, c);
-        const char *s = lx->s + lx->i;
-        size_t n = lx->len - lx->i;
-        if (!both && n >= 3 && strncmp(s, "<<<", 3) == 0) {
-                bridle__sh_flag(lx->st, "here-string '<<<'");
-                lx->i += 3;
-        } else if (!both && n >= 2 && strncmp(s, "<<", 2) == 0) {
-                bridle__sh_flag(lx->st, "here-document '<<'");
-                stop(lx->st);
-                return;
-        } else if (!both && n >= 2 && (s[1] == '(')) {
-                bridle__sh_flag(lx->st, "process substitution '%c(...)'", s[0]);
-                lx->i += 2;
-                if (lx->depth >= MAX_DEPTH) {
-                        stop(lx->st);
-                        return;
-                }
-                lx->depth++;
-                parse_list(lx, true);
-                lx->depth--;
-                return;
-        }
-        char op0 = s[0];
-        bool out = op0 == '>' || both, dup = false, rw = false;
+        enum redir_kind k = R_OUT;
         if (!both) {
-                lx->i++;
-                if (out && (peek(lx, 0) == '>' || peek(lx, 0) == '|'))
+                bool in_here = lx->i + 2 < lx->len && strncmp(lx->s + lx->i, "<<<", 3) == 0;
+                if (special_redirection(lx))
+                        return;
+                char op0 = '<';
+                if (!in_here)
+                        op0 = lx->s[lx->i++];
+                char n1 = peek(lx, 0);
+                k = op0 == '>' ? R_OUT : R_IN;
+                if (in_here)
+                        k = R_IN;
+                else if (op0 == '>' && (n1 == '>' || n1 == '|'))
                         lx->i++;
-                else if (peek(lx, 0) == '&')
-                        dup = (lx->i++, true);
-                else if (op0 == '<' && peek(lx, 0) == '>')
-                        rw = (lx->i++, true);
+                else if (n1 == '&')
+                        k = (lx->i++, op0 == '>' ? R_DUP_OUT : R_DUP_IN);
+                else if (op0 == '<' && n1 == '>')
+                        k = (lx->i++, R_RW);
         }
-        struct word t = { 0 };
-        if (redir_target(lx, &t)) {
-                if (dup && !t.flags && is_fd(t.buf))
-                        ; /* 2>&1, <&0, >&- : descriptors only */
-                else if (dup && !out)
-                        bridle__sh_flag(lx->st, "input duplication from '%.60s'", t.buf);
-                else if (rw)
-                        bridle__sh_flag(lx->st, "redirection to a file '%.60s' (read-write)", t.buf);
-                else if (out)
-                        output_to(lx, &t);
-                else
-                        input_from(lx, &t);
-        }
+        struct word t = {0};
+        if (redir_target(lx, &t))
+                check_target(lx, k, &t);
         free(t.buf);
 }
 
 /* ---- the list of commands ----------------------------------------------------------------- */
 
+static void open_paren(struct lex *lx, struct cur *c, int *parens)
+{
+        if (c->open && c->argc == 1)
+                bridle__sh_flag(lx->st, "function definition");
+        else if (c->open)
+                bridle__sh_flag(lx->st, "unexpected '('");
+        else
+                bridle__sh_flag(lx->st, "subshell '( ... )'");
+        c->open = false;
+        c->argc = 0;
+        (*parens)++;
+        lx->i++;
+}
+
+/* ')' that does not close a substitution. */
+static void close_paren(struct lex *lx, struct cur *c, int *parens)
+{
+        if (*parens == 0)
+                bridle__sh_flag(lx->st, "unexpected ')'");
+        else
+                (*parens)--;
+        c->open = false;
+        c->argc = 0;
+        lx->i++;
+}
+
+static void ampersand(struct lex *lx, struct cur *c, char n1)
+{
+        if (n1 == '>') {
+                lx->i += peek(lx, 2) == '>' ? 3 : 2;
+                redirection(lx, c, true);
+        } else if (n1 == '&') {
+                end_cmd(lx, c, "&&", true);
+                lx->i += 2;
+        } else {
+                end_cmd(lx, c, "&", false);
+                lx->i++;
+        }
+}
+
 /* Operators; returns true if one was consumed. */
 static bool operator(struct lex *lx, struct cur *c, int *parens, bool in_subst)
 {
         char ch = lx->s[lx->i], n1 = peek(lx, 1);
+        bool two = n1 == ';' || n1 == '&';
         switch (ch) {
         case '\n':
                 if (c->open)
@@ -796,50 +869,25 @@ static bool operator(struct lex *lx, struct cur *c, int *parens, bool in_subst)
                 lx->i++;
                 return true;
         case ';':
-                if (n1 == ';' || n1 == '&')
+                if (two)
                         bridle__sh_flag(lx->st, "case syntax ';%c'", n1);
                 end_cmd(lx, c, ";", false);
-                lx->i += (n1 == ';' || n1 == '&') ? 2 : 1;
+                lx->i += two ? 2 : 1;
                 return true;
         case '&':
-                if (n1 == '>') {
-                        lx->i += peek(lx, 2) == '>' ? 3 : 2;
-                        redirection(lx, c, true);
-                } else if (n1 == '&') {
-                        end_cmd(lx, c, "&&", true);
-                        lx->i += 2;
-                } else {
-                        end_cmd(lx, c, "&", false);
-                        lx->i++;
-                }
+                ampersand(lx, c, n1);
                 return true;
         case '|':
                 end_cmd(lx, c, n1 == '|' ? "||" : "|", true);
                 lx->i += (n1 == '|' || n1 == '&') ? 2 : 1;
                 return true;
         case '(':
-                if (c->open && c->argc == 1) {
-                        bridle__sh_flag(lx->st, "function definition");
-                } else if (c->open) {
-                        bridle__sh_flag(lx->st, "unexpected '('");
-                } else {
-                        bridle__sh_flag(lx->st, "subshell '( ... )'");
-                }
-                c->open = false;
-                c->argc = 0;
-                (*parens)++;
-                lx->i++;
+                open_paren(lx, c, parens);
                 return true;
         case ')':
                 if (*parens == 0 && in_subst)
                         return false;
-                if (*parens == 0)
-                        bridle__sh_flag(lx->st, "unexpected ')'");
-                else
-                        (*parens)--;
-                c->open = false;
-                c->argc = 0;
-                lx->i++;
+                close_paren(lx, c, parens);
                 return true;
         case '<':
         case '>':
@@ -860,25 +908,51 @@ static bool io_number(const struct lex *lx)
 }
 
 /* Commands until the end (or, in a substitution, its closing ')'). */
+/* Blanks, line continuations and comments; true if something was skipped. */
+static bool skip_blank(struct lex *lx)
+{
+        char ch = lx->s[lx->i];
+        if (ch == ' ' || ch == '\t') {
+                lx->i++;
+        } else if (ch == '\\' && peek(lx, 1) == '\n') {
+                lx->i += 2;
+        } else if (ch == '#') {
+                while (lx->i < lx->len && lx->s[lx->i] != '\n')
+                        lx->i++;
+        } else {
+                return false;
+        }
+        return true;
+}
+
+static void end_list(struct lex *lx, const struct cur *c, int parens, bool in_subst)
+{
+        if (lx->st->stop)
+                return;
+        if (in_subst) {
+                bridle__sh_flag(lx->st, "unbalanced '('");
+                stop(lx->st);
+        } else if (c->need) {
+                bridle__sh_flag(lx->st, "missing command after '%s'", c->op);
+        } else if (parens > 0) {
+                bridle__sh_flag(lx->st, "unbalanced '('");
+        }
+}
+
 static void parse_list(struct lex *lx, bool in_subst)
 {
-        struct cur c = { 0 };
+        struct cur c = {0};
         int parens = 0;
         while (!done(lx)) {
-                char ch = lx->s[lx->i];
-                if (ch == ' ' || ch == '\t') {
-                        lx->i++;
-                } else if (ch == '\\' && peek(lx, 1) == '\n') {
-                        lx->i += 2;
-                } else if (ch == '#') {
-                        while (lx->i < lx->len && lx->s[lx->i] != '\n')
-                                lx->i++;
-                } else if (ch == ')' && in_subst && parens == 0) {
+                if (skip_blank(lx))
+                        continue;
+                if (lx->s[lx->i] == ')' && in_subst && parens == 0) {
                         lx->i++;
                         if (c.need)
                                 bridle__sh_flag(lx->st, "missing command after '%s'", c.op);
                         return;
-                } else if (io_number(lx)) {
+                }
+                if (io_number(lx)) {
                         while (lx->s[lx->i] >= '0' && lx->s[lx->i] <= '9')
                                 lx->i++;
                         redirection(lx, &c, false);
@@ -886,28 +960,19 @@ static void parse_list(struct lex *lx, bool in_subst)
                         word_token(lx, &c);
                 }
         }
-        if (lx->st->stop)
-                return;
-        if (in_subst) {
-                bridle__sh_flag(lx->st, "unbalanced '('");
-                stop(lx->st);
-        } else if (c.need) {
-                bridle__sh_flag(lx->st, "missing command after '%s'", c.op);
-        } else if (parens > 0) {
-                bridle__sh_flag(lx->st, "unbalanced '('");
-        }
+        end_list(lx, &c, parens, in_subst);
 }
 
 /* ---- entry point ------------------------------------------------------------------------ */
 
 int bridle__shell_split(const char *cmd, bridle__shsplit *ret)
 {
-        struct sh st = { .simple = true };
+        struct sh st = {.simple = true};
         size_t len = cmd ? strlen(cmd) : 0;
         if (len > BRIDLE__SHELL_MAX_LEN) {
                 bridle__sh_flag(&st, "too long (more than %zu bytes)", BRIDLE__SHELL_MAX_LEN);
         } else {
-                struct lex lx = { .st = &st, .s = cmd ? cmd : "", .len = len };
+                struct lex lx = {.st = &st, .s = cmd ? cmd : "", .len = len};
                 parse_list(&lx, false);
         }
         if (st.oom) {

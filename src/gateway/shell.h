@@ -11,9 +11,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define BRIDLE__SHELL_MAX_LEN ((size_t)1 << 20) /* longer: not simple */
-#define BRIDLE__SHELL_MAX_WORDS 8192            /* per string */
-#define BRIDLE__SHELL_MAX_WRAP 8                /* nested wrappers unwrapped */
+#define BRIDLE__SHELL_MAX_LEN   ((size_t)1 << 20) /* longer: not simple */
+#define BRIDLE__SHELL_MAX_WORDS 8192              /* per string */
+#define BRIDLE__SHELL_MAX_WRAP  8                 /* nested wrappers unwrapped */
 
 enum bridle__shword_flags {
         /* An unquoted expansion or glob: may become any number of words. */

@@ -61,23 +61,23 @@ struct wrapper {
         bool duration; /* a duration comes before the command (timeout) */
 };
 
-#define L(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define L(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 static const struct wrapper wrappers[] = {
-        { "time", L("-p"), L(NULL), L(NULL), false },
-        { "nice", L(NULL), L("-n", "--adjustment"), L("--adjustment=", "-n"), false },
-        { "timeout", L("--preserve-status", "--foreground", "-v", "--verbose"),
-          L("-s", "--signal", "-k", "--kill-after"), L("--signal=", "--kill-after=", "-s", "-k"),
-          true },
-        { "nohup", L(NULL), L(NULL), L(NULL), false },
-        { "env", L("-i", "--ignore-environment", "-", "-v", "--debug"), L("-u", "--unset", "-C", "--chdir"),
-          L("--unset=", "--chdir=", "-u", "-C"), false },
-        { "stdbuf", L(NULL), L("-i", "-o", "-e", "--input", "--output", "--error"),
-          L("--input=", "--output=", "--error=", "-i", "-o", "-e"), false },
-        { "ionice", L("-t", "--ignore"), L("-c", "-n", "--class", "--classdata"),
-          L("--class=", "--classdata=", "-c", "-n"), false },
-        { "command", L("-p"), L(NULL), L(NULL), false },
-        { "builtin", L(NULL), L(NULL), L(NULL), false },
+        {"time", L("-p"), L(NULL), L(NULL), false},
+        {"nice", L(NULL), L("-n", "--adjustment"), L("--adjustment=", "-n"), false},
+        {"timeout", L("--preserve-status", "--foreground", "-v", "--verbose"),
+         L("-s", "--signal", "-k", "--kill-after"), L("--signal=", "--kill-after=", "-s", "-k"),
+         true},
+        {"nohup", L(NULL), L(NULL), L(NULL), false},
+        {"env", L("-i", "--ignore-environment", "-", "-v", "--debug"),
+         L("-u", "--unset", "-C", "--chdir"), L("--unset=", "--chdir=", "-u", "-C"), false},
+        {"stdbuf", L(NULL), L("-i", "-o", "-e", "--input", "--output", "--error"),
+         L("--input=", "--output=", "--error=", "-i", "-o", "-e"), false},
+        {"ionice", L("-t", "--ignore"), L("-c", "-n", "--class", "--classdata"),
+         L("--class=", "--classdata=", "-c", "-n"), false},
+        {"command", L("-p"), L(NULL), L(NULL), false},
+        {"builtin", L(NULL), L(NULL), L(NULL), false},
 };
 
 static bool is_duration(const bridle__shword *w)
@@ -121,14 +121,11 @@ static size_t skip_wrapper(struct sh *st, bridle__shcmd *c, const struct wrapper
                         j++;
                         break;
                 }
-                if (is_any(w, wr->alone))
+                if (is_any(w, wr->alone) || prefix_any(w, wr->attached) ||
+                    (strcmp(wr->name, "nice") == 0 && is_nice_number(w)))
                         j++;
                 else if (is_any(w, wr->with_value))
                         j += 2;
-                else if (prefix_any(w, wr->attached))
-                        j++;
-                else if (strcmp(wr->name, "nice") == 0 && is_nice_number(w))
-                        j++;
                 else if (is_env && (has_prefix(w, "-S") || has_prefix(w, "--split-string"))) {
                         bridle__sh_flag(st, "'env -S' splits a string into a command");
                         return 0;
@@ -171,11 +168,11 @@ static const char *base_name(const char *s)
         return b ? b + 1 : s;
 }
 
-static const char *const shells[] = { "bash", "sh", "dash", "zsh", "ksh", "mksh", "ash",
-                                      "fish", "rbash", "yash", "posh", NULL };
-static const char *const setters[] = { "read", "declare", "typeset", "local", "export",
-                                       "readonly", "let", "mapfile", "readarray", "getopts",
-                                       NULL };
+static const char *const shells[] = {"bash", "sh",   "dash",  "zsh",  "ksh",  "mksh",
+                                     "ash",  "fish", "rbash", "yash", "posh", NULL};
+static const char *const setters[] = {"read",      "declare",  "typeset", "local",
+                                      "export",    "readonly", "let",     "mapfile",
+                                      "readarray", "getopts",  NULL};
 
 static bool in_list(const char *s, const char *const *list)
 {
@@ -254,7 +251,8 @@ static void free_counts(size_t **p)
 static int build(struct sh *st, bridle__shsplit *r)
 {
         size_t nc = st->ncmds;
-        __attribute__((cleanup(free_counts))) size_t *cnt = bridle__calloc(nc + 1, sizeof(size_t) * 2);
+        __attribute__((cleanup(free_counts))) size_t *cnt =
+                bridle__calloc(nc + 1, sizeof(size_t) * 2);
         if (!cnt)
                 return -ENOMEM;
         size_t *nargv = cnt, *nasg = cnt + nc + 1;
@@ -282,7 +280,8 @@ static int build(struct sh *st, bridle__shsplit *r)
                 if (st->w[i].assign)
                         c->assigns[c->n_assigns++] = text;
                 else
-                        c->argv[c->argc++] = (bridle__shword){ .text = text, .flags = st->w[i].flags };
+                        c->argv[c->argc++] =
+                                (bridle__shword){.text = text, .flags = st->w[i].flags};
         }
         /* Drop commands with nothing in them (a lone redirection). */
         size_t n = 0;
@@ -295,7 +294,7 @@ static int build(struct sh *st, bridle__shsplit *r)
 
 int bridle__sh_finish(struct sh *st, bridle__shsplit *ret)
 {
-        bridle__shsplit r = { .simple = st->simple };
+        bridle__shsplit r = {.simple = st->simple};
         int k = build(st, &r);
         if (k < 0) {
                 r.arena = st->arena;
@@ -329,7 +328,7 @@ void bridle__shell_free(bridle__shsplit *s)
         free(s->words);
         free(s->names);
         free(s->cmds);
-        *s = (bridle__shsplit){ 0 };
+        *s = (bridle__shsplit){0};
 }
 
 /* ---- describing ---------------------------------------------------------------------- */
@@ -392,7 +391,7 @@ static void describe_word(struct sbuf *s, const bridle__shword *w)
 
 char *bridle__shell_describe(const bridle__shsplit *sp)
 {
-        struct sbuf s = { 0 };
+        struct sbuf s = {0};
         sputs(&s, "");
         for (size_t i = 0; i < sp->n; i++) {
                 const bridle__shcmd *c = &sp->cmds[i];
@@ -402,7 +401,7 @@ char *bridle__shell_describe(const bridle__shsplit *sp)
                         if (k > 0)
                                 sputs(&s, " ");
                         if (k < c->n_prefix)
-                                describe_word(&s, &(bridle__shword){ .text = c->assigns[k] });
+                                describe_word(&s, &(bridle__shword){.text = c->assigns[k]});
                         else
                                 describe_word(&s, &c->argv[k - c->n_prefix]);
                 }
@@ -417,9 +416,9 @@ char *bridle__shell_describe(const bridle__shsplit *sp)
 bool bridle__shell_harmless_var(const char *name)
 {
         size_t n = strcspn(name, "=+");
-        static const char *const known[] = { "LANG",  "LANGUAGE",       "TZ",          "NO_COLOR",
-                                             "CLICOLOR", "CLICOLOR_FORCE", "FORCE_COLOR", "COLUMNS",
-                                             "LINES", "TERM",           NULL };
+        static const char *const known[] = {"LANG",     "LANGUAGE",       "TZ",          "NO_COLOR",
+                                            "CLICOLOR", "CLICOLOR_FORCE", "FORCE_COLOR", "COLUMNS",
+                                            "LINES",    "TERM",           NULL};
         for (const char *const *k = known; *k; k++)
                 if (strlen(*k) == n && strncmp(name, *k, n) == 0)
                         return true;

@@ -41,7 +41,7 @@ static const char issue_policy[] =
 static bridle__policy *parse(const char *text)
 {
         bridle__policy *p = NULL;
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         int r = bridle__policy_parse(text, strlen(text), "p.yaml", &p, &err);
         if (r < 0)
                 (void)fprintf(stderr, "unexpected: %s\n", err.msg);
@@ -57,15 +57,18 @@ static bridle__verdict cmd(const bridle__policy *p, const char *c)
         return v;
 }
 
-#define ASSERT_CMD(p, c, d, want_rule)                                                       \
-        do {                                                                            \
-                bridle__verdict _v = cmd((p), (c));                                     \
-                if (_v.decision != (d) || strcmp(_v.rule, (want_rule)) != 0)                 \
-                        (void)fprintf(stderr, "%s: got %s '%s'\n", (c),                 \
-                                      bridle__decision_name(_v.decision), _v.rule);     \
-                assert_int_equal(_v.decision, (d));                                     \
-                assert_string_equal(_v.rule, (want_rule));                                   \
-        } while (0)
+static void check_cmd(const bridle__policy *p, const char *c, enum bridle__decision d,
+                      const char *want_rule)
+{
+        bridle__verdict v = cmd(p, c);
+        if (v.decision != d || strcmp(v.rule, want_rule) != 0)
+                (void)fprintf(stderr, "%s: got %s '%s'\n", c, bridle__decision_name(v.decision),
+                              v.rule);
+        assert_int_equal(v.decision, d);
+        assert_string_equal(v.rule, want_rule);
+}
+
+#define ASSERT_CMD(p, c, d, want_rule) check_cmd((p), (c), (d), (want_rule))
 
 /* ---- loading ------------------------------------------------------------------------ */
 
@@ -121,79 +124,79 @@ struct bad {
 };
 
 static const struct bad bad[] = {
-        { "- a\n", "p.yaml:1:1: expected a mapping, got list" },
-        { "defualt: ask\n",
-          "p.yaml:1:1: defualt: unknown key (expected one of: default, tools, commands, paths, "
-          "network, approvals, stop_on_deny, safe_commands)" },
-        { "default: maybe\n",
-          "p.yaml:1:10: default: 'maybe' is not a decision (expected allow, ask or deny)" },
-        { "default: 1\n",
-          "p.yaml:1:10: default: expected a decision (allow, ask or deny), got integer" },
-        { "tools: [a]\n", "p.yaml:1:8: tools: expected a mapping, got list" },
-        { "tools:\n  read_file: yes\n",
-          "p.yaml:2:14: tools.read_file: 'yes' is not a decision (expected allow, ask or deny)" },
-        { "tools:\n  read_file: true\n",
-          "p.yaml:2:14: tools.read_file: expected a decision (allow, ask or deny), got boolean" },
-        { "commands: {a: 1}\n", "p.yaml:1:11: commands: expected a list, got mapping" },
-        { "commands:\n  - ls\n", "p.yaml:2:5: commands[0]: expected a mapping, got string" },
-        { "commands:\n  - {decision: allow}\n",
-          "p.yaml:2:5: commands[0]: missing required key 'prefix'" },
-        { "commands:\n  - {prefix: [ls]}\n",
-          "p.yaml:2:5: commands[0]: missing required key 'decision'" },
-        { "commands:\n  - {prefix: [ls], decision: allow, when: now}\n",
-          "p.yaml:2:37: commands[0].when: unknown key (expected one of: prefix, decision, reason, "
-          "timeout)" },
-        { "commands:\n  - {prefix: [], decision: allow}\n",
-          "p.yaml:2:14: commands[0].prefix: must not be empty" },
-        { "commands:\n  - {prefix: ls, decision: allow}\n",
-          "p.yaml:2:14: commands[0].prefix: expected a list of words, got string" },
-        { "commands:\n  - {prefix: [git, 1], decision: allow}\n",
-          "p.yaml:2:20: commands[0].prefix[1]: expected a word or a list of words, got integer" },
-        { "commands:\n  - {prefix: [git, []], decision: allow}\n",
-          "p.yaml:2:20: commands[0].prefix[1]: an empty list of alternatives" },
-        { "commands:\n  - {prefix: [git, [diff, \"\"]], decision: allow}\n",
-          "p.yaml:2:27: commands[0].prefix[1][1]: must not be empty" },
-        { "commands:\n  - {prefix: [git, [diff, [x]]], decision: allow}\n",
-          "p.yaml:2:27: commands[0].prefix[1][1]: expected a word, got list" },
-        { "commands:\n  - {prefix: [ls], decision: allowed}\n",
-          "p.yaml:2:30: commands[0].decision: 'allowed' is not a decision (expected allow, ask "
-          "or deny)" },
-        { "commands:\n  - {prefix: [ls], decision: deny, reason: 3}\n",
-          "p.yaml:2:44: commands[0].reason: expected a string, got integer" },
-        { "commands:\n  - {prefix: [ls], decision: allow}\n  - {prefix: [make], decision: allow, "
-          "timeout: 0}\n",
-          "p.yaml:3:48: commands[1].timeout: 0 is out of range (1 to 86400 seconds)" },
-        { "commands:\n  - {prefix: [make], decision: allow, timeout: 5m}\n",
-          "p.yaml:2:48: commands[0].timeout: expected an integer (seconds), got string" },
-        { "paths: [a]\n", "p.yaml:1:8: paths: expected a mapping, got list" },
-        { "paths:\n  deny_exec: [a]\n",
-          "p.yaml:2:3: paths.deny_exec: unknown key (expected one of: deny_write, deny_read)" },
-        { "paths:\n  deny_write: \".git\"\n",
-          "p.yaml:2:15: paths.deny_write: expected a list, got string" },
-        { "paths:\n  deny_write: [a, \"\"]\n",
-          "p.yaml:2:19: paths.deny_write[1]: must not be empty" },
-        { "network:\n  mode: open\n",
-          "p.yaml:2:9: network.mode: 'open' is not a mode (expected none or allowlist)" },
-        { "network:\n  mode: allowlist\n  allow: [\"a b.com\"]\n",
-          "p.yaml:3:11: network.allow[0]: 'a b.com' is not a domain name (or *.domain)" },
-        { "network:\n  allow: [\"example.com:443\"]\n",
-          "p.yaml:2:11: network.allow[0]: 'example.com:443' is not a domain name (or *.domain)" },
-        { "network:\n  allow: [\"*\"]\n",
-          "p.yaml:2:11: network.allow[0]: '*' is not a domain name (or *.domain)" },
-        { "network:\n  proxy: x\n",
-          "p.yaml:2:3: network.proxy: unknown key (expected one of: mode, allow)" },
-        { "approvals:\n  mode: later\n",
-          "p.yaml:2:9: approvals.mode: 'later' is not a mode (expected each or end)" },
-        { "approvals: each\n", "p.yaml:1:12: approvals: expected a mapping, got string" },
-        { "stop_on_deny: sometimes\n",
-          "p.yaml:1:15: stop_on_deny: expected true, false or a number of denials, got string" },
-        { "stop_on_deny: -1\n", "p.yaml:1:15: stop_on_deny: -1 is out of range (0 to 1000000)" },
-        { "safe_commands: 1\n", "p.yaml:1:16: safe_commands: expected true or false, got integer" },
-        { "{\"default\": \"ask\", \"default\": \"deny\"}",
-          "p.yaml:1:20: duplicate key 'default' (first at 1:2)" },
-        { "{\"tools\": {\"x\": \"allow\",\n \"y\": \"nope\"}}",
-          "p.yaml:2:7: tools.y: 'nope' is not a decision (expected allow, ask or deny)" },
-        { "tools:\n  \"a b\": allow\n", "p.yaml:2:3: tools.a b: not a tool name" },
+        {"- a\n", "p.yaml:1:1: expected a mapping, got list"},
+        {"defualt: ask\n",
+         "p.yaml:1:1: defualt: unknown key (expected one of: default, tools, commands, paths, "
+         "network, approvals, stop_on_deny, safe_commands)"},
+        {"default: maybe\n",
+         "p.yaml:1:10: default: 'maybe' is not a decision (expected allow, ask or deny)"},
+        {"default: 1\n",
+         "p.yaml:1:10: default: expected a decision (allow, ask or deny), got integer"},
+        {"tools: [a]\n", "p.yaml:1:8: tools: expected a mapping, got list"},
+        {"tools:\n  read_file: yes\n",
+         "p.yaml:2:14: tools.read_file: 'yes' is not a decision (expected allow, ask or deny)"},
+        {"tools:\n  read_file: true\n",
+         "p.yaml:2:14: tools.read_file: expected a decision (allow, ask or deny), got boolean"},
+        {"commands: {a: 1}\n", "p.yaml:1:11: commands: expected a list, got mapping"},
+        {"commands:\n  - ls\n", "p.yaml:2:5: commands[0]: expected a mapping, got string"},
+        {"commands:\n  - {decision: allow}\n",
+         "p.yaml:2:5: commands[0]: missing required key 'prefix'"},
+        {"commands:\n  - {prefix: [ls]}\n",
+         "p.yaml:2:5: commands[0]: missing required key 'decision'"},
+        {"commands:\n  - {prefix: [ls], decision: allow, when: now}\n",
+         "p.yaml:2:37: commands[0].when: unknown key (expected one of: prefix, decision, reason, "
+         "timeout)"},
+        {"commands:\n  - {prefix: [], decision: allow}\n",
+         "p.yaml:2:14: commands[0].prefix: must not be empty"},
+        {"commands:\n  - {prefix: ls, decision: allow}\n",
+         "p.yaml:2:14: commands[0].prefix: expected a list of words, got string"},
+        {"commands:\n  - {prefix: [git, 1], decision: allow}\n",
+         "p.yaml:2:20: commands[0].prefix[1]: expected a word or a list of words, got integer"},
+        {"commands:\n  - {prefix: [git, []], decision: allow}\n",
+         "p.yaml:2:20: commands[0].prefix[1]: an empty list of alternatives"},
+        {"commands:\n  - {prefix: [git, [diff, \"\"]], decision: allow}\n",
+         "p.yaml:2:27: commands[0].prefix[1][1]: must not be empty"},
+        {"commands:\n  - {prefix: [git, [diff, [x]]], decision: allow}\n",
+         "p.yaml:2:27: commands[0].prefix[1][1]: expected a word, got list"},
+        {"commands:\n  - {prefix: [ls], decision: allowed}\n",
+         "p.yaml:2:30: commands[0].decision: 'allowed' is not a decision (expected allow, ask "
+         "or deny)"},
+        {"commands:\n  - {prefix: [ls], decision: deny, reason: 3}\n",
+         "p.yaml:2:44: commands[0].reason: expected a string, got integer"},
+        {"commands:\n  - {prefix: [ls], decision: allow}\n  - {prefix: [make], decision: allow, "
+         "timeout: 0}\n",
+         "p.yaml:3:48: commands[1].timeout: 0 is out of range (1 to 86400 seconds)"},
+        {"commands:\n  - {prefix: [make], decision: allow, timeout: 5m}\n",
+         "p.yaml:2:48: commands[0].timeout: expected an integer (seconds), got string"},
+        {"paths: [a]\n", "p.yaml:1:8: paths: expected a mapping, got list"},
+        {"paths:\n  deny_exec: [a]\n",
+         "p.yaml:2:3: paths.deny_exec: unknown key (expected one of: deny_write, deny_read)"},
+        {"paths:\n  deny_write: \".git\"\n",
+         "p.yaml:2:15: paths.deny_write: expected a list, got string"},
+        {"paths:\n  deny_write: [a, \"\"]\n",
+         "p.yaml:2:19: paths.deny_write[1]: must not be empty"},
+        {"network:\n  mode: open\n",
+         "p.yaml:2:9: network.mode: 'open' is not a mode (expected none or allowlist)"},
+        {"network:\n  mode: allowlist\n  allow: [\"a b.com\"]\n",
+         "p.yaml:3:11: network.allow[0]: 'a b.com' is not a domain name (or *.domain)"},
+        {"network:\n  allow: [\"example.com:443\"]\n",
+         "p.yaml:2:11: network.allow[0]: 'example.com:443' is not a domain name (or *.domain)"},
+        {"network:\n  allow: [\"*\"]\n",
+         "p.yaml:2:11: network.allow[0]: '*' is not a domain name (or *.domain)"},
+        {"network:\n  proxy: x\n",
+         "p.yaml:2:3: network.proxy: unknown key (expected one of: mode, allow)"},
+        {"approvals:\n  mode: later\n",
+         "p.yaml:2:9: approvals.mode: 'later' is not a mode (expected each or end)"},
+        {"approvals: each\n", "p.yaml:1:12: approvals: expected a mapping, got string"},
+        {"stop_on_deny: sometimes\n",
+         "p.yaml:1:15: stop_on_deny: expected true, false or a number of denials, got string"},
+        {"stop_on_deny: -1\n", "p.yaml:1:15: stop_on_deny: -1 is out of range (0 to 1000000)"},
+        {"safe_commands: 1\n", "p.yaml:1:16: safe_commands: expected true or false, got integer"},
+        {"{\"default\": \"ask\", \"default\": \"deny\"}",
+         "p.yaml:1:20: duplicate key 'default' (first at 1:2)"},
+        {"{\"tools\": {\"x\": \"allow\",\n \"y\": \"nope\"}}",
+         "p.yaml:2:7: tools.y: 'nope' is not a decision (expected allow, ask or deny)"},
+        {"tools:\n  \"a b\": allow\n", "p.yaml:2:3: tools.a b: not a tool name"},
 };
 
 static void test_bad_policies(void **state)
@@ -202,7 +205,7 @@ static void test_bad_policies(void **state)
         int failed = 0;
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 bridle__policy *p = NULL;
-                bridle_error err = { 0 };
+                bridle_error err = {0};
                 int r = bridle__policy_parse(bad[i].text, strlen(bad[i].text), "p.yaml", &p, &err);
                 if (r != BRIDLE_E_INVALID || strcmp(err.msg, bad[i].msg) != 0 || p) {
                         (void)fprintf(stderr, "bad[%zu]: r=%d\n  got:  %s\n  want: %s\n", i, r,
@@ -238,7 +241,7 @@ static void test_empty_and_file(void **state)
         ASSERT_CMD(p, "cp a b", BRIDLE__DENY, "default");
         bridle__policy_free(p);
 
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         (void)snprintf(path, sizeof(path), "%s/missing.yaml", dir);
         p = NULL;
         assert_int_equal(bridle__policy_load(path, &p, &err), -ENOENT);
@@ -274,7 +277,8 @@ static void test_precedence(void **state)
         bridle__verdict v = cmd(p, "git pull");
         assert_string_equal(v.reason, "net");
         /* alternatives in the first word */
-        ASSERT_CMD(p, "less secrets.txt", BRIDLE__DENY, "commands[4] prefix [cat|less secrets.txt]");
+        ASSERT_CMD(p, "less secrets.txt", BRIDLE__DENY,
+                   "commands[4] prefix [cat|less secrets.txt]");
         /* a rule overrides the safe list */
         ASSERT_CMD(p, "cat notes", BRIDLE__DENY, "commands[8] prefix [cat]");
         /* the whole is the strictest of its commands */
@@ -337,15 +341,49 @@ static void test_safe_list(void **state)
         bridle__policy *p = bridle__policy_default();
         assert_non_null(p);
         static const char *const safe[] = {
-                "ls -la", "cat a b", "head -n 3 f", "tail -f log", "wc -l *.c", "grep -rn x .",
-                "rg -n foo src", "git status --short", "git diff HEAD~1", "git log --oneline",
-                "git --no-pager show HEAD", "sed -n 1,10p f", "sed -n '/a/,/b/p' f",
-                "sed -ne '$p' f", "sed --quiet -e 5q f", "find . -name '*.c' -type f",
-                "pwd", "echo hi", "true", "false", "test -f x", "[ -d y ]", "stat f", "file f",
-                "which gcc", "tree -L 2", "du -sh .", "df -h", "sort f", "printf '%s\\n' a",
-                "date +%s", "cd src && ls", "env", "command -v gcc", "diff a b", "jq . f.json",
-                "timeout 5 ls", "nice ls", "ls 2>/dev/null", "ls; pwd", "echo $HOME",
-                "git status | head", "echo $((1+2))",
+                "ls -la",
+                "cat a b",
+                "head -n 3 f",
+                "tail -f log",
+                "wc -l *.c",
+                "grep -rn x .",
+                "rg -n foo src",
+                "git status --short",
+                "git diff HEAD~1",
+                "git log --oneline",
+                "git --no-pager show HEAD",
+                "sed -n 1,10p f",
+                "sed -n '/a/,/b/p' f",
+                "sed -ne '$p' f",
+                "sed --quiet -e 5q f",
+                "find . -name '*.c' -type f",
+                "pwd",
+                "echo hi",
+                "true",
+                "false",
+                "test -f x",
+                "[ -d y ]",
+                "stat f",
+                "file f",
+                "which gcc",
+                "tree -L 2",
+                "du -sh .",
+                "df -h",
+                "sort f",
+                "printf '%s\\n' a",
+                "date +%s",
+                "cd src && ls",
+                "env",
+                "command -v gcc",
+                "diff a b",
+                "jq . f.json",
+                "timeout 5 ls",
+                "nice ls",
+                "ls 2>/dev/null",
+                "ls; pwd",
+                "echo $HOME",
+                "git status | head",
+                "echo $((1+2))",
         };
         for (size_t i = 0; i < sizeof(safe) / sizeof(safe[0]); i++) {
                 bridle__verdict v = cmd(p, safe[i]);
@@ -356,15 +394,49 @@ static void test_safe_list(void **state)
                 assert_non_null(strstr(v.rule, "built-in safe command"));
         }
         static const char *const unsafe[] = {
-                "rm f", "git push", "git commit -m x", "git diff --output=x", "git diff --ext-diff",
-                "git -c core.pager=x log", "sed -i s/a/b/ f", "sed s/a/b/ f", "sed -n 's/a/b/w x' f",
-                "sed -n 1e f", "sed -n -f script f", "sed -ni 1p f", "sed -n w f",
-                "find . -delete", "find . -exec rm {} ;", "find . -execdir x ;", "find . -fprint f",
-                "find $DIR", "rg --pre=sh x", "rg -z x", "rg --search-zip x", "tree -o out",
-                "file -C -m x", "sort -o f g", "sort --compress-program=sh f", "date -s 2020-01-01",
-                "printf -v x y", "./ls", "/usr/bin/cat f", "xargs rm", "npm test", "python3 x.py",
-                "bash script.sh", "make", "curl x", "tee f", "cp a b", "mv a b", "chmod +x f",
-                "git $SUB", "LD_PRELOAD=x ls", "command ls; rm x", "sed -n \"$S\" f",
+                "rm f",
+                "git push",
+                "git commit -m x",
+                "git diff --output=x",
+                "git diff --ext-diff",
+                "git -c core.pager=x log",
+                "sed -i s/a/b/ f",
+                "sed s/a/b/ f",
+                "sed -n 's/a/b/w x' f",
+                "sed -n 1e f",
+                "sed -n -f script f",
+                "sed -ni 1p f",
+                "sed -n w f",
+                "find . -delete",
+                "find . -exec rm {} ;",
+                "find . -execdir x ;",
+                "find . -fprint f",
+                "find $DIR",
+                "rg --pre=sh x",
+                "rg -z x",
+                "rg --search-zip x",
+                "tree -o out",
+                "file -C -m x",
+                "sort -o f g",
+                "sort --compress-program=sh f",
+                "date -s 2020-01-01",
+                "printf -v x y",
+                "./ls",
+                "/usr/bin/cat f",
+                "xargs rm",
+                "npm test",
+                "python3 x.py",
+                "bash script.sh",
+                "make",
+                "curl x",
+                "tee f",
+                "cp a b",
+                "mv a b",
+                "chmod +x f",
+                "git $SUB",
+                "LD_PRELOAD=x ls",
+                "command ls; rm x",
+                "sed -n \"$S\" f",
         };
         for (size_t i = 0; i < sizeof(unsafe) / sizeof(unsafe[0]); i++) {
                 bridle__verdict v = cmd(p, unsafe[i]);
@@ -393,22 +465,23 @@ static void test_default_policy_tools(void **state)
                 enum bridle__decision d;
                 const char *rule;
         } t[] = {
-                { "read_file", "{\"path\":\"a\"}", BRIDLE__ALLOW, "tools.read_file" },
-                { "list_dir", "", BRIDLE__ALLOW, "tools.list_dir" },
-                { "search", "{\"pattern\":\"x\"}", BRIDLE__ALLOW, "tools.search" },
-                { "load_skill", "{\"name\":\"x\"}", BRIDLE__ALLOW, "tools.load_skill" },
-                { "write_file", "{\"path\":\"a\",\"content\":\"\"}", BRIDLE__ASK, "default" },
-                { "apply_patch", "{}", BRIDLE__ASK, "default" },
-                { "write_stdin", "{\"session_id\":1}", BRIDLE__ASK, "default" },
-                { "run_tests", "{}", BRIDLE__ASK, "default" },
-                { "exec_command", "{\"cmd\":\"ls -l\"}", BRIDLE__ALLOW, "built-in safe command 'ls'" },
-                { "exec_command", "{\"cmd\":\"rm -rf /\"}", BRIDLE__ASK, "default" },
-                { "exec_command", "{\"cmd\":3}", BRIDLE__ASK, "arguments: no string 'cmd'" },
-                { "exec_command", "{\"cmd\":\"ls\",\"cmd\":\"rm x\"}", BRIDLE__ASK,
-                  "arguments: not a JSON object" },
-                { "exec_command", "not json", BRIDLE__ASK, "arguments: not a JSON object" },
-                { "exec_command", "", BRIDLE__ASK, "arguments: no string 'cmd'" },
-                { "read_file", "[1]", BRIDLE__ALLOW, "tools.read_file" },
+                {"read_file", "{\"path\":\"a\"}", BRIDLE__ALLOW, "tools.read_file"},
+                {"list_dir", "", BRIDLE__ALLOW, "tools.list_dir"},
+                {"search", "{\"pattern\":\"x\"}", BRIDLE__ALLOW, "tools.search"},
+                {"load_skill", "{\"name\":\"x\"}", BRIDLE__ALLOW, "tools.load_skill"},
+                {"write_file", "{\"path\":\"a\",\"content\":\"\"}", BRIDLE__ASK, "default"},
+                {"apply_patch", "{}", BRIDLE__ASK, "default"},
+                {"write_stdin", "{\"session_id\":1}", BRIDLE__ASK, "default"},
+                {"run_tests", "{}", BRIDLE__ASK, "default"},
+                {"exec_command", "{\"cmd\":\"ls -l\"}", BRIDLE__ALLOW,
+                 "built-in safe command 'ls'"},
+                {"exec_command", "{\"cmd\":\"rm -rf /\"}", BRIDLE__ASK, "default"},
+                {"exec_command", "{\"cmd\":3}", BRIDLE__ASK, "arguments: no string 'cmd'"},
+                {"exec_command", "{\"cmd\":\"ls\",\"cmd\":\"rm x\"}", BRIDLE__ASK,
+                 "arguments: not a JSON object"},
+                {"exec_command", "not json", BRIDLE__ASK, "arguments: not a JSON object"},
+                {"exec_command", "", BRIDLE__ASK, "arguments: no string 'cmd'"},
+                {"read_file", "[1]", BRIDLE__ALLOW, "tools.read_file"},
         };
         for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
                 bridle__verdict v;
@@ -457,24 +530,24 @@ static void test_items(void **state)
                 const char *rule;
                 uint64_t timeout_ms;
         } t[] = {
-                { "{\"type\":\"shell_call\",\"action\":{\"commands\":[\"ls\",\"make\"]}}",
-                  BRIDLE__ALLOW, "built-in safe command 'ls'", 9000 },
-                { "{\"type\":\"shell_call\",\"action\":{\"commands\":[\"ls\",\"rm x\"]}}",
-                  BRIDLE__DENY, "commands[1] prefix [rm]", 0 },
-                { "{\"type\":\"shell_call\",\"action\":{\"commands\":[\"ls\",\"cp a b\"]}}",
-                  BRIDLE__ASK, "default", 0 },
-                { "{\"type\":\"shell_call\",\"action\":{\"commands\":[]}}", BRIDLE__ALLOW,
-                  "empty command", 0 },
-                { "{\"type\":\"shell_call\",\"action\":{}}", BRIDLE__ASK,
-                  "shell_call: no action.commands", 0 },
-                { "{\"type\":\"shell_call\",\"action\":{\"commands\":[1]}}", BRIDLE__ASK,
-                  "shell_call: a command that is not a string", 0 },
-                { "{\"type\":\"apply_patch_call\",\"operation\":{}}", BRIDLE__ALLOW,
-                  "tools.apply_patch", 0 },
-                { "{\"type\":\"function_call\",\"name\":\"exec_command\","
-                  "\"arguments\":\"{\\\"cmd\\\":\\\"make\\\"}\"}",
-                  BRIDLE__ALLOW, "commands[0] prefix [make]", 9000 },
-                { "{\"type\":\"mystery\"}", BRIDLE__ASK, "default", 0 },
+                {"{\"type\":\"shell_call\",\"action\":{\"commands\":[\"ls\",\"make\"]}}",
+                 BRIDLE__ALLOW, "built-in safe command 'ls'", 9000},
+                {"{\"type\":\"shell_call\",\"action\":{\"commands\":[\"ls\",\"rm x\"]}}",
+                 BRIDLE__DENY, "commands[1] prefix [rm]", 0},
+                {"{\"type\":\"shell_call\",\"action\":{\"commands\":[\"ls\",\"cp a b\"]}}",
+                 BRIDLE__ASK, "default", 0},
+                {"{\"type\":\"shell_call\",\"action\":{\"commands\":[]}}", BRIDLE__ALLOW,
+                 "empty command", 0},
+                {"{\"type\":\"shell_call\",\"action\":{}}", BRIDLE__ASK,
+                 "shell_call: no action.commands", 0},
+                {"{\"type\":\"shell_call\",\"action\":{\"commands\":[1]}}", BRIDLE__ASK,
+                 "shell_call: a command that is not a string", 0},
+                {"{\"type\":\"apply_patch_call\",\"operation\":{}}", BRIDLE__ALLOW,
+                 "tools.apply_patch", 0},
+                {"{\"type\":\"function_call\",\"name\":\"exec_command\","
+                 "\"arguments\":\"{\\\"cmd\\\":\\\"make\\\"}\"}",
+                 BRIDLE__ALLOW, "commands[0] prefix [make]", 9000},
+                {"{\"type\":\"mystery\"}", BRIDLE__ASK, "default", 0},
         };
         for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
                 json_t *item = json_loads(t[i].item, 0, NULL);
@@ -492,8 +565,8 @@ static void test_items(void **state)
         bridle__policy_free(p);
         /* tools.shell: deny refuses native shell calls outright. */
         p = parse("tools: {shell: deny}\n");
-        json_t *item = json_loads("{\"type\":\"shell_call\",\"action\":{\"commands\":[\"ls\"]}}", 0,
-                                  NULL);
+        json_t *item =
+                json_loads("{\"type\":\"shell_call\",\"action\":{\"commands\":[\"ls\"]}}", 0, NULL);
         bridle__verdict v;
         assert_int_equal(bridle__gateway_decide_item(p, item, &v, NULL), 0);
         assert_int_equal(v.decision, BRIDLE__DENY);
@@ -509,17 +582,18 @@ static void test_warnings(void **state)
         (void)state;
         bridle__policy *p = parse("tools:\n  read_file: allow\n  write_file: deny\n"
                                   "  mcp_x: ask\ncommands:\n  - {prefix: [ls], decision: allow}\n");
-        const char *const tools[] = { "read_file", "list_dir" };
+        const char *const tools[] = {"read_file", "list_dir"};
         char **w = NULL;
         assert_int_equal(bridle__policy_check_tools(p, tools, 2, &w, NULL), 3);
-        assert_string_equal(w[0], "p.yaml:4:3: tools.mcp_x: a rule for a tool the agent does not have");
-        assert_string_equal(w[1],
-                            "p.yaml:3:3: tools.write_file: a rule for a tool the agent does not have");
+        assert_string_equal(w[0],
+                            "p.yaml:4:3: tools.mcp_x: a rule for a tool the agent does not have");
+        assert_string_equal(
+                w[1], "p.yaml:3:3: tools.write_file: a rule for a tool the agent does not have");
         assert_string_equal(w[2], "p.yaml:6:3: commands: rules for commands, but the agent has "
                                   "neither exec_command nor shell");
         assert_null(w[3]);
         w = bridle__policy_warnings_free(w);
-        const char *const all[] = { "read_file", "write_file", "mcp_x", "shell" };
+        const char *const all[] = {"read_file", "write_file", "mcp_x", "shell"};
         assert_int_equal(bridle__policy_check_tools(p, all, 4, &w, NULL), 0);
         assert_null(w[0]);
         bridle__policy_warnings_free(w);
@@ -546,8 +620,8 @@ static void test_json_round_trip(void **state)
                 assert_true(json_equal(j, k));
                 assert_string_equal(bridle__policy_name(q), "recorded policy");
                 /* and it decides the same */
-                static const char *const cmds[] = { "ls", "git status", "rm -rf x", "a c d",
-                                                    "b c d e", "make test", "echo $(x)" };
+                static const char *const cmds[] = {"ls",      "git status", "rm -rf x", "a c d",
+                                                   "b c d e", "make test",  "echo $(x)"};
                 for (size_t c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++) {
                         bridle__verdict v1 = cmd(p, cmds[c]), v2 = cmd(q, cmds[c]);
                         assert_int_equal(v1.decision, v2.decision);
@@ -575,7 +649,7 @@ static void test_json_round_trip(void **state)
         /* A recorded policy that was tampered with is refused with a message. */
         json_t *bad_json = json_pack("{s:s}", "default", "sometimes");
         bridle__policy *q = NULL;
-        bridle_error err = { 0 };
+        bridle_error err = {0};
         assert_int_equal(bridle__policy_from_json(bad_json, &q, &err), BRIDLE_E_INVALID);
         assert_string_equal(err.msg, "recorded policy:1:12: default: 'sometimes' is not a decision "
                                      "(expected allow, ask or deny)");
@@ -608,7 +682,8 @@ static void test_alloc_failures(void **state)
         for (unsigned long k = 1; k < 5000 && !ok; k++) {
                 bridle__policy *p = NULL;
                 bridle__alloc_fail_at(k);
-                int r = bridle__policy_parse(issue_policy, strlen(issue_policy), "p.yaml", &p, NULL);
+                int r = bridle__policy_parse(issue_policy, strlen(issue_policy), "p.yaml", &p,
+                                             NULL);
                 bridle__alloc_fail_at(0);
                 if (r == 0) {
                         ok = true;

@@ -18,13 +18,19 @@
 
 struct scase {
         const char *in;
-        const char *out;    /* the commands */
+        const char *out; /* the commands */
         bool simple;
         const char *reason; /* for not simple: the exact reason */
 };
 
-#define S(in, out) { in, out, true, NULL }
-#define N(in, out, why) { in, out, false, why }
+#define S(in, out)                                                                                 \
+        {                                                                                          \
+                in, out, true, NULL                                                                \
+        }
+#define N(in, out, why)                                                                            \
+        {                                                                                          \
+                in, out, false, why                                                                \
+        }
 
 static const struct scase cases[] = {
         /* plain words and separators */
@@ -175,7 +181,8 @@ static const struct scase cases[] = {
         N("ls > \"$OUT\"", "ls", "redirection to an expanded name '$OUT'"),
         N("cat <> f", "cat", "redirection to a file 'f' (read-write)"),
         N("> f", "", "redirection to a file 'f'"),
-        N("cat < /dev/tcp/1.2.3.4/80", "cat", "redirection from a network path '/dev/tcp/1.2.3.4/80'"),
+        N("cat < /dev/tcp/1.2.3.4/80", "cat",
+          "redirection from a network path '/dev/tcp/1.2.3.4/80'"),
         N("cat <&file", "cat", "input duplication from 'file'"),
         N("cat <<EOF\nhi\nEOF", "cat", "here-document '<<'"),
         N("cat <<-EOF\nhi\nEOF", "cat", "here-document '<<'"),
@@ -220,7 +227,8 @@ static void test_cases(void **state)
                 bool ok = strcmp(d, c->out) == 0 && s.simple == c->simple &&
                           (c->simple ? s.reason[0] == '\0' : strcmp(s.reason, c->reason) == 0);
                 if (!ok) {
-                        (void)fprintf(stderr, "case %zu: %s\n  got:  [%s] %s '%s'\n  want: [%s] %s '%s'\n",
+                        (void)fprintf(stderr,
+                                      "case %zu: %s\n  got:  [%s] %s '%s'\n  want: [%s] %s '%s'\n",
                                       i, c->in, d, s.simple ? "simple" : "not simple", s.reason,
                                       c->out, c->simple ? "simple" : "not simple",
                                       c->reason ? c->reason : "");
@@ -249,32 +257,32 @@ static void test_wrappers(void **state)
                 const char *cmd;
                 size_t n_assigns;
         } w[] = {
-                { "ls", 0, "ls", 0 },
-                { "time ls", 1, "ls", 0 },
-                { "time -p ls", 2, "ls", 0 },
-                { "nice ls", 1, "ls", 0 },
-                { "nice -n 5 ls", 3, "ls", 0 },
-                { "nice -5 ls", 2, "ls", 0 },
-                { "nice --adjustment=5 ls", 2, "ls", 0 },
-                { "timeout 5 ls", 2, "ls", 0 },
-                { "timeout -s KILL 5s ls", 4, "ls", 0 },
-                { "timeout --signal=TERM -k 1 2m ls", 5, "ls", 0 },
-                { "timeout ls", 0, "timeout", 0 }, /* no duration: timeout itself */
-                { "nohup ls", 1, "ls", 0 },
-                { "env A=1 B=2 ls", 3, "ls", 2 },
-                { "env -i -u X A=1 ls", 5, "ls", 1 },
-                { "env -- ls", 2, "ls", 0 },
-                { "env --weird ls", 0, "env", 0 },
-                { "env", 0, "env", 0 },
-                { "stdbuf -oL ls", 2, "ls", 0 },
-                { "ionice -c 3 ls", 3, "ls", 0 },
-                { "command ls", 1, "ls", 0 },
-                { "command -v ls", 0, "command", 0 },
-                { "builtin echo hi", 1, "echo", 0 },
-                { "time nice timeout 5 env A=1 ls", 6, "ls", 1 },
-                { "X=1 timeout 5 ls", 2, "ls", 1 },
-                { "sudo ls", 0, "sudo", 0 },
-                { "xargs rm", 0, "xargs", 0 },
+                {"ls", 0, "ls", 0},
+                {"time ls", 1, "ls", 0},
+                {"time -p ls", 2, "ls", 0},
+                {"nice ls", 1, "ls", 0},
+                {"nice -n 5 ls", 3, "ls", 0},
+                {"nice -5 ls", 2, "ls", 0},
+                {"nice --adjustment=5 ls", 2, "ls", 0},
+                {"timeout 5 ls", 2, "ls", 0},
+                {"timeout -s KILL 5s ls", 4, "ls", 0},
+                {"timeout --signal=TERM -k 1 2m ls", 5, "ls", 0},
+                {"timeout ls", 0, "timeout", 0}, /* no duration: timeout itself */
+                {"nohup ls", 1, "ls", 0},
+                {"env A=1 B=2 ls", 3, "ls", 2},
+                {"env -i -u X A=1 ls", 5, "ls", 1},
+                {"env -- ls", 2, "ls", 0},
+                {"env --weird ls", 0, "env", 0},
+                {"env", 0, "env", 0},
+                {"stdbuf -oL ls", 2, "ls", 0},
+                {"ionice -c 3 ls", 3, "ls", 0},
+                {"command ls", 1, "ls", 0},
+                {"command -v ls", 0, "command", 0},
+                {"builtin echo hi", 1, "echo", 0},
+                {"time nice timeout 5 env A=1 ls", 6, "ls", 1},
+                {"X=1 timeout 5 ls", 2, "ls", 1},
+                {"sudo ls", 0, "sudo", 0},
+                {"xargs rm", 0, "xargs", 0},
         };
         for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
                 bridle__shsplit s;
@@ -343,12 +351,15 @@ static void test_limits(void **state)
         free(big);
 
         /* Deep nesting of substitutions. */
-        char deep[400] = "";
+        char deep[400];
+        size_t o = 0;
+        for (int i = 0; i < 40; i++, o += 2)
+                memcpy(deep + o, "$(", 2);
+        memcpy(deep + o, "ls", 2);
+        o += 2;
         for (int i = 0; i < 40; i++)
-                strcat(deep, "$(");
-        strcat(deep, "ls");
-        for (int i = 0; i < 40; i++)
-                strcat(deep, ")");
+                deep[o++] = ')';
+        deep[o] = '\0';
         assert_int_equal(bridle__shell_split(deep, &s), 0);
         assert_false(s.simple);
         bridle__shell_free(&s);
@@ -375,8 +386,9 @@ static void test_limits(void **state)
 static void test_alloc_failures(void **state)
 {
         (void)state;
-        const char *in = "A=1 env B=2 timeout 5 grep -r \"x $y\" . | sort && echo $(ls $'a') `id` ; "
-                         "cat <(ls) 2>&1";
+        const char *in =
+                "A=1 env B=2 timeout 5 grep -r \"x $y\" . | sort && echo $(ls $'a') `id` ; "
+                "cat <(ls) 2>&1";
         bool succeeded = false;
         for (unsigned long k = 1; k < 500 && !succeeded; k++) {
                 bridle__shsplit s;
@@ -404,9 +416,9 @@ static void test_alloc_failures(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_cases),         cmocka_unit_test(test_case_count),
-                cmocka_unit_test(test_wrappers),      cmocka_unit_test(test_word_flags),
-                cmocka_unit_test(test_harmless_vars), cmocka_unit_test(test_limits),
+                cmocka_unit_test(test_cases),          cmocka_unit_test(test_case_count),
+                cmocka_unit_test(test_wrappers),       cmocka_unit_test(test_word_flags),
+                cmocka_unit_test(test_harmless_vars),  cmocka_unit_test(test_limits),
                 cmocka_unit_test(test_alloc_failures),
         };
         return cmocka_run_group_tests_name("shell", tests, NULL, NULL);
