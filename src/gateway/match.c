@@ -7,6 +7,7 @@
  * string is not provably simple.
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,8 +112,10 @@ static void command_text(const bridle__shcmd *c, char *buf, size_t size)
         }
 }
 
+/* writes: the string writes files (redirections): the read-only safe list
+ * does not vouch for it; rules and the fallback still decide. */
 static void decide_simple(const bridle__policy *p, const bridle__shcmd *c,
-                          const struct fallback *fb, bridle__verdict *v)
+                          const struct fallback *fb, bool writes, bridle__verdict *v)
 {
         *v = (bridle__verdict){0};
         command_text(c, v->command, sizeof(v->command));
@@ -128,7 +131,7 @@ static void decide_simple(const bridle__policy *p, const bridle__shcmd *c,
         } else if (b.rule) {
                 vset(v, b.rule->decision, b.rule->desc, b.rule->reason);
                 v->timeout_ms = (uint64_t)b.rule->timeout * 1000;
-        } else if (p->set.safe_commands && bridle__safe_command(c, name, sizeof(name))) {
+        } else if (!writes && p->set.safe_commands && bridle__safe_command(c, name, sizeof(name))) {
                 char rule[96];
                 (void)snprintf(rule, sizeof(rule), "built-in safe command '%s'", name);
                 vset(v, BRIDLE__ALLOW, rule, NULL);
@@ -160,17 +163,98 @@ static void fold(bridle__verdict *all, bool *any, const bridle__verdict *one)
         *any = true;
 }
 
+/* ** matches any number of whole path components; other parts follow fnmatch
+ * with FNM_PATHNAME (so * and ? stay within a component). */
+static bool glob_match(const char *pat, const char *path)
+{
+        if (strncmp(pat, "**", 2) == 0 && (pat[2] == '/' || pat[2] == '\0')) {
+                const char *rest = pat[2] == '/' ? pat + 3 : pat + 2;
+                if (!*rest)
+                        return true;
+                for (const char *p = path;; p++) {
+                        if ((p == path || p[-1] == '/') && glob_match(rest, p))
+                                return true;
+                        if (!*p)
+                                return false;
+                }
+        }
+        const char *slash = strchr(pat, '/');
+        size_t plen = slash ? (size_t)(slash - pat) : strlen(pat);
+        const char *pslash = strchr(path, '/');
+        size_t qlen = pslash ? (size_t)(pslash - path) : strlen(path);
+        char pc[256], qc[256];
+        if (plen >= sizeof(pc) || qlen >= sizeof(qc))
+                return false;
+        memcpy(pc, pat, plen);
+        pc[plen] = '\0';
+        memcpy(qc, path, qlen);
+        qc[qlen] = '\0';
+        if (fnmatch(pc, qc, 0) != 0)
+                return false;
+        if (!slash) /* the pattern ends here: a directory pattern covers what is below */
+                return true;
+        if (!pslash)
+                return strcmp(slash + 1, "**") == 0;
+        return glob_match(slash + 1, pslash + 1);
+}
+
+static const char *const default_protected[] = { ".git/**", ".agents/**", NULL };
+
+/* Is a redirection target protected? Relative names and /workspace/... are
+ * workspace paths, matched against paths.deny_write (or, when the policy sets
+ * none, .git and .agents); /tmp is the sandbox's own; any other absolute path,
+ * or a name with "..", is outside what the gateway can vouch for. */
+static const char *protected_target(const bridle__policy *p, const char *t, char *why, size_t cap)
+{
+        if (strstr(t, "..")) {
+                (void)snprintf(why, cap, "redirection to '%.60s' (a path with '..')", t);
+                return why;
+        }
+        const char *rel = t;
+        if (rel[0] == '/') {
+                if (strncmp(rel, "/tmp/", 5) == 0)
+                        return NULL;
+                if (strncmp(rel, "/workspace/", 11) != 0) {
+                        (void)snprintf(why, cap, "redirection to '%.60s' outside the workspace", t);
+                        return why;
+                }
+                rel += 11;
+        }
+        while (strncmp(rel, "./", 2) == 0)
+                rel += 2;
+        const bridle__policy_settings *set = &p->set;
+        for (size_t i = 0; i < set->n_deny_write; i++)
+                if (glob_match(set->deny_write[i], rel)) {
+                        (void)snprintf(why, cap, "redirection to a protected path '%.60s' (paths.deny_write)", t);
+                        return why;
+                }
+        if (!set->n_deny_write)
+                for (size_t i = 0; default_protected[i]; i++)
+                        if (glob_match(default_protected[i], rel)) {
+                                (void)snprintf(why, cap, "redirection to a protected path '%.60s'", t);
+                                return why;
+                        }
+        return NULL;
+}
+
 static int decide_string(const bridle__policy *p, const char *cmd, const struct fallback *fb,
                          bridle__verdict *ret)
 {
         bridle__shsplit sp;
         if (bridle__shell_split(cmd, &sp) < 0)
                 return -ENOMEM;
+        for (size_t i = 0; sp.simple && i < sp.n_writes; i++) {
+                char why[128];
+                if (protected_target(p, sp.writes[i], why, sizeof(why))) {
+                        sp.simple = false;
+                        (void)snprintf(sp.reason, sizeof(sp.reason), "%s", why);
+                }
+        }
         bridle__verdict all = {0};
         bool any = false;
         for (size_t i = 0; i < sp.n; i++) {
                 bridle__verdict one;
-                decide_simple(p, &sp.cmds[i], fb, &one);
+                decide_simple(p, &sp.cmds[i], fb, sp.n_writes > 0, &one);
                 fold(&all, &any, &one);
         }
         if (!any)

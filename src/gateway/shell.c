@@ -715,14 +715,26 @@ static bool is_fd(const char *s)
         return true;
 }
 
-/* Output to target: only the null device and the standard streams are fine. */
+/* A file written by a redirection: recorded for the caller to judge (a
+ * protected path forces ask); an expanded or unrecordable name is not simple. */
+static void record_write(struct lex *lx, const struct word *t)
+{
+        struct sh *st = lx->st;
+        if (st->n_writes >= BRIDLE__SHELL_MAX_WRITES || strlen(t->buf) >= sizeof(st->writes[0]))
+                bridle__sh_flag(st, "redirection to a file '%.60s' (too many or too long to check)", t->buf);
+        else
+                memcpy(st->writes[st->n_writes++], t->buf, strlen(t->buf) + 1);
+}
+
+/* Output to target: the null device and the standard streams are fine; a file
+ * is recorded; an expanded name is not simple. */
 static void output_to(struct lex *lx, const struct word *t)
 {
         if (t->flags)
                 bridle__sh_flag(lx->st, "redirection to an expanded name '%.60s'", t->buf);
         else if (strcmp(t->buf, "/dev/null") != 0 && strcmp(t->buf, "/dev/stdout") != 0 &&
                  strcmp(t->buf, "/dev/stderr") != 0)
-                bridle__sh_flag(lx->st, "redirection to a file '%.60s'", t->buf);
+                record_write(lx, t);
 }
 
 static void input_from(struct lex *lx, const struct word *t)
@@ -775,7 +787,10 @@ static void check_target(struct lex *lx, enum redir_kind k, const struct word *t
                         output_to(lx, t);
                 break;
         case R_RW:
-                bridle__sh_flag(lx->st, "redirection to a file '%.60s' (read-write)", t->buf);
+                if (t->flags)
+                        bridle__sh_flag(lx->st, "redirection to an expanded name '%.60s'", t->buf);
+                else
+                        record_write(lx, t);
                 break;
         case R_OUT:
                 output_to(lx, t);

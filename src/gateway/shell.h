@@ -39,11 +39,17 @@ typedef struct bridle__shcmd {
         size_t n_prefix; /* the first n_prefix assigns came before the command */
 } bridle__shcmd;
 
+#define BRIDLE__SHELL_MAX_WRITES 8
+
 typedef struct bridle__shsplit {
         bridle__shcmd *cmds;
         size_t n;
         bool simple;
         char reason[128]; /* why not simple: "command substitution", ... */
+        /* Files written by output redirections (> >> >| &> <>), as written;
+         * the caller decides whether they are protected (gateway: paths.deny_write). */
+        char writes[BRIDLE__SHELL_MAX_WRITES][256];
+        size_t n_writes;
         /* Internal storage. */
         char *arena;
         bridle__shword *words;

@@ -313,6 +313,8 @@ int bridle__sh_finish(struct sh *st, bridle__shsplit *ret)
                 bridle__sh_flag(st, "arithmetic or indirection on variables the command sets");
         r.simple = st->simple;
         memcpy(r.reason, st->reason, sizeof(r.reason));
+        memcpy(r.writes, st->writes, sizeof(r.writes));
+        r.n_writes = st->n_writes;
         r.arena = st->arena;
         r.cap_cmds = r.n;
         free(st->w);

@@ -25,6 +25,8 @@ struct sh {
         bool assigns_any;   /* something in the string sets a variable */
         bool var_sensitive; /* arithmetic on names, ${!x} */
         char reason[128];
+        char writes[BRIDLE__SHELL_MAX_WRITES][256];
+        size_t n_writes;
 };
 
 /* Mark the string not simple (the first reason is kept). */

@@ -18,7 +18,7 @@ cat >"$T/script.json" <<'EOF'
 [
  [{"type": "function_call", "name": "exec_command", "arguments": {"cmd": "env"}}],
  [{"type": "function_call", "name": "exec_command", "arguments": {"cmd": "cat /proc/self/environ | tr '\\0' '\\n'; echo; echo ENVIRON-DONE"}}],
- [{"type": "function_call", "name": "exec_command", "arguments": {"cmd": "for f in /proc/[0-9]*/environ; do tr '\\0' '\\n' < $f; done 2>/dev/null; echo ALL-DONE"}}],
+ [{"type": "function_call", "name": "exec_command", "arguments": {"cmd": "cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n'; echo ALL-DONE"}}],
  [{"type": "function_call", "name": "exec_command", "arguments": {"cmd": "env > env.txt; cat /proc/self/environ > environ.bin; ls"}}],
  [{"type": "message", "content": "I looked at my environment."}]
 ]

@@ -303,9 +303,16 @@ static void test_precedence(void **state)
         /* not simple: at least ask, and a deny inside a substitution still counts */
         ASSERT_CMD(p, "echo $(date)", BRIDLE__ASK, "not simple: command substitution");
         ASSERT_CMD(p, "echo $(rm -rf /)", BRIDLE__DENY, "commands[6] prefix [rm -rf]");
-        ASSERT_CMD(p, "echo hi > f", BRIDLE__ASK, "not simple: redirection to a file 'f'");
-        v = cmd(p, "echo hi > f");
+        /* a redirection writes: the safe list does not vouch for it, the default decides */
+        ASSERT_CMD(p, "echo hi > f", BRIDLE__ALLOW, "default");
+        ASSERT_CMD(p, "echo hi > .git/config", BRIDLE__ASK, "not simple: redirection to a protected path '.git/config'");
+        v = cmd(p, "echo hi > .git/config");
         assert_string_equal(v.command, "");
+        ASSERT_CMD(p, "echo hi > /workspace/.agents/skills/x", BRIDLE__ASK,
+                   "not simple: redirection to a protected path '/workspace/.agents/skills/x'");
+        ASSERT_CMD(p, "echo hi > /etc/passwd", BRIDLE__ASK, "not simple: redirection to '/etc/passwd' outside the workspace");
+        ASSERT_CMD(p, "echo hi > ../x", BRIDLE__ASK, "not simple: redirection to '../x' (a path with '..')");
+        ASSERT_CMD(p, "echo hi > /tmp/x", BRIDLE__ALLOW, "default");
         /* variables set before a command */
         ASSERT_CMD(p, "LD_PRELOAD=/tmp/x.so git status", BRIDLE__ASK,
                    "assignment to 'LD_PRELOAD' before the command");
@@ -506,7 +513,16 @@ static void test_exec_command_rule(void **state)
                                   "commands:\n  - {prefix: [rm], decision: deny}\n");
         ASSERT_CMD(p, "make", BRIDLE__ALLOW, "tools.exec_command");
         ASSERT_CMD(p, "rm x", BRIDLE__DENY, "commands[0] prefix [rm]");
-        ASSERT_CMD(p, "make > log", BRIDLE__ASK, "not simple: redirection to a file 'log'");
+        ASSERT_CMD(p, "make > log", BRIDLE__ALLOW, "tools.exec_command");
+        bridle__policy_free(p);
+        /* paths.deny_write replaces the default protected paths for redirections */
+        p = parse("default: allow\npaths: {deny_write: [\"**/.env\", \"build/**\"]}\n");
+        ASSERT_CMD(p, "echo x > .env", BRIDLE__ASK, "not simple: redirection to a protected path '.env' (paths.deny_write)");
+        ASSERT_CMD(p, "echo x > a/b/.env", BRIDLE__ASK, "not simple: redirection to a protected path 'a/b/.env' (paths.deny_write)");
+        ASSERT_CMD(p, "echo x > ./build/out/x.o", BRIDLE__ASK,
+                   "not simple: redirection to a protected path './build/out/x.o' (paths.deny_write)");
+        ASSERT_CMD(p, "echo x > builder.txt", BRIDLE__ALLOW, "default");
+        ASSERT_CMD(p, "echo x > .git/config", BRIDLE__ALLOW, "default");
         bridle__policy_free(p);
         /* tools.exec_command: deny denies every command, safe ones too. */
         p = parse("tools: {exec_command: deny}\n");

@@ -171,16 +171,17 @@ static const struct scase cases[] = {
         N("[[ -f x ]] && cat x", "-f x ']]' ; cat x", "compound command '[['"),
         N("case x in a) ls;; esac", "x in a ; ls", "compound command 'case'"),
         N("coproc ls", "ls", "compound command 'coproc'"),
-        /* not simple: redirections and here-documents */
-        N("echo hi > out.txt", "echo hi", "redirection to a file 'out.txt'"),
-        N("echo hi >> log", "echo hi", "redirection to a file 'log'"),
-        N("ls &> all.log", "ls", "redirection to a file 'all.log'"),
-        N("ls >& all.log", "ls", "redirection to a file 'all.log'"),
-        N("ls 2>err.txt", "ls", "redirection to a file 'err.txt'"),
-        N("ls >| f", "ls", "redirection to a file 'f'"),
+        /* redirections to files: simple, the files recorded (the gateway judges them) */
+        S("echo hi > out.txt", "echo hi"),
+        S("echo hi >> log", "echo hi"),
+        S("ls &> all.log", "ls"),
+        S("ls >& all.log", "ls"),
+        S("ls 2>err.txt", "ls"),
+        S("ls >| f", "ls"),
+        S("cat <> f", "cat"),
+        S("> f", ""),
+        /* not simple: expanded targets and here-documents */
         N("ls > \"$OUT\"", "ls", "redirection to an expanded name '$OUT'"),
-        N("cat <> f", "cat", "redirection to a file 'f' (read-write)"),
-        N("> f", "", "redirection to a file 'f'"),
         N("cat < /dev/tcp/1.2.3.4/80", "cat",
           "redirection from a network path '/dev/tcp/1.2.3.4/80'"),
         N("cat <&file", "cat", "input duplication from 'file'"),
@@ -245,6 +246,28 @@ static void test_case_count(void **state)
         (void)state;
         /* The gateway issue asks for at least 60 cases, the brief for 80. */
         assert_true(sizeof(cases) / sizeof(cases[0]) >= 80);
+}
+
+/* Files written by redirections are listed for the gateway, in order. */
+static void test_writes(void **state)
+{
+        (void)state;
+        bridle__shsplit sp;
+        assert_int_equal(bridle__shell_split("echo a > x.txt; ls 2>err >>/dev/null | cat <> rw &> .git/config", &sp), 0);
+        assert_true(sp.simple);
+        assert_int_equal(sp.n_writes, 4);
+        assert_string_equal(sp.writes[0], "x.txt");
+        assert_string_equal(sp.writes[1], "err");
+        assert_string_equal(sp.writes[2], "rw");
+        assert_string_equal(sp.writes[3], ".git/config");
+        bridle__shell_free(&sp);
+        assert_int_equal(bridle__shell_split("ls >/dev/null 2>&1 >/dev/stderr", &sp), 0);
+        assert_int_equal(sp.n_writes, 0);
+        bridle__shell_free(&sp);
+        /* more targets than can be checked: not simple */
+        assert_int_equal(bridle__shell_split("a>1;a>2;a>3;a>4;a>5;a>6;a>7;a>8;a>9", &sp), 0);
+        assert_false(sp.simple);
+        bridle__shell_free(&sp);
 }
 
 /* Where the command is after wrappers, and the assignments env makes. */
@@ -417,7 +440,9 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_cases),          cmocka_unit_test(test_case_count),
-                cmocka_unit_test(test_wrappers),       cmocka_unit_test(test_word_flags),
+                cmocka_unit_test(test_wrappers),
+                cmocka_unit_test(test_writes),
+        cmocka_unit_test(test_writes),       cmocka_unit_test(test_word_flags),
                 cmocka_unit_test(test_harmless_vars),  cmocka_unit_test(test_limits),
                 cmocka_unit_test(test_alloc_failures),
         };
