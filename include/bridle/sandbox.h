@@ -27,6 +27,10 @@ typedef struct bridle_sandbox_spec bridle_sandbox_spec;
 enum bridle_net {
         BRIDLE_NET_NONE = 0,     /* an empty network namespace */
         BRIDLE_NET_LOOPBACK = 1, /* a network namespace with only lo, up */
+        /* lo up, and the one way out: an HTTP(S) proxy in the harness, reached
+         * through a bridge on 127.0.0.1:3128 inside (see "Network egress"
+         * below and docs/egress.md). Needs bridle_sandbox_spec_set_egress(). */
+        BRIDLE_NET_ALLOWLIST = 2,
 };
 
 enum bridle_isolation {
@@ -79,6 +83,14 @@ BRIDLE_EXPORT int bridle_sandbox_spec_set_env(bridle_sandbox_spec *spec, const c
 BRIDLE_EXPORT int bridle_sandbox_spec_set_cwd(bridle_sandbox_spec *spec, const char *path,
                                               bridle_error *err);
 BRIDLE_EXPORT void bridle_sandbox_spec_set_net(bridle_sandbox_spec *spec, enum bridle_net net);
+/* The host directory where an egress proxy (bridle_egress_start) listens, or
+ * NULL to clear. Non-NULL also sets the network to BRIDLE_NET_ALLOWLIST.
+ * Nothing is mounted: the harness opens the directory and init keeps the fd
+ * for the bridge only; the directory must stay (the proxy may be restarted
+ * in it). Namespaces isolation only (landlock mode is refused when the
+ * sandbox is made). */
+BRIDLE_EXPORT int bridle_sandbox_spec_set_egress(bridle_sandbox_spec *spec, const char *socket_dir,
+                                                 bridle_error *err);
 BRIDLE_EXPORT void bridle_sandbox_spec_set_isolation(bridle_sandbox_spec *spec,
                                                      enum bridle_isolation iso);
 BRIDLE_EXPORT void bridle_sandbox_spec_set_limits(bridle_sandbox_spec *spec,
@@ -296,6 +308,83 @@ BRIDLE_EXPORT int bridle_sandbox_session_resize(const char *id, int session_id, 
                                                 bridle_error *err);
 /* Kill the session's process group and forget the session. */
 BRIDLE_EXPORT int bridle_sandbox_session_kill(const char *id, int session_id, bridle_error *err);
+
+/*
+ * Network egress: the HTTP(S) proxy a BRIDLE_NET_ALLOWLIST sandbox reaches.
+ * It runs in a thread of the calling process and listens on a Unix socket,
+ * BRIDLE_EGRESS_SOCKET in its directory. It speaks HTTP/1.1 proxy: CONNECT
+ * host:port is tunnelled (TLS is never intercepted) and absolute-URI requests
+ * (http://host/path) are forwarded, one request per connection (the proxy
+ * sends "Connection: close" both ways). A host must pass the caller's
+ * predicate; names are resolved here and any loopback, private, link-local,
+ * shared (100.64/10), multicast or unspecified address is refused whatever
+ * the name (IPv4-mapped IPv6 included). Refusals get 403 with a text body;
+ * resolution and connection failures 502. Every connection is reported.
+ * The library never prints.
+ */
+#define BRIDLE_EGRESS_SOCKET "proxy.sock"
+#define BRIDLE_EGRESS_PORT 3128 /* the bridge's port on 127.0.0.1 inside the sandbox */
+
+typedef struct bridle_egress bridle_egress;
+
+/* One connection, as it ended (or was refused). Strings are borrowed for the
+ * callback's duration. */
+typedef struct bridle_egress_conn {
+        const char *method;  /* "CONNECT", "GET", ...; "" if no request could be read */
+        const char *host;    /* as asked (lower case), "" if none */
+        unsigned port;
+        const char *address; /* the address connected to ("" if none) */
+        uint64_t bytes_up;   /* bytes sent to the origin (request head included for plain HTTP) */
+        uint64_t bytes_down; /* bytes received from the origin */
+        bool allowed;        /* a connection to the origin was made */
+        int status;          /* the proxy's own answer: 200 CONNECT established, 403, 502, 400...;
+                              * 0 for a forwarded plain request (the origin answered) */
+        const char *reason;  /* why refused or failed ("host not in the allowlist",
+                              * "private address 10.0.0.1", ...); "" when allowed */
+        uint64_t ms;         /* duration */
+} bridle_egress_conn;
+
+typedef bool (*bridle_egress_allow_fn)(void *userdata, const char *host);
+/* Called from the proxy's threads, possibly concurrently: make it thread-safe. */
+typedef void (*bridle_egress_report_fn)(void *userdata, const bridle_egress_conn *conn);
+
+typedef struct bridle_egress_opts {
+        /* Where to listen. The directory is made (0711) if missing; the socket
+         * (0666: reachable only by those who can reach the directory, so keep
+         * it inside a private directory) replaces a stale one. NULL: a fresh
+         * private directory under $TMPDIR (removed by bridle_egress_stop). */
+        const char *dir;
+        /* Which hosts may be reached: allow(allow_data, host) when set, else
+         * allow_hosts (NULL-terminated; "example.org" exactly, "*.example.org"
+         * its subdomains, not itself; case-insensitive). Neither: nothing. */
+        bridle_egress_allow_fn allow;
+        void *allow_data;
+        const char *const *allow_hosts;
+        bridle_egress_report_fn report; /* may be NULL */
+        void *report_data;
+        /* TESTS ONLY: "host=IP:PORT[,host=IP:PORT...]". A mapped host (still
+         * subject to the allow check) is connected to IP:PORT instead of its
+         * name, without DNS and WITHOUT the private-range refusal (so a local
+         * server can stand in for an allowed domain). The port asked for is
+         * ignored for mapped hosts. Never set it from untrusted input: the
+         * CLI takes it from BRIDLE_EGRESS_TEST_MAP only when BRIDLE_TESTING=1. */
+        const char *test_map;
+        uint64_t idle_timeout_ms;       /* a connection with no traffic this long is closed (0: 300 s) */
+        unsigned max_connections;       /* at once; more are answered 503 (0: 256) */
+} bridle_egress_opts;
+
+/* Listen and serve in a new thread. *ret (free with bridle_egress_stop). */
+BRIDLE_EXPORT int bridle_egress_start(const bridle_egress_opts *opts, bridle_egress **ret,
+                                      bridle_error *err);
+/* The directory holding the socket (for bridle_sandbox_spec_set_egress). */
+BRIDLE_EXPORT const char *bridle_egress_dir(const bridle_egress *e);
+/* Stop accepting, close every connection (their reports are made), join the
+ * threads, remove the socket (and the directory if the proxy made a temporary
+ * one). Returns NULL. */
+BRIDLE_EXPORT bridle_egress *bridle_egress_stop(bridle_egress *e);
+/* Does host match the list ("*.x": subdomains of x)? Case-insensitive; a
+ * trailing dot is ignored. */
+BRIDLE_EXPORT bool bridle_egress_host_listed(const char *const *list, const char *host);
 
 /* Parse "256M", "1G", "4096" into bytes (K, M, G, T; powers of 1024). */
 BRIDLE_EXPORT int bridle_parse_size(const char *s, uint64_t *ret, bridle_error *err);

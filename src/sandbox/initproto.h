@@ -55,6 +55,9 @@ enum bridle__op {
         BRIDLE__OP_TTY,          /* u32 tty (0: pipes), u32 rows, u32 cols (0: 24x80) */
         BRIDLE__OP_YIELD,        /* u64 wait ms, u64 max output bytes (0: no cap), u32 enum bridle__yield_flags */
         BRIDLE__OP_SESSION,      /* u32 session id, u32 enum bridle__session_flags */
+        BRIDLE__OP_EGRESS,       /* i32 fd index of the egress proxy's directory (O_PATH), u32 port:
+                                  * init's bridge listens on 127.0.0.1:port and forwards each
+                                  * connection to BRIDLE_EGRESS_SOCKET in that directory */
         BRIDLE__OP_MAX,
 };
 

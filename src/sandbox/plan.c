@@ -348,6 +348,44 @@ static int add_landlock(const bridle_sandbox_spec *s, bridle__plan *p, const str
         return 0;
 }
 
+/* BRIDLE_NET_ALLOWLIST: the egress proxy's directory, opened here (O_PATH:
+ * nothing is mounted, and init, an unprivileged uid, need not walk the
+ * caller's directories), for init's bridge only; and the variables that send
+ * every common toolchain through the bridge. */
+static const char *const egress_env[] = {
+        "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy",
+};
+
+static int add_egress(const bridle_sandbox_spec *s, bridle__plan *p, bridle_error *err)
+{
+        if (s->net != BRIDLE_NET_ALLOWLIST)
+                return 0;
+        if (s->isolation != BRIDLE_ISOLATION_NAMESPACES)
+                return bridle__err(err, -EOPNOTSUPP, "network 'allowlist' needs namespaces isolation "
+                                                     "(landlock mode has no network namespace)");
+        if (!s->egress_dir)
+                return bridle__err(err, -EINVAL, "network 'allowlist' needs an egress proxy directory "
+                                                 "(bridle_sandbox_spec_set_egress)");
+        int fd = open(s->egress_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return bridle__err(err, -errno, "egress directory '%s'", s->egress_dir);
+        int idx = bridle__plan_take_fd(p, fd); /* closes fd on failure */
+        if (idx < 0)
+                return bridle__err(err, idx, "egress directory '%s'", s->egress_dir);
+        bridle__plan_add(p, BRIDLE__OP_EGRESS, "iu", idx, (unsigned)BRIDLE_EGRESS_PORT);
+        char v[64];
+        (void)snprintf(v, sizeof(v), "http://127.0.0.1:%u", (unsigned)BRIDLE_EGRESS_PORT);
+        for (size_t i = 0; i < ELEMENTSOF(egress_env); i++) {
+                char kv[96];
+                (void)snprintf(kv, sizeof(kv), "%s=%s", egress_env[i], v);
+                bridle__plan_add(p, BRIDLE__OP_ENV, "s", kv);
+        }
+        bridle__plan_add(p, BRIDLE__OP_ENV, "s", "NO_PROXY=localhost,127.0.0.1,::1");
+        bridle__plan_add(p, BRIDLE__OP_ENV, "s", "no_proxy=localhost,127.0.0.1,::1");
+        int r = bridle__plan_add(p, BRIDLE__OP_ENV, "s", "NODE_USE_ENV_PROXY=1");
+        return r < 0 ? bridle__err(err, r, "egress") : 0;
+}
+
 static int add_command(const bridle_sandbox_spec *s, bridle__plan *p, const struct plan_ctx *ctx)
 {
         const char *root = s->isolation == BRIDLE_ISOLATION_LANDLOCK ? ctx->host_workspace : s->root;
@@ -391,6 +429,8 @@ int bridle__plan_build(const bridle_sandbox_spec *s, struct plan_ctx *ctx, bridl
         if ((r = add_entries_files(s, p, ctx, err)) < 0)
                 return r;
         add_env(s, p, ctx);
+        if ((r = add_egress(s, p, err)) < 0)
+                return r;
         add_rlimits(s, p, ctx);
         add_landlock(s, p, ctx);
         if ((r = add_command(s, p, ctx)) < 0)

@@ -40,6 +40,7 @@ bridle_sandbox_spec *bridle_sandbox_spec_free(bridle_sandbox_spec *s)
         free(s->workspace);
         free(s->root);
         free(s->cwd);
+        free(s->egress_dir);
         free(s);
         return NULL;
 }
@@ -252,6 +253,23 @@ void bridle_sandbox_spec_set_net(bridle_sandbox_spec *s, enum bridle_net net)
 {
         if (s)
                 s->net = net;
+}
+
+int bridle_sandbox_spec_set_egress(bridle_sandbox_spec *s, const char *dir, bridle_error *err)
+{
+        if (!s)
+                return bridle__err(err, -EINVAL, "no spec");
+        if (dir && dir[0] != '/')
+                return bridle__err(err, -EINVAL, "egress: '%s' is not an absolute path", dir);
+        if (dir && strlen(dir) >= 1024)
+                return bridle__err(err, -ENAMETOOLONG, "egress: path too long");
+        if (set_str(&s->egress_dir, dir) < 0)
+                return bridle__err(err, -ENOMEM, "egress");
+        if (dir)
+                s->net = BRIDLE_NET_ALLOWLIST;
+        else if (s->net == BRIDLE_NET_ALLOWLIST)
+                s->net = BRIDLE_NET_NONE;
+        return 0;
 }
 
 void bridle_sandbox_spec_set_isolation(bridle_sandbox_spec *s, enum bridle_isolation iso)

@@ -36,6 +36,9 @@ struct bridle_sandbox_spec {
          * /workspace (borrowed, never freed here). */
         const char *overlay;
         unsigned overlay_lowers;
+        /* BRIDLE_NET_ALLOWLIST: the host directory holding the egress proxy's
+         * socket (BRIDLE_EGRESS_SOCKET), or NULL. */
+        char *egress_dir;
 };
 
 #define SPEC_MAX_ENTRIES 10000

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sandbox/init/egress_bridge.h"
 #include "sandbox/init/init.h"
 
 static struct init_state S;
@@ -142,6 +143,8 @@ static int collect(const bridle__rec *rec)
                 if (!(S.rules[S.n_rules++].path = strdup(s)))
                         return -ENOMEM;
                 return 0;
+        case BRIDLE__OP_EGRESS:
+                return init_egress_collect(&c, S.fds, S.nfds);
         case BRIDLE__OP_HOSTNAME:
                 if (bridle__rec_str(&c, s, sizeof(s)) < 0)
                         return -EBADMSG;
@@ -201,6 +204,8 @@ static void build_sandbox(const uint8_t *plan, size_t len)
         if ((r = init_net_join(&net)) < 0)
                 die(r, S.net == 1 ? "make the network namespace with loopback up"
                                   : "make the network namespace");
+        if ((r = init_egress_start()) < 0)
+                die(r, "start the egress bridge on 127.0.0.1:3128");
 }
 
 /* Children of init right now (landlock mode: orphans reparent to us). */
