@@ -23,7 +23,13 @@ static const char run_help[] =
         "  --rw HOST[:PATH]      extra read-write bind (repeatable)\n"
         "  --cwd PATH            working directory inside (default /workspace)\n"
         "  --env NAME=VALUE      add a variable (repeatable); nothing is inherited\n"
-        "  --net none|loopback   default none (an empty network namespace)\n"
+        "  --net none|loopback|allowlist\n"
+        "                        default none (an empty network namespace); allowlist: lo,\n"
+        "                        and an HTTP(S) proxy (run by bridle for the command's\n"
+        "                        duration) reached on 127.0.0.1:3128 inside, the proxy\n"
+        "                        variables set; refused connections are printed on stderr\n"
+        "  --allow-host DOMAIN   with --net allowlist: a host the proxy lets through\n"
+        "                        (repeatable; '*.example.org' for its subdomains)\n"
         "  --timeout SECONDS     wall-clock limit for the whole process tree\n"
         "  --memory SIZE  --pids N  --cpu SECONDS  --disk SIZE\n"
         "  --max-output BYTES    with --json: cap per stream, head and tail kept\n"
@@ -42,6 +48,7 @@ static const struct option run_opts[] = {
         {"cwd", required_argument, NULL, CLI_OPT_CWD},
         {"env", required_argument, NULL, CLI_OPT_ENV},
         {"net", required_argument, NULL, CLI_OPT_NET},
+        {"allow-host", required_argument, NULL, CLI_OPT_ALLOW_HOST},
         {"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},
         {"memory", required_argument, NULL, CLI_OPT_MEMORY},
         {"pids", required_argument, NULL, CLI_OPT_PIDS},
@@ -56,9 +63,64 @@ static const struct option run_opts[] = {
 
 static const char run_prog[] = "bridle sandbox run";
 
+/* The proxy's report for each connection: refusals always (people need the
+ * reason), allowed ones with BRIDLE_DEBUG=1. Called from proxy threads. */
+static void egress_report(void *data, const bridle_egress_conn *c)
+{
+        bool debug = data != NULL;
+        if (c->allowed && !debug)
+                return;
+        if (c->allowed)
+                (void)fprintf(stderr, "bridle: egress: %s %s:%u (%s): %llu bytes up, %llu down\n", c->method,
+                              c->host, c->port, c->address, (unsigned long long)c->bytes_up,
+                              (unsigned long long)c->bytes_down);
+        else
+                (void)fprintf(stderr, "bridle: egress: refused %s %s%s%u: %d %s\n", *c->method ? c->method : "-",
+                              c->host, *c->host ? ":" : "", c->port, c->status, c->reason);
+}
+
+/* --net allowlist: the proxy runs in this process for the command's duration.
+ * BRIDLE_EGRESS_TEST_MAP (host=IP:PORT,...) is a test hook, read only when
+ * BRIDLE_TESTING=1: it sends the named hosts to local servers. */
+static int start_egress(struct cli_spec_args *a, bridle_egress **ret)
+{
+        const char *map = NULL;
+        const char *testing = getenv("BRIDLE_TESTING");
+        if (testing && strcmp(testing, "1") == 0)
+                map = getenv("BRIDLE_EGRESS_TEST_MAP");
+        const char *debug = getenv("BRIDLE_DEBUG");
+        bridle_egress_opts eo = {
+                .allow_hosts = a->allow_hosts,
+                .report = egress_report,
+                .report_data = debug && *debug && strcmp(debug, "0") != 0 ? (void *)1 : NULL,
+                .test_map = map,
+        };
+        bridle_error err;
+        bridle_error_clear(&err);
+        bridle_egress *e = NULL;
+        if (bridle_egress_start(&eo, &e, &err) < 0 ||
+            bridle_sandbox_spec_set_egress(a->spec, bridle_egress_dir(e), &err) < 0) {
+                (void)fprintf(stderr, "bridle: %s\n", err.msg);
+                if (a->json)
+                        cli_print_error_json(err.msg);
+                bridle_egress_stop(e);
+                return 125;
+        }
+        *ret = e;
+        return 0;
+}
+
 static int run(struct cli_spec_args *a, char **argv)
 {
         bridle_sandbox_spec_set_limits(a->spec, &a->limits);
+        bridle_egress *egress = NULL;
+        if (a->n_allow_hosts && !a->net_allowlist)
+                return cli_usage_error(run_prog, "%s", "--allow-host needs --net allowlist");
+        if (a->net_allowlist) {
+                int r = start_egress(a, &egress);
+                if (r)
+                        return r;
+        }
         bridle_run_opts o = {
                 .argv = (const char *const *)argv,
                 .capture = a->json,
@@ -70,7 +132,9 @@ static int run(struct cli_spec_args *a, char **argv)
         bridle_run_result res;
         bridle_error err;
         bridle_error_clear(&err);
-        if (bridle_sandbox_run(a->spec, &o, &res, &err) < 0) {
+        int rr = bridle_sandbox_run(a->spec, &o, &res, &err);
+        egress = bridle_egress_stop(egress);
+        if (rr < 0) {
                 (void)fprintf(stderr, "bridle: %s\n", err.msg);
                 if (a->json)
                         cli_print_error_json(err.msg);

@@ -31,7 +31,10 @@ enum cli_opt {
         CLI_OPT_ISO,
         CLI_OPT_HELP,
         CLI_OPT_NAME,
+        CLI_OPT_ALLOW_HOST, /* sandbox run only: the CLI runs the egress proxy */
 };
+
+#define CLI_MAX_ALLOW_HOSTS 256
 
 struct cli_spec_args {
         const char *prog; /* "bridle sandbox run": prefix of usage errors */
@@ -40,6 +43,9 @@ struct cli_spec_args {
         bool json;
         size_t max_output;
         const char *manifest;
+        bool net_allowlist;            /* --net allowlist */
+        const char *allow_hosts[CLI_MAX_ALLOW_HOSTS + 1]; /* --allow-host (borrowed from argv) */
+        size_t n_allow_hosts;
 };
 
 /* Prints "PROG: message" and a pointer to --help; returns 2. */
