@@ -14,7 +14,9 @@
 #     file is still there, the run completes; stop_on_deny: 1 stops (exit 3);
 # (d) --approvals deny: asks become refusals, no exit 4 (also on resume);
 # (e) a malformed policy is exit 2 with FILE:LINE:COL; a rule for a tool the
-#     agent does not have is a run.warning.
+#     agent does not have is a run.warning;
+# (f) native Responses items (apply_patch_call, shell_call) are decided too:
+#     approved, denied by a person and by the policy, in their own shapes.
 # The asking call is `sh out/append.sh WORD` (a command rule, no redirection
 # in the command string): it appends WORD to out/log.txt, out/ a host folder
 # bound read-write, so the host sees how often it ran.
@@ -481,5 +483,75 @@ gw_agent override "$T/warn-policy.yaml" "$T/a.yaml"
 run "$BRIDLE" run --agent "$T/override.yaml" --policy "$T/policy.yaml" --journal "$JOURNAL" "Append"
 assert_rc 4 "(e) --policy replaces the agent's allow-all policy: the call asks"
 assert_eq "$(log_of override)" "" "(e) --policy: the call did not run"
+
+# =============================================================================
+# (f) native items (Responses shell_call, apply_patch_call) through the gateway
+# =============================================================================
+cat >"$T/f.json" <<'EOF'
+[
+ [{"type": "apply_patch_call", "call_id": "call_p1", "operation": {"type": "create_file", "path": "out/new.txt", "diff": "+hello\n"}}],
+ [{"type": "shell_call", "call_id": "call_sh", "action": {"commands": ["rm -rf out"]}}],
+ [{"type": "apply_patch_call", "call_id": "call_p2", "operation": {"type": "update_file", "path": "out/new.txt", "diff": "@@\n-hello\n+goodbye\n"}}],
+ [{"type": "message", "content": "native done"}]
+]
+EOF
+cat >"$T/native-policy.yaml" <<'EOF'
+default: allow
+tools:
+  apply_patch: ask
+commands:
+  - {prefix: [rm, -rf], decision: deny, reason: destructive}
+EOF
+ws native
+cat >"$T/native.yaml" <<EOF
+name: native
+model: test-model
+provider: openai-responses
+instructions: Do the task.
+tools: [read_file]
+native_tools: [shell, apply_patch]
+manifest: $T/native-manifest.yaml
+policy: $T/native-policy.yaml
+EOF
+start_server native "$T/f.json"
+run "$BRIDLE" run --agent "$T/native.yaml" --base-url "$URL" --journal "$JOURNAL" "Patch"
+assert_rc 4 "(f) a native apply_patch_call under tools.apply_patch: ask waits (exit 4)"
+RUN=$(run_id_of "$ERR")
+run "$BRIDLE" approvals --json --journal "$JOURNAL" "$RUN"
+pycheck "(f) approvals lists the apply_patch_call with its operation and the rule tools.apply_patch" '
+rows = [json.loads(l) for l in out.splitlines() if l.strip()]
+ok = len(rows) == 1 and rows[0]["call_id"] == "call_p1" and rows[0]["tool"] == "apply_patch"
+ok = ok and rows[0]["rule"] == "tools.apply_patch" and json.loads(rows[0]["arguments"])["path"] == "out/new.txt"
+why = rows'
+run "$BRIDLE" approve "$RUN" call_p1 --journal "$JOURNAL"
+assert_rc 0 "(f) approve the patch"
+resume "$RUN"
+assert_rc 4 "(f) resume: the patch applies, the shell rm is denied, the next patch waits"
+assert_eq "$(cat "$T/native-out/new.txt" 2>/dev/null)" "hello" "(f) the approved patch was applied"
+run "$BRIDLE" deny "$RUN" call_p2 --reason "keep hello" --journal "$JOURNAL"
+assert_rc 0 "(f) deny the second patch with a reason"
+resume "$RUN"
+assert_rc 0 "(f) the run completes"
+assert_eq "$(cat "$T/native-out/new.txt" 2>/dev/null)" "hello" "(f) the denied patch was not applied, out/ still there"
+pycheck "(f) the model got: the patch done, the shell refusal (rule, reason) as a shell_call_output, the person's reason as a failed apply_patch_call_output" '
+def outs(r, t):
+    return [i for i in r["body"]["input"] if i.get("type") == t]
+ok = len(req) == 4
+p1 = outs(req[1], "apply_patch_call_output")
+ok = ok and len(p1) == 1 and p1[0]["call_id"] == "call_p1" and p1[0]["status"] == "completed"
+sh = outs(req[2], "shell_call_output")
+ok = ok and len(sh) == 1 and sh[0]["call_id"] == "call_sh"
+o = sh[0]["output"][0] if ok else {}
+ok = ok and "commands[0] prefix [rm -rf]" in o.get("stderr", "") and "destructive" in o.get("stderr", "")
+ok = ok and o.get("outcome", {}).get("exit_code") == 1
+p2 = [i for i in outs(req[3], "apply_patch_call_output") if i["call_id"] == "call_p2"]
+ok = ok and len(p2) == 1 and p2[0]["status"] == "failed" and p2[0]["output"] == "denied by a person: keep hello"
+why = [r["body"]["input"][1:] for r in req]'
+events "$RUN"
+pycheck "(f) journal: each native call finished once" '
+fin = [e["data"]["call_id"] for e in of("tool.finished")]
+ok = fin == ["call_p1", "call_sh", "call_p2"]
+why = fin'
+stop_server
 
 bugs_end

@@ -14,7 +14,8 @@
 #   key (OPENAI_API_KEY set to a canary): the output sent to the model holds
 #   [REDACTED:openai_key] and [REDACTED:known] and not the values, for the
 #   scripted provider (tool.finished output_item, the --json event stream) and
-#   against the fake server (its request log).
+#   against the fake server (its request log), a native shell_call too; a
+#   secret cut by the output cap.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/run_lib.sh"
 
@@ -335,17 +336,20 @@ fi
 cat >"$T/leak.json" <<'EOF'
 [
  [{"type": "function_call", "name": "exec_command", "call_id": "call_cat", "arguments": {"cmd": "cat creds.txt"}},
-  {"type": "function_call", "name": "read_file", "call_id": "call_read", "arguments": {"path": "creds.txt"}}],
+  {"type": "function_call", "name": "read_file", "call_id": "call_read", "arguments": {"path": "creds.txt"}},
+  {"type": "shell_call", "call_id": "call_native", "action": {"commands": ["cat creds.txt"]}}],
  [{"type": "message", "content": "read the credentials"}]
 ]
 EOF
-agent "$T/leak3.yaml" leak3 openai-responses "exec_command, read_file" "manifest: $T/ws.yaml"
+agent "$T/leak3.yaml" leak3 openai-responses "exec_command, read_file" "manifest: $T/ws.yaml" "native_tools: [shell]"
 start_server leak "$T/leak.json" --require-key "$CANARY"
 OPENAI_API_KEY=$CANARY run "$BRIDLE" run --agent "$T/leak3.yaml" --base-url "$URL" --journal "$JOURNAL" "Read the credentials"
 assert_rc 0 "scanner, fake server: the run completes (the key was sent where it belongs)"
 pycheck "scanner, fake server: the request carries both outputs redacted; no request body holds either value" '
 outs = {i["call_id"]: i["output"] for r in req for i in r["body"]["input"] if i.get("type") == "function_call_output"}
-ok = len(req) == 2 and set(outs) == {"call_cat", "call_read"}
+native = [i["output"][0]["stdout"] for r in req for i in r["body"]["input"] if i.get("type") == "shell_call_output"]
+ok = len(req) == 2 and set(outs) == {"call_cat", "call_read"} and len(native) == 1
+outs["call_native"] = native[0] if native else ""
 ok = ok and all("[REDACTED:known]" in o and "[REDACTED:openai_key]" in o for o in outs.values())
 for r in req:
     b = json.dumps(r["body"])
@@ -354,7 +358,10 @@ for r in req:
 ok = ok and all(r["headers"].get("authorization") == "Bearer " + args[1] for r in req)
 why += repr(outs)' "$SHAPED" "$CANARY"
 events "$(run_id_of "$ERR")"
-leak_check "scanner, fake server"
+pycheck "scanner, fake server: the journal's tool.finished items hold no secret (native shell_call_output too)" '
+fin = json.dumps([e["data"]["output_item"] for e in of("tool.finished")])
+ok = len(of("tool.finished")) == 3 and args[0] not in fin and args[1] not in fin and "[REDACTED:known]" in fin
+why = fin' "$SHAPED" "$CANARY"
 stop_server
 
 bugs_end
