@@ -112,6 +112,7 @@ last_run() {
 # out/log.txt), so the host sees which calls ran.
 mkdir -p "$T/out"
 chmod 777 "$T/out"
+# shellcheck disable=SC2016 # expanded by sh in the sandbox
 printf '#!/bin/sh\necho "$1" >> "$(dirname "$0")/log.txt"\n' >"$T/out/append.sh"
 cat >"$T/ws.yaml" <<EOF
 version: 1

@@ -29,6 +29,7 @@ ws() {
         local name=$1
         mkdir -p "$T/$name-out"
         chmod 777 "$T/$name-out"
+        # shellcheck disable=SC2016 # expanded by sh in the sandbox
         printf '#!/bin/sh\necho "$1" >> "$(dirname "$0")/log.txt"\n' >"$T/$name-out/append.sh"
         cat >"$T/$name-manifest.yaml" <<EOF
 version: 1
@@ -186,7 +187,7 @@ if [ -n "${norun_crash:-}" ]; then
         known_bug "'bridle $norun_crash' (and approve --all, deny, approvals RUN) for a run that does not exist crashes (SIGSEGV) instead of exit 1: src/runner/approvals.c fold_run() fails in bridle__journal_events() before bridle__run_state_fold() initialises the bridle__run_state, and bridle_approval_answer()/bridle_approvals_list() then call bridle__run_state_clear() on the uninitialised struct (json_decref of stack garbage; state.c:423). Fix: zero-initialise 'st' (bridle__run_state st = {0};) or clear it only after a successful fold"
 fi
 resume "$RUN"
-[ "$RC" != 0 ] && [ "$RC" != 4 ] || fail "(a) resuming a completed run: exit $RC"
+if [ "$RC" = 0 ] || [ "$RC" = 4 ]; then fail "(a) resuming a completed run: exit $RC"; fi
 ok "(a) resuming the completed run is refused (exit $RC)"
 assert_eq "$(log_of defer)" "once" "(a) after all that, the call still ran once"
 run "$BRIDLE" approve "$RUN" --journal "$JOURNAL" call_a1 --all
