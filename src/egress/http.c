@@ -90,7 +90,7 @@ int bridle__egress_req_parse(const char *buf, size_t head_len, struct bridle__eg
                 return fail(ret_status, 400, why, cap, "malformed request line");
         size_t ll = (size_t)(eol - buf);
         const char *sp1 = memchr(buf, ' ', ll);
-        const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', ll - (size_t)(sp1 + 1 - buf)) : NULL;
+        const char *sp2 = sp1 ? memrchr(sp1 + 1, ' ', ll - (size_t)(sp1 + 1 - buf)) : NULL;
         if (!sp1 || !sp2 || (size_t)(sp1 - buf) >= sizeof(req.method) || !is_token(buf, (size_t)(sp1 - buf)))
                 return fail(ret_status, 400, why, cap, "malformed request line");
         const char *ver = sp2 + 1;
