@@ -19,6 +19,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "egress/egress.h"
@@ -659,6 +661,106 @@ static void test_spec_egress(void **state)
         bridle_sandbox_spec_free(s);
 }
 
+static int exec_in(const char *id, const char *const *argv, bridle_run_result *res)
+{
+        bridle_exec_opts o = { .argv = argv, .capture = true, .timeout_ms = 30000 };
+        bridle_error err;
+        int r = bridle_sandbox_exec(id, &o, res, &err);
+        if (r < 0)
+                fail_msg("exec: %s", err.msg);
+        return r;
+}
+
+/* A living sandbox's bridge connects per connection, to the socket in the
+ * directory: a proxy killed with SIGKILL and started again in the same
+ * directory is used by the next connection, the sandbox untouched. */
+static void test_living_bridge_survives_proxy_restart(void **state)
+{
+        struct fixture *f = *state;
+        char home[4200];
+        (void)snprintf(home, sizeof(home), "%s/home", f->tmp);
+        assert_int_equal(setenv("BRIDLE_HOME", home, 1), 0);
+        int port_pipe[2], ready[2];
+        assert_int_equal(pipe(port_pipe), 0);
+        assert_int_equal(pipe(ready), 0);
+        pid_t child = fork();
+        assert_true(child >= 0);
+        if (child == 0) {
+                /* The first proxy, in a process of its own (no threads were running at the fork). */
+                int port = 0;
+                if (read(port_pipe[0], &port, sizeof(port)) != sizeof(port))
+                        _exit(1);
+                char map[128];
+                (void)snprintf(map, sizeof(map), "allowed.test=127.0.0.1:%d", port);
+                const char *const hosts[] = { "allowed.test", NULL };
+                bridle_egress_opts o = { .dir = f->dir, .allow_hosts = hosts, .test_map = map };
+                bridle_egress *e = NULL;
+                if (bridle_egress_start(&o, &e, NULL) < 0 || write(ready[1], "r", 1) != 1)
+                        _exit(1);
+                for (;;)
+                        pause();
+        }
+        origin_start(&f->http, false, 2);
+        assert_int_equal(write(port_pipe[1], &f->http.port, sizeof(f->http.port)), sizeof(f->http.port));
+        char c;
+        assert_int_equal(read(ready[0], &c, 1), 1);
+
+        bridle_sandbox_spec *s = bridle_sandbox_spec_new();
+        bridle_error err;
+        assert_int_equal(bridle_sandbox_spec_set_egress(s, f->dir, &err), 0);
+        char *id = NULL;
+        if (bridle_sandbox_create(s, NULL, &id, &err) < 0) {
+                kill(child, SIGKILL);
+                waitpid(child, NULL, 0);
+                bridle_sandbox_spec_free(s);
+                origin_stop(&f->http);
+                fail_msg("create: %s", err.msg);
+        }
+        bridle_sandbox_spec_free(s);
+        const char *const curl[] = { "curl", "-sS", "-m", "10", "http://allowed.test/first", NULL };
+        bridle_run_result res;
+        exec_in(id, curl, &res);
+        bool have_curl = res.status != 127;
+        if (have_curl) {
+                assert_int_equal(res.status, 0);
+                assert_non_null(strstr(res.stdout_buf, "GET /first HTTP/1.1"));
+        }
+        bridle_run_result_release(&res);
+
+        assert_int_equal(kill(child, SIGKILL), 0);
+        assert_int_equal(waitpid(child, NULL, 0), child);
+        if (have_curl) {
+                exec_in(id, curl, &res);
+                assert_non_null(strstr(res.stdout_buf, "the egress proxy is not reachable"));
+                bridle_run_result_release(&res);
+        }
+
+        char map[128];
+        (void)snprintf(map, sizeof(map), "allowed.test=127.0.0.1:%d", f->http.port);
+        (void)snprintf(f->map, sizeof(f->map), "%s", map);
+        const char *const hosts[] = { "allowed.test", NULL };
+        bridle_egress *e = start(f, hosts, false); /* over the dead proxy's socket */
+        const char *const curl2[] = { "curl", "-sS", "-m", "10", "http://allowed.test/second", NULL };
+        if (have_curl) {
+                exec_in(id, curl2, &res);
+                assert_int_equal(res.status, 0);
+                assert_non_null(strstr(res.stdout_buf, "GET /second HTTP/1.1"));
+                bridle_run_result_release(&res);
+        }
+        assert_int_equal(bridle_sandbox_destroy(id, &err), 0);
+        free(id);
+        bridle_egress_stop(e);
+        origin_stop(&f->http); /* shutdown() wakes its accept if fewer connections came */
+        close(port_pipe[0]);
+        close(port_pipe[1]);
+        close(ready[0]);
+        close(ready[1]);
+        if (!have_curl)
+                skip();
+        assert_int_equal(f->rec.n, 1);
+        assert_true(f->rec.r[0].allowed);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -674,6 +776,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_proxy_restart_same_dir, setup, teardown),
                 cmocka_unit_test(test_proxy_temp_dir),
                 cmocka_unit_test(test_spec_egress),
+                cmocka_unit_test_setup_teardown(test_living_bridge_survives_proxy_restart, setup, teardown),
         };
         return cmocka_run_group_tests_name("egress", tests, NULL, NULL);
 }
