@@ -30,6 +30,7 @@
 #include "util/fd.h"
 
 #define RELAY_BUF (128u * 1024u)
+#define PIPE_BYTES (1024u * 1024u)
 #define CONNECT_TIMEOUT_MS 10000
 #define HEAD_TIMEOUT_MS 30000
 
@@ -264,6 +265,10 @@ struct flow {
         bool head_mode;
         char *hbuf;
         size_t hlen;
+        /* CONNECT tunnels, once buf is empty: splice through a pipe (no copy
+         * through user space); len then counts the bytes in the pipe */
+        int pipe[2];
+        bool spliced;
 };
 
 /* Head mode: move complete heads (rewritten) and, after the final one, the
@@ -294,9 +299,44 @@ static void flow_heads(struct flow *f)
         f->hlen = 0;
 }
 
+static int splice_step(struct flow *f)
+{
+        for (int round = 0; round < 8; round++) {
+                if (f->len == 0 && !f->eof) {
+                        ssize_t n = splice(f->from, NULL, f->pipe[1], NULL, PIPE_BYTES,
+                                           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+                        if (n < 0)
+                                return errno == EAGAIN || errno == EINTR ? 0 : -1;
+                        if (!f->count_writes)
+                                *f->count += (uint64_t)n;
+                        if (n == 0)
+                                f->eof = true;
+                        f->len = (size_t)n;
+                }
+                if (f->len == 0) {
+                        if (f->eof)
+                                (void)shutdown(f->to, SHUT_WR);
+                        return 0;
+                }
+                ssize_t w = splice(f->pipe[0], NULL, f->to, NULL, f->len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+                if (w < 0)
+                        return errno == EAGAIN || errno == EINTR ? 0 : -1;
+                if (f->count_writes)
+                        *f->count += (uint64_t)w;
+                f->len -= (size_t)w;
+                if (f->len)
+                        return 0;
+        }
+        return 0;
+}
+
 /* Move what can move now. -1: broken. */
 static int flow_step(struct flow *f)
 {
+        if (f->len == 0 && f->pipe[0] >= 0)
+                f->spliced = true;
+        if (f->spliced)
+                return splice_step(f);
         for (int round = 0; round < 8; round++) {
                 if (f->len == 0 && !f->eof) {
                         f->off = 0;
@@ -353,6 +393,19 @@ static bool flow_done(const struct flow *f)
         return f->eof && f->len == 0;
 }
 
+static void close_pipes(struct flow *a, struct flow *b)
+{
+        for (int i = 0; i < 2; i++) {
+                if (a->pipe[i] >= 0)
+                        bridle__close(a->pipe[i]);
+                if (b->pipe[i] >= 0)
+                        bridle__close(b->pipe[i]);
+                a->pipe[i] = b->pipe[i] = -1;
+        }
+}
+
+static void relay_loop(struct conn *c, struct flow *upp, struct flow *downp, bool rewrite_response);
+
 /* Relay until both directions are done. `pending` goes to the origin first. */
 static void relay(struct conn *c, const char *pending, size_t plen, bool rewrite_response)
 {
@@ -369,21 +422,37 @@ static void relay(struct conn *c, const char *pending, size_t plen, bool rewrite
                              .head_mode = rewrite_response, .hbuf = hbuf };
         memcpy(up.buf, pending, plen);
         up.len = plen;
+        up.pipe[0] = up.pipe[1] = down.pipe[0] = down.pipe[1] = -1;
+        if (!rewrite_response) {
+                if (pipe2(up.pipe, O_CLOEXEC | O_NONBLOCK) == 0 && pipe2(down.pipe, O_CLOEXEC | O_NONBLOCK) == 0) {
+                        (void)fcntl(up.pipe[1], F_SETPIPE_SZ, PIPE_BYTES);
+                        (void)fcntl(down.pipe[1], F_SETPIPE_SZ, PIPE_BYTES);
+                } else {
+                        close_pipes(&up, &down);
+                }
+        }
+        relay_loop(c, &up, &down, rewrite_response);
+        close_pipes(&up, &down);
+}
+
+static void relay_loop(struct conn *c, struct flow *upp, struct flow *downp, bool rewrite_response)
+{
+        struct flow *up = upp, *down = downp;
         int idle = c->e->idle_ms > (uint64_t)INT32_MAX ? INT32_MAX : (int)c->e->idle_ms;
         (void)fcntl(c->cfd, F_SETFL, O_NONBLOCK | O_RDWR);
         for (;;) {
-                if (flow_step(&up) < 0 || flow_step(&down) < 0)
+                if (flow_step(up) < 0 || flow_step(down) < 0)
                         return;
-                if (flow_done(&up) && flow_done(&down))
+                if (flow_done(up) && flow_done(down))
                         return;
                 /* The origin is done and flushed: the client's leftovers have nowhere to go. */
-                if (flow_done(&down) && !rewrite_response && up.eof)
+                if (flow_done(down) && !rewrite_response && up->eof)
                         return;
-                if (flow_done(&down) && rewrite_response)
+                if (flow_done(down) && rewrite_response)
                         return; /* one request per connection: the response is complete */
                 struct pollfd p[3] = {
-                        { .fd = c->cfd, .events = (short)(want(&up, c->cfd) | want(&down, c->cfd)) },
-                        { .fd = c->ofd, .events = (short)(want(&up, c->ofd) | want(&down, c->ofd)) },
+                        { .fd = c->cfd, .events = (short)(want(up, c->cfd) | want(down, c->cfd)) },
+                        { .fd = c->ofd, .events = (short)(want(up, c->ofd) | want(down, c->ofd)) },
                         { .fd = c->e->stop_pipe[0], .events = POLLIN },
                 };
                 int r;
