@@ -273,6 +273,20 @@ static void record(void *data, const bridle_egress_conn *c)
         pthread_mutex_unlock(&rs->lock);
 }
 
+/* The client sees EOF before the worker reports: wait for the nth report (bounded). */
+static void wait_records(struct records *rs, size_t n)
+{
+        for (int i = 0; i < 2000; i++) {
+                pthread_mutex_lock(&rs->lock);
+                size_t have = rs->n;
+                pthread_mutex_unlock(&rs->lock);
+                if (have >= n)
+                        return;
+                usleep(5000);
+        }
+        fail_msg("%zu reports, wanted %zu", rs->n, n);
+}
+
 static bool allow_all(void *data, const char *host)
 {
         (void)data;
@@ -435,6 +449,7 @@ static void test_proxy_http_and_refusals(void **state)
 
         const char *r = exchange(e, "GET http://Allowed.test/hello?x=1 HTTP/1.1\r\nHost: other\r\n"
                                     "Proxy-Connection: keep-alive\r\nUser-Agent: unit\r\n\r\n");
+        wait_records(&f->rec, 1);
         assert_non_null(strstr(r, "HTTP/1.1 200 OK\r\n"));
         assert_non_null(strstr(r, "Connection: close\r\n"));
         assert_null(strstr(r, "Keep-Alive"));
@@ -448,15 +463,20 @@ static void test_proxy_http_and_refusals(void **state)
         origin_stop(&f->http);
 
         r = exchange(e, "GET http://other.test/ HTTP/1.1\r\n\r\n");
+        wait_records(&f->rec, 2);
         assert_non_null(strstr(r, "HTTP/1.1 403 Forbidden\r\n"));
         assert_non_null(strstr(r, "host 'other.test' is not in the allowlist"));
         r = exchange(e, "CONNECT sub.test:443 HTTP/1.1\r\n\r\n"); /* "*.sub.test" is not sub.test */
         assert_non_null(strstr(r, "HTTP/1.1 403 "));
+        wait_records(&f->rec, 3);
         r = exchange(e, "CONNECT dead.test:443 HTTP/1.1\r\n\r\n");
+        wait_records(&f->rec, 4);
         assert_non_null(strstr(r, "HTTP/1.1 502 Bad Gateway\r\n"));
         r = exchange(e, "HELLO\r\n\r\n");
+        wait_records(&f->rec, 5);
         assert_non_null(strstr(r, "HTTP/1.1 400 "));
         r = exchange(e, "GET https://allowed.test/ HTTP/1.1\r\n\r\n");
+        wait_records(&f->rec, 6);
         assert_non_null(strstr(r, "CONNECT"));
         e = bridle_egress_stop(e);
         assert_null(e);
@@ -573,6 +593,7 @@ static void test_proxy_private_ranges(void **state)
         };
         for (size_t i = 0; i < sizeof(reqs) / sizeof(*reqs); i++) {
                 const char *r = exchange(e, reqs[i]);
+                wait_records(&f->rec, i + 1);
                 if (!strstr(r, "HTTP/1.1 403 Forbidden\r\n") || !strstr(r, "may not reach"))
                         fail_msg("not refused: %s -> %s", reqs[i], r);
         }
