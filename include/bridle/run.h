@@ -69,6 +69,7 @@ enum bridle_approval_decision {
         BRIDLE_APPROVE = 1,        /* run this call */
         BRIDLE_APPROVE_ALWAYS = 2, /* run it, and every later call this rule asks about in this run */
         BRIDLE_DENY = 3,           /* refuse it; the reason goes back to the model */
+        BRIDLE_DEFER = 4,          /* no one can answer now: stop the run awaiting approval */
 };
 
 /* Answer one request: return a decision; for BRIDLE_DENY, write a reason

@@ -172,7 +172,7 @@ static enum bridle_approval_decision approve_on_tty(const bridle_approval_reques
         (void)ud;
         FILE *tty = fopen("/dev/tty", "r+e");
         if (!tty)
-                return BRIDLE_DENY;
+                return BRIDLE_DEFER; /* no terminal: nobody to ask now */
         struct view *v = approve_view;
         if (v) {
                 pthread_mutex_lock(&v->mu);
@@ -306,6 +306,7 @@ static void view_start(struct view *v, bool json)
                 v->tty = false;
         signal(SIGINT, on_sigint);
         signal(SIGTERM, on_sigint);
+        signal(SIGHUP, on_sigint); /* a closed terminal stops the run, resumable */
 }
 
 /* The run id goes to stderr as soon as it exists: the first event carries it. */

@@ -3,7 +3,7 @@
 #include "model/http.h"
 
 #include <ctype.h>
-#include <curl/curl.h>
+#include "model/curl_dl.h"
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -63,7 +63,7 @@ int64_t bridle__http_retry_after(const char *value, int64_t max_ms)
                         return -1;
                 ms = secs * 1000 > (double)max_ms ? max_ms : (int64_t)(secs * 1000);
         } else {
-                time_t t = curl_getdate(value, NULL);
+                time_t t = bridle__curl_load(NULL) == 0 ? curl_getdate(value, NULL) : (time_t)-1;
                 if (t == (time_t)-1)
                         return -1;
                 time_t now = time(NULL);
@@ -217,6 +217,9 @@ static int set_options(bridle__http *h)
 
 int bridle__http_new(const char *api_key, bridle__http **ret, bridle_error *err)
 {
+        int lr = bridle__curl_load(err);
+        if (lr < 0)
+                return lr;
         (void)pthread_once(&global_once, global_init);
         if (global_rc != CURLE_OK)
                 return bridle__err(err, BRIDLE_E_MODEL, "libcurl: %s",

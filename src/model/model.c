@@ -2,7 +2,7 @@
 /* Model providers: creation, one call with its retries, error classes (model.h). */
 #include "model/model.h"
 
-#include <curl/curl.h>
+#include "model/curl_dl.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -77,7 +77,7 @@ int bridle_approvals_list(const char *journal_path, const char *run_ref, bridle_
         for (i = json_array_size(runs); r == 0 && i-- > 0;) {
                 row = json_array_get(runs, i);
                 char id[33];
-                bridle__run_state st;
+                bridle__run_state st = { 0 };
                 r = fold_run(j, json_string_value(json_object_get(row, "id")), id, &st, err);
                 if (r == 0 && st.status == BRIDLE_RUN_WAITING)
                         r = add_pending(&st, ret, ret_n, err);
@@ -112,7 +112,7 @@ int bridle_approval_answer(const char *journal_path, const char *run_ref, const 
         if (!j)
                 return bridle__err(err, -ENOENT, "no run '%s'", run_ref);
         char id[33];
-        bridle__run_state st;
+        bridle__run_state st = { 0 };
         r = fold_run(j, run_ref, id, &st, err);
         if (r == 0 && st.status != BRIDLE_RUN_WAITING)
                 r = bridle__err(err, BRIDLE_E_INVALID, "run '%s' is %s, not awaiting approval", id,

@@ -72,10 +72,12 @@ static enum bridle_approvals mode_of(const bridle__run *R)
         return m;
 }
 
-/* A person's answer, now, through the callback; journaled. */
+/* A person's answer, now, through the callback; journaled. *deferred when
+ * the callback says no one can answer (the caller then defers the call). */
 static int ask_now(bridle__run *R, const json_t *call, const bridle__verdict *v, json_t *verdicts, size_t i,
-                   bridle_error *err)
+                   bool *deferred, bridle_error *err)
 {
+        *deferred = false;
         const char *call_id = json_string_value(json_object_get(call, "call_id")) ?: "";
         json_t *a = json_object_get(call, "arguments");
         char *args = json_is_string(a) ? NULL : json_dumps(a ? a : json_object_get(call, "action") ?: json_object_get(call, "operation"), JSON_COMPACT | JSON_ENCODE_ANY);
@@ -86,6 +88,10 @@ static int ask_now(bridle__run *R, const json_t *call, const bridle__verdict *v,
         enum bridle_approval_decision d = R->opts->approve(&req, reason, sizeof(reason), R->opts->approve_userdata);
         free(args);
         reason[sizeof(reason) - 1] = '\0';
+        if (d == BRIDLE_DEFER) {
+                *deferred = true;
+                return 0;
+        }
         bool approve = d == BRIDLE_APPROVE || d == BRIDLE_APPROVE_ALWAYS;
         json_object_set_new(json_array_get(verdicts, i), "run", json_boolean(approve));
         if (!approve)
@@ -151,9 +157,11 @@ int bridle__run_gate(bridle__run *R, const json_t *pending, json_t **ret_verdict
                         continue;
                 }
                 if (mode == BRIDLE_APPROVALS_ASK) {
-                        if ((r = ask_now(R, call, &v, verdicts, i, err)) < 0)
+                        bool deferred = false;
+                        if ((r = ask_now(R, call, &v, verdicts, i, &deferred, err)) < 0)
                                 break;
-                        continue;
+                        if (!deferred)
+                                continue;
                 }
                 /* Deferred: written for a person to answer later. */
                 json_object_set_new(vj, "defer", json_true());

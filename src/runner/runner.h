@@ -56,7 +56,9 @@ typedef struct bridle__run {
         bool keep_sandbox;        /* the run's own --keep-sandbox, or the caller's */
         bridle__policy *policy;   /* the gateway's policy (recorded in run.started) */
         bridle__secrets *secrets; /* redacts tool outputs; knows the run's API keys */
-        bridle__guards *guards;   /* the entry agent's guardrails (NULL: none) */  /* a new run's row, written with its first batch */
+        bridle__guards *guards;   /* the entry agent's guardrails (NULL: none) */
+        const char *known[BRIDLE__AGENT_MAX]; /* the run's API keys (environment strings, borrowed) */
+        size_t n_known;  /* a new run's row, written with its first batch */
 } bridle__run;
 
 /*

@@ -265,8 +265,11 @@ static int on_gateway_decision(bridle__run_state *st, const evctx *e, bridle_err
                 return r;
         if (strcmp(decision, "allow") != 0 && strcmp(decision, "ask") != 0 && strcmp(decision, "deny") != 0)
                 return bad(err, e, "decision", "is not allow, ask or deny");
-        if (!strcmp(decision, "deny"))
-                st->denials++;
+        if (!strcmp(decision, "deny")) {
+                if (json_object_set_new(st->denied, call_id, json_true()) < 0)
+                        return oom(err);
+                st->denials = (unsigned)json_object_size(st->denied);
+        }
         return 0;
 }
 
@@ -300,9 +303,11 @@ static int on_approval_given(bridle__run_state *st, const evctx *e, bridle_error
         if (json_object_set(st->approvals, call_id, (json_t *)e->data) < 0)
                 return oom(err);
         (void)json_object_del(st->requested, call_id);
-        if (!strcmp(decision, "deny"))
-                st->denials++;
-        else if (json_is_true(json_object_get(e->data, "always")) && rule &&
+        if (!strcmp(decision, "deny")) {
+                if (json_object_set_new(st->denied, call_id, json_true()) < 0)
+                        return oom(err);
+                st->denials = (unsigned)json_object_size(st->denied);
+        } else if (json_is_true(json_object_get(e->data, "always")) && rule &&
                  json_object_set_new(st->always_rules, rule, json_true()) < 0)
                 return oom(err);
         return 0;
@@ -369,7 +374,8 @@ static int ensure(bridle__run_state *st)
         if ((!st->items && !(st->items = json_array())) || (!st->pending && !(st->pending = json_array())) ||
             (!st->approvals && !(st->approvals = json_object())) ||
             (!st->requested && !(st->requested = json_object())) ||
-            (!st->always_rules && !(st->always_rules = json_object())))
+            (!st->always_rules && !(st->always_rules = json_object())) ||
+            (!st->denied && !(st->denied = json_object())))
                 return -ENOMEM;
         return 0;
 }
@@ -426,6 +432,7 @@ void bridle__run_state_clear(bridle__run_state *st)
         json_decref(st->approvals);
         json_decref(st->requested);
         json_decref(st->always_rules);
+        json_decref(st->denied);
         free(st->final_output);
         memset(st, 0, sizeof(*st));
 }

@@ -30,7 +30,8 @@ typedef struct bridle__run_state {
         json_t *approvals;     /* call_id -> approval.given data (a person's answer) */
         json_t *requested;     /* call_id -> approval.requested data, not yet answered */
         json_t *always_rules;  /* rule -> true: approved always for this run */
-        unsigned denials;      /* calls denied, by the policy or a person */
+        json_t *denied;        /* call_id -> true: calls denied, by the policy or a person */
+        unsigned denials;      /* how many (each call once) */
         char *final_output;
         unsigned turns; /* model.response events */
         unsigned resumes;
