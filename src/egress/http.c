@@ -79,6 +79,28 @@ static int parse_authority(const char *a, size_t len, bool need_port, unsigned d
         return 0;
 }
 
+/* Header lines after the first: "name: value" with a token name, CRLF or LF
+ * ends, no NUL, no CR elsewhere. */
+static bool headers_valid(const char *p, const char *end)
+{
+        while (p < end) {
+                const char *nl = memchr(p, '\n', (size_t)(end - p));
+                if (!nl)
+                        return false;
+                const char *le = nl > p && nl[-1] == '\r' ? nl - 1 : nl;
+                if (le == p)
+                        return nl + 1 == end; /* the empty line ends the head */
+                const char *colon = memchr(p, ':', (size_t)(le - p));
+                if (!colon || !is_token(p, (size_t)(colon - p)))
+                        return false;
+                for (const char *q = colon; q < le; q++)
+                        if (*q == '\0' || *q == '\r')
+                                return false;
+                p = nl + 1;
+        }
+        return false;
+}
+
 int bridle__egress_req_parse(const char *buf, size_t head_len, struct bridle__egress_req *ret,
                              int *ret_status, char *why, size_t cap)
 {
@@ -86,8 +108,10 @@ int bridle__egress_req_parse(const char *buf, size_t head_len, struct bridle__eg
         memset(&req, 0, sizeof(req));
         req.head_len = head_len;
         const char *eol = memchr(buf, '\r', head_len);
-        if (!eol)
+        if (!eol || eol + 1 >= buf + head_len || eol[1] != '\n' || memchr(buf, '\0', (size_t)(eol - buf)))
                 return fail(ret_status, 400, why, cap, "malformed request line");
+        if (!headers_valid(eol + 2, buf + head_len))
+                return fail(ret_status, 400, why, cap, "malformed header line");
         size_t ll = (size_t)(eol - buf);
         const char *sp1 = memchr(buf, ' ', ll);
         const char *sp2 = sp1 ? memrchr(sp1 + 1, ' ', ll - (size_t)(sp1 + 1 - buf)) : NULL;
@@ -205,7 +229,8 @@ static char *copy_headers(char *out, const char *p, const char *end, bool drop_h
                 if (name_is(&h, "connection") && nconn < 8)
                         conn[nconn++] = h;
         while (next_header(&p, end, &h)) {
-                bool drop = h.name_len == 0 || (drop_host && name_is(&h, "host"));
+                bool drop = h.name_len == 0 || (drop_host && name_is(&h, "host")) ||
+                            (h.name_len >= 6 && strncasecmp(h.name, "proxy-", 6) == 0); /* meant for us */
                 for (size_t i = 0; !drop && i < sizeof(hop_by_hop) / sizeof(*hop_by_hop); i++)
                         drop = name_is(&h, hop_by_hop[i]);
                 for (size_t i = 0; !drop && i < nconn; i++)
@@ -259,8 +284,9 @@ int bridle__egress_resp_rewrite(const char *buf, size_t head_len, char **ret, si
                                 int *ret_status)
 {
         const char *eol = memchr(buf, '\n', head_len);
-        if (!eol || head_len < 12 || memcmp(buf, "HTTP/1.", 7) != 0 || buf[8] != ' ')
-                return -EINVAL;
+        if (!eol || head_len < 12 || memcmp(buf, "HTTP/1.", 7) != 0 || buf[8] != ' ' ||
+            memchr(buf, '\0', head_len) || !headers_valid(eol + 1, buf + head_len))
+                return -EINVAL; /* passed on as it is */
         int status = 0;
         for (int i = 9; i < 12; i++) {
                 if (buf[i] < '0' || buf[i] > '9')
