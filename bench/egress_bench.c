@@ -66,8 +66,9 @@ static size_t drain(int fd)
 static double run_direct(int port)
 {
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t)port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         double t = now();
         if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
                 perror("connect");
@@ -86,7 +87,7 @@ static double run_direct(int port)
 static double run_proxy(const char *dir)
 {
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        struct sockaddr_un a = { .sun_family = AF_UNIX };
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
         snprintf(a.sun_path, sizeof(a.sun_path), "%s/%s", dir, BRIDLE_EGRESS_SOCKET);
         double t = now();
         if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
@@ -134,7 +135,7 @@ int main(int argc, char **argv)
                 return 2;
         total = mib << 20;
         origin_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         socklen_t sl = sizeof(a);
         if (bind(origin_fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(origin_fd, 16) < 0 ||
             getsockname(origin_fd, (struct sockaddr *)&a, &sl) < 0)
@@ -145,8 +146,8 @@ int main(int argc, char **argv)
 
         char map[64];
         snprintf(map, sizeof(map), "origin.bench=127.0.0.1:%d", port);
-        const char *const hosts[] = { "origin.bench", NULL };
-        bridle_egress_opts o = { .allow_hosts = hosts, .test_map = map };
+        const char *const hosts[] = {"origin.bench", NULL};
+        bridle_egress_opts o = {.allow_hosts = hosts, .test_map = map};
         bridle_egress *e = NULL;
         bridle_error err;
         if (bridle_egress_start(&o, &e, &err) < 0) {

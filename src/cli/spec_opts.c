@@ -205,19 +205,22 @@ int cli_spec_apply_opt(struct cli_spec_args *a, int c, const char *v)
                         return 0;
                 }
                 if (strcmp(v, "none") != 0 && strcmp(v, "loopback") != 0)
-                        return cli_usage_error(a->prog, "--net is none, loopback or allowlist, not '%s'", v);
+                        return cli_usage_error(a->prog,
+                                               "--net is none, loopback or allowlist, not '%s'", v);
                 a->net_allowlist = false;
                 bridle_sandbox_spec_set_net(a->spec, strcmp(v, "none") != 0 ? BRIDLE_NET_LOOPBACK
                                                                             : BRIDLE_NET_NONE);
                 return 0;
         case CLI_OPT_ALLOW_HOST:
                 if (a->n_allow_hosts >= CLI_MAX_ALLOW_HOSTS)
-                        return cli_usage_error(a->prog, "more than %d --allow-host", CLI_MAX_ALLOW_HOSTS);
+                        return cli_usage_error(a->prog, "more than %d --allow-host",
+                                               CLI_MAX_ALLOW_HOSTS);
                 if (!*v || strchr(v, '/') || strchr(v, ':') || strchr(v, ' ') ||
                     (strchr(v, '*') && (v[0] != '*' || v[1] != '.' || strchr(v + 1, '*') || !v[2])))
                         return cli_usage_error(a->prog,
                                                "--allow-host wants a domain ('example.org' or "
-                                               "'*.example.org'), not '%s'", v);
+                                               "'*.example.org'), not '%s'",
+                                               v);
                 a->allow_hosts[a->n_allow_hosts++] = v;
                 a->allow_hosts[a->n_allow_hosts] = NULL;
                 return 0;

@@ -43,7 +43,7 @@ struct cli_spec_args {
         bool json;
         size_t max_output;
         const char *manifest;
-        bool net_allowlist;            /* --net allowlist */
+        bool net_allowlist;                               /* --net allowlist */
         const char *allow_hosts[CLI_MAX_ALLOW_HOSTS + 1]; /* --allow-host (borrowed from argv) */
         size_t n_allow_hosts;
 };

@@ -19,20 +19,20 @@ struct v4_range {
 };
 
 static const struct v4_range v4_blocked[] = {
-        { 0x00000000u, 8, "'this network' address" },  /* 0/8 */
-        { 0x0a000000u, 8, "private address" },         /* 10/8 */
-        { 0x64400000u, 10, "shared (CGNAT) address" }, /* 100.64/10 */
-        { 0x7f000000u, 8, "loopback address" },        /* 127/8 */
-        { 0xa9fe0000u, 16, "link-local address" },     /* 169.254/16 */
-        { 0xac100000u, 12, "private address" },        /* 172.16/12 */
-        { 0xc0000000u, 24, "reserved address" },       /* 192.0.0/24 */
-        { 0xc0000200u, 24, "documentation address" },  /* 192.0.2/24 */
-        { 0xc0a80000u, 16, "private address" },        /* 192.168/16 */
-        { 0xc6120000u, 15, "benchmarking address" },   /* 198.18/15 */
-        { 0xc6336400u, 24, "documentation address" },  /* 198.51.100/24 */
-        { 0xcb007100u, 24, "documentation address" },  /* 203.0.113/24 */
-        { 0xe0000000u, 4, "multicast address" },       /* 224/4 */
-        { 0xf0000000u, 4, "reserved address" },        /* 240/4, broadcast included */
+        {0x00000000u, 8, "'this network' address"},  /* 0/8 */
+        {0x0a000000u, 8, "private address"},         /* 10/8 */
+        {0x64400000u, 10, "shared (CGNAT) address"}, /* 100.64/10 */
+        {0x7f000000u, 8, "loopback address"},        /* 127/8 */
+        {0xa9fe0000u, 16, "link-local address"},     /* 169.254/16 */
+        {0xac100000u, 12, "private address"},        /* 172.16/12 */
+        {0xc0000000u, 24, "reserved address"},       /* 192.0.0/24 */
+        {0xc0000200u, 24, "documentation address"},  /* 192.0.2/24 */
+        {0xc0a80000u, 16, "private address"},        /* 192.168/16 */
+        {0xc6120000u, 15, "benchmarking address"},   /* 198.18/15 */
+        {0xc6336400u, 24, "documentation address"},  /* 198.51.100/24 */
+        {0xcb007100u, 24, "documentation address"},  /* 203.0.113/24 */
+        {0xe0000000u, 4, "multicast address"},       /* 224/4 */
+        {0xf0000000u, 4, "reserved address"},        /* 240/4, broadcast included */
 };
 
 static const char *v4_class(uint32_t a)
@@ -64,9 +64,9 @@ static const char *v6_class(const uint8_t *b)
                 return b[15] ? "loopback address" : "unspecified address";
         /* IPv4 inside IPv6: mapped ::ffff:a.b.c.d, compatible ::a.b.c.d,
          * NAT64 64:ff9b::/96, SIIT ::ffff:0:a.b.c.d. The embedded address decides. */
-        static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-        static const uint8_t siit[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0 };
-        static const uint8_t nat64[12] = { 0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0 };
+        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        static const uint8_t siit[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0};
+        static const uint8_t nat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
         if (memcmp(b, mapped, 12) == 0 || memcmp(b, siit, 12) == 0 || memcmp(b, nat64, 12) == 0 ||
             zero(b, 12)) {
                 const char *c = v4_class(v4_at(b + 12));
@@ -216,15 +216,19 @@ int bridle__egress_map_parse(const char *spec, struct bridle__egress_map_entry *
                         continue;
                 }
                 if (n >= MAP_MAX)
-                        return bridle__err(err, BRIDLE_E_LIMIT, "egress test map: more than %d entries", MAP_MAX);
+                        return bridle__err(err, BRIDLE_E_LIMIT,
+                                           "egress test map: more than %d entries", MAP_MAX);
                 struct bridle__egress_map_entry *nv = bridle__realloc(v, (n + 1) * sizeof(*v));
                 if (!nv)
                         return bridle__err(err, -ENOMEM, "egress test map");
                 v = nv;
-                if (!eq || bridle__egress_host_norm(p, (size_t)(eq - p), v[n].host, sizeof(v[n].host)) < 0 ||
+                if (!eq ||
+                    bridle__egress_host_norm(p, (size_t)(eq - p), v[n].host, sizeof(v[n].host)) <
+                            0 ||
                     parse_addr(eq + 1, len - (size_t)(eq - p) - 1, &v[n]) < 0)
                         return bridle__err(err, BRIDLE_E_INVALID,
-                                           "egress test map: '%.*s' is not HOST=IP:PORT", (int)len, p);
+                                           "egress test map: '%.*s' is not HOST=IP:PORT", (int)len,
+                                           p);
                 n++;
                 p += len;
         }

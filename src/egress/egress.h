@@ -48,18 +48,18 @@ int bridle__egress_map_parse(const char *spec, struct bridle__egress_map_entry *
 
 /* ---- HTTP heads (http.c) ------------------------------------------------------- */
 
-#define BRIDLE__EGRESS_MAX_HEAD (16u * 1024u)   /* a request head */
-#define BRIDLE__EGRESS_MAX_RHEAD (64u * 1024u)  /* a response head we rewrite */
+#define BRIDLE__EGRESS_MAX_HEAD  (16u * 1024u) /* a request head */
+#define BRIDLE__EGRESS_MAX_RHEAD (64u * 1024u) /* a response head we rewrite */
 
 struct bridle__egress_req {
         char method[24];
-        bool connect;          /* CONNECT host:port */
-        char host[256];        /* normalised */
+        bool connect;   /* CONNECT host:port */
+        char host[256]; /* normalised */
         unsigned port;
-        const char *path;      /* plain requests: "/..." inside the head buffer, path_len bytes */
+        const char *path; /* plain requests: "/..." inside the head buffer, path_len bytes */
         size_t path_len;
-        const char *version;   /* "HTTP/1.1" or "HTTP/1.0" inside the head */
-        size_t head_len;       /* bytes of the head, "\r\n\r\n" included */
+        const char *version; /* "HTTP/1.1" or "HTTP/1.0" inside the head */
+        size_t head_len;     /* bytes of the head, "\r\n\r\n" included */
 };
 
 /* Where the head ends in buf ("\r\n\r\n" included), or 0 if not there yet. */

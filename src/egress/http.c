@@ -13,7 +13,8 @@
 size_t bridle__egress_head_end(const char *buf, size_t len)
 {
         for (size_t i = 3; i < len; i++)
-                if (buf[i] == '\n' && buf[i - 1] == '\r' && buf[i - 2] == '\n' && buf[i - 3] == '\r')
+                if (buf[i] == '\n' && buf[i - 1] == '\r' && buf[i - 2] == '\n' &&
+                    buf[i - 3] == '\r')
                         return i + 1;
         return 0;
 }
@@ -108,19 +109,22 @@ int bridle__egress_req_parse(const char *buf, size_t head_len, struct bridle__eg
         memset(&req, 0, sizeof(req));
         req.head_len = head_len;
         const char *eol = memchr(buf, '\r', head_len);
-        if (!eol || eol + 1 >= buf + head_len || eol[1] != '\n' || memchr(buf, '\0', (size_t)(eol - buf)))
+        if (!eol || eol + 1 >= buf + head_len || eol[1] != '\n' ||
+            memchr(buf, '\0', (size_t)(eol - buf)))
                 return fail(ret_status, 400, why, cap, "malformed request line");
         if (!headers_valid(eol + 2, buf + head_len))
                 return fail(ret_status, 400, why, cap, "malformed header line");
         size_t ll = (size_t)(eol - buf);
         const char *sp1 = memchr(buf, ' ', ll);
         const char *sp2 = sp1 ? memrchr(sp1 + 1, ' ', ll - (size_t)(sp1 + 1 - buf)) : NULL;
-        if (!sp1 || !sp2 || (size_t)(sp1 - buf) >= sizeof(req.method) || !is_token(buf, (size_t)(sp1 - buf)))
+        if (!sp1 || !sp2 || (size_t)(sp1 - buf) >= sizeof(req.method) ||
+            !is_token(buf, (size_t)(sp1 - buf)))
                 return fail(ret_status, 400, why, cap, "malformed request line");
         const char *ver = sp2 + 1;
         size_t vl = (size_t)(eol - ver);
         if (vl != 8 || (memcmp(ver, "HTTP/1.1", 8) != 0 && memcmp(ver, "HTTP/1.0", 8) != 0))
-                return fail(ret_status, 505, why, cap, "only HTTP/1.0 and HTTP/1.1 are spoken here");
+                return fail(ret_status, 505, why, cap,
+                            "only HTTP/1.0 and HTTP/1.1 are spoken here");
         memcpy(req.method, buf, (size_t)(sp1 - buf));
         req.version = ver;
         const char *t = sp1 + 1;
@@ -141,7 +145,8 @@ int bridle__egress_req_parse(const char *buf, size_t head_len, struct bridle__eg
                 if (a + al > end)
                         al = (size_t)(end - a);
                 if (memchr(a, '@', al))
-                        return fail(ret_status, 400, why, cap, "user information in the URL is refused");
+                        return fail(ret_status, 400, why, cap,
+                                    "user information in the URL is refused");
                 if (parse_authority(a, al, false, 80, &req) < 0)
                         return fail(ret_status, 400, why, cap, "malformed host in the URL");
                 req.path = a + al;
@@ -213,8 +218,8 @@ static bool named_in(const struct hdr *h, const char *v, size_t vl)
 }
 
 static const char *const hop_by_hop[] = {
-        "connection", "proxy-connection", "keep-alive", "proxy-authorization",
-        "proxy-authenticate", "te", "trailer", "upgrade",
+        "connection", "proxy-connection", "keep-alive", "proxy-authorization", "proxy-authenticate",
+        "te",         "trailer",          "upgrade",
 };
 
 /* Copy the header lines from p to end into out, leaving out hop-by-hop ones
@@ -230,7 +235,8 @@ static char *copy_headers(char *out, const char *p, const char *end, bool drop_h
                         conn[nconn++] = h;
         while (next_header(&p, end, &h)) {
                 bool drop = h.name_len == 0 || (drop_host && name_is(&h, "host")) ||
-                            (h.name_len >= 6 && strncasecmp(h.name, "proxy-", 6) == 0); /* meant for us */
+                            (h.name_len >= 6 &&
+                             strncasecmp(h.name, "proxy-", 6) == 0); /* meant for us */
                 for (size_t i = 0; !drop && i < sizeof(hop_by_hop) / sizeof(*hop_by_hop); i++)
                         drop = name_is(&h, hop_by_hop[i]);
                 for (size_t i = 0; !drop && i < nconn; i++)
@@ -316,16 +322,26 @@ int bridle__egress_resp_rewrite(const char *buf, size_t head_len, char **ret, si
 static const char *status_text(int status)
 {
         switch (status) {
-        case 200: return "Connection established";
-        case 400: return "Bad Request";
-        case 403: return "Forbidden";
-        case 405: return "Method Not Allowed";
-        case 431: return "Request Header Fields Too Large";
-        case 502: return "Bad Gateway";
-        case 503: return "Service Unavailable";
-        case 504: return "Gateway Timeout";
-        case 505: return "HTTP Version Not Supported";
-        default: return "Error";
+        case 200:
+                return "Connection established";
+        case 400:
+                return "Bad Request";
+        case 403:
+                return "Forbidden";
+        case 405:
+                return "Method Not Allowed";
+        case 431:
+                return "Request Header Fields Too Large";
+        case 502:
+                return "Bad Gateway";
+        case 503:
+                return "Service Unavailable";
+        case 504:
+                return "Gateway Timeout";
+        case 505:
+                return "HTTP Version Not Supported";
+        default:
+                return "Error";
         }
 }
 
@@ -337,7 +353,8 @@ size_t bridle__egress_reply(char *out, size_t cap, int status, const char *body)
         else
                 n = snprintf(out, cap,
                              "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                             "Content-Length: %zu\r\nConnection: close\r\nProxy-Connection: close\r\n\r\n"
+                             "Content-Length: %zu\r\nConnection: close\r\nProxy-Connection: "
+                             "close\r\n\r\n"
                              "bridle egress: %s\n",
                              status, status_text(status), strlen(body) + 16, body);
         if (n < 0)

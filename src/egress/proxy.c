@@ -29,10 +29,10 @@
 #include "util/error.h"
 #include "util/fd.h"
 
-#define RELAY_BUF (128u * 1024u)
-#define PIPE_BYTES (1024u * 1024u)
+#define RELAY_BUF          (128u * 1024u)
+#define PIPE_BYTES         (1024u * 1024u)
 #define CONNECT_TIMEOUT_MS 10000
-#define HEAD_TIMEOUT_MS 30000
+#define HEAD_TIMEOUT_MS    30000
 
 struct bridle_egress {
         char *dir;
@@ -94,7 +94,8 @@ static void report(struct conn *c)
 /* Wait for fd (events) or the stop pipe; 1 ready, 0 timeout, -1 stopped/error. */
 static int wait_fd(const bridle_egress *e, int fd, short events, int timeout_ms)
 {
-        struct pollfd p[2] = { { .fd = fd, .events = events }, { .fd = e->stop_pipe[0], .events = POLLIN } };
+        struct pollfd p[2] = {{.fd = fd, .events = events},
+                              {.fd = e->stop_pipe[0], .events = POLLIN}};
         int r;
         do
                 r = poll(p, 2, timeout_ms);
@@ -121,7 +122,8 @@ static void send_all(const bridle_egress *e, int fd, const char *b, size_t n)
 }
 
 /* Answer the client ourselves and record why. */
-static void refuse(struct conn *c, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void refuse(struct conn *c, int status, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
 static void refuse(struct conn *c, int status, const char *fmt, ...)
 {
         va_list ap;
@@ -145,7 +147,8 @@ static int read_head(struct conn *c)
                         return 0;
                 }
                 if (c->have == sizeof(c->head)) {
-                        refuse(c, 431, "request head larger than %u bytes", BRIDLE__EGRESS_MAX_HEAD);
+                        refuse(c, 431, "request head larger than %u bytes",
+                               BRIDLE__EGRESS_MAX_HEAD);
                         return -1;
                 }
                 uint64_t now = now_ms();
@@ -170,9 +173,11 @@ static void format_addr(const struct sockaddr *sa, char *out, size_t cap)
 {
         char ip[INET6_ADDRSTRLEN] = "?";
         if (sa->sa_family == AF_INET)
-                (void)inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, ip, sizeof(ip));
+                (void)inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, ip,
+                                sizeof(ip));
         else if (sa->sa_family == AF_INET6)
-                (void)inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, ip, sizeof(ip));
+                (void)inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, ip,
+                                sizeof(ip));
         (void)snprintf(out, cap, "%s", ip);
 }
 
@@ -214,14 +219,14 @@ static int open_origin(struct conn *c)
                 format_addr((const struct sockaddr *)&m->addr, c->address, sizeof(c->address));
                 int fd = connect_to(e, (const struct sockaddr *)&m->addr, m->addrlen);
                 if (fd < 0) {
-                        refuse(c, 502, "cannot connect to '%s' (test map: %s): %s", c->req.host, c->address,
-                               strerror(-fd));
+                        refuse(c, 502, "cannot connect to '%s' (test map: %s): %s", c->req.host,
+                               c->address, strerror(-fd));
                         return -1;
                 }
                 c->ofd = fd;
                 return 0;
         }
-        struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+        struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
         struct addrinfo *ai = NULL;
         char port[8];
         (void)snprintf(port, sizeof(port), "%u", c->req.port);
@@ -234,7 +239,8 @@ static int open_origin(struct conn *c)
         for (const struct addrinfo *a = ai; a; a = a->ai_next)
                 if (bridle__egress_addr_blocked(a->ai_addr, why, sizeof(why))) {
                         freeaddrinfo(ai);
-                        refuse(c, 403, "'%s' resolves to a %s: the sandbox may not reach it", c->req.host, why);
+                        refuse(c, 403, "'%s' resolves to a %s: the sandbox may not reach it",
+                               c->req.host, why);
                         return -1;
                 }
         int last = -EHOSTUNREACH;
@@ -246,8 +252,8 @@ static int open_origin(struct conn *c)
         }
         freeaddrinfo(ai);
         if (c->ofd < 0) {
-                refuse(c, 502, "cannot connect to '%s' port %u (%s): %s", c->req.host, c->req.port, c->address,
-                       strerror(-last));
+                refuse(c, 502, "cannot connect to '%s' port %u (%s): %s", c->req.host, c->req.port,
+                       c->address, strerror(-last));
                 return -1;
         }
         return 0;
@@ -318,7 +324,8 @@ static int splice_step(struct flow *f)
                                 (void)shutdown(f->to, SHUT_WR);
                         return 0;
                 }
-                ssize_t w = splice(f->pipe[0], NULL, f->to, NULL, f->len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+                ssize_t w = splice(f->pipe[0], NULL, f->to, NULL, f->len,
+                                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
                 if (w < 0)
                         return errno == EAGAIN || errno == EINTR ? 0 : -1;
                 if (f->count_writes)
@@ -411,20 +418,29 @@ static void relay(struct conn *c, const char *pending, size_t plen, bool rewrite
 {
         _cleanup_free_ char *ubuf = bridle__malloc(RELAY_BUF + BRIDLE__EGRESS_MAX_HEAD * 3);
         _cleanup_free_ char *dbuf = bridle__malloc(RELAY_BUF + BRIDLE__EGRESS_MAX_RHEAD * 3);
-        _cleanup_free_ char *hbuf = rewrite_response ? bridle__malloc(BRIDLE__EGRESS_MAX_RHEAD) : NULL;
+        _cleanup_free_ char *hbuf =
+                rewrite_response ? bridle__malloc(BRIDLE__EGRESS_MAX_RHEAD) : NULL;
         if (!ubuf || !dbuf || (rewrite_response && !hbuf)) {
                 (void)snprintf(c->reason, sizeof(c->reason), "%s", "out of memory");
                 return;
         }
-        struct flow up = { .from = c->cfd, .to = c->ofd, .buf = ubuf, .count = &c->rep.bytes_up,
-                           .count_writes = true };
-        struct flow down = { .from = c->ofd, .to = c->cfd, .buf = dbuf, .count = &c->rep.bytes_down,
-                             .head_mode = rewrite_response, .hbuf = hbuf };
+        struct flow up = {.from = c->cfd,
+                          .to = c->ofd,
+                          .buf = ubuf,
+                          .count = &c->rep.bytes_up,
+                          .count_writes = true};
+        struct flow down = {.from = c->ofd,
+                            .to = c->cfd,
+                            .buf = dbuf,
+                            .count = &c->rep.bytes_down,
+                            .head_mode = rewrite_response,
+                            .hbuf = hbuf};
         memcpy(up.buf, pending, plen);
         up.len = plen;
         up.pipe[0] = up.pipe[1] = down.pipe[0] = down.pipe[1] = -1;
         if (!rewrite_response) {
-                if (pipe2(up.pipe, O_CLOEXEC | O_NONBLOCK) == 0 && pipe2(down.pipe, O_CLOEXEC | O_NONBLOCK) == 0) {
+                if (pipe2(up.pipe, O_CLOEXEC | O_NONBLOCK) == 0 &&
+                    pipe2(down.pipe, O_CLOEXEC | O_NONBLOCK) == 0) {
                         (void)fcntl(up.pipe[1], F_SETPIPE_SZ, PIPE_BYTES);
                         (void)fcntl(down.pipe[1], F_SETPIPE_SZ, PIPE_BYTES);
                 } else {
@@ -451,16 +467,17 @@ static void relay_loop(struct conn *c, struct flow *upp, struct flow *downp, boo
                 if (flow_done(down) && rewrite_response)
                         return; /* one request per connection: the response is complete */
                 struct pollfd p[3] = {
-                        { .fd = c->cfd, .events = (short)(want(up, c->cfd) | want(down, c->cfd)) },
-                        { .fd = c->ofd, .events = (short)(want(up, c->ofd) | want(down, c->ofd)) },
-                        { .fd = c->e->stop_pipe[0], .events = POLLIN },
+                        {.fd = c->cfd, .events = (short)(want(up, c->cfd) | want(down, c->cfd))},
+                        {.fd = c->ofd, .events = (short)(want(up, c->ofd) | want(down, c->ofd))},
+                        {.fd = c->e->stop_pipe[0], .events = POLLIN},
                 };
                 int r;
                 do
                         r = poll(p, 3, idle);
                 while (r < 0 && errno == EINTR);
                 if (r == 0) {
-                        (void)snprintf(c->reason, sizeof(c->reason), "idle for %d ms: closed", idle);
+                        (void)snprintf(c->reason, sizeof(c->reason), "idle for %d ms: closed",
+                                       idle);
                         return;
                 }
                 if (r < 0 || p[2].revents)
@@ -482,7 +499,8 @@ static void handle(struct conn *c)
         }
         const bridle_egress *e = c->e;
         bool ok = e->allow ? e->allow(e->allow_data, c->req.host)
-                           : bridle_egress_host_listed((const char *const *)e->allow_hosts, c->req.host);
+                           : bridle_egress_host_listed((const char *const *)e->allow_hosts,
+                                                       c->req.host);
         if (!ok) {
                 refuse(c, 403, "host '%s' is not in the allowlist", c->req.host);
                 return;
@@ -558,8 +576,11 @@ static void busy(bridle_egress *e, int cfd)
         char out[512];
         size_t n = bridle__egress_reply(out, sizeof(out), 503, "too many connections at once");
         (void)send(cfd, out, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-        bridle_egress_conn r = { .method = "", .host = "", .address = "", .status = 503,
-                                 .reason = "too many connections at once" };
+        bridle_egress_conn r = {.method = "",
+                                .host = "",
+                                .address = "",
+                                .status = 503,
+                                .reason = "too many connections at once"};
         if (e->report)
                 e->report(e->report_data, &r);
         bridle__close(cfd);
@@ -582,7 +603,7 @@ static void spawn_worker(bridle_egress *e, int cfd)
         bool started = false;
         if (w && pthread_attr_init(&attr) == 0) {
                 (void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-                *w = (struct work){ .e = e, .cfd = cfd };
+                *w = (struct work){.e = e, .cfd = cfd};
                 started = pthread_create(&t, &attr, worker, w) == 0;
                 (void)pthread_attr_destroy(&attr);
         }
@@ -602,7 +623,8 @@ static void *acceptor(void *arg)
                         return NULL;
                 int cfd = accept4(e->lfd, NULL, NULL, SOCK_CLOEXEC);
                 if (cfd < 0) {
-                        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+                            errno == ENOMEM)
                                 (void)poll(NULL, 0, 50); /* let connections finish */
                         continue;
                 }
@@ -617,7 +639,8 @@ static int make_dir(bridle_egress *e, const char *dir, bridle_error *err)
         if (!dir) {
                 const char *t = getenv("TMPDIR");
                 char tmpl[4096];
-                (void)snprintf(tmpl, sizeof(tmpl), "%s/bridle-egress-XXXXXX", t && *t == '/' ? t : "/tmp");
+                (void)snprintf(tmpl, sizeof(tmpl), "%s/bridle-egress-XXXXXX",
+                               t && *t == '/' ? t : "/tmp");
                 if (!mkdtemp(tmpl))
                         return bridle__err(err, -errno, "egress: make a directory in '%s'", tmpl);
                 if (!(e->tmp_parent = bridle__strdup(tmpl)))
@@ -651,16 +674,18 @@ static int listen_sock(bridle_egress *e, bridle_error *err)
         _cleanup_close_ int dfd = open(e->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
                 return bridle__err(err, -errno, "egress: open '%s'", e->dir);
-        struct sockaddr_un a = { .sun_family = AF_UNIX };
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
         /* A long path is bound through the directory's fd. */
         if ((size_t)n < sizeof(a.sun_path))
                 memcpy(a.sun_path, e->sock_path, (size_t)n + 1);
         else
-                (void)snprintf(a.sun_path, sizeof(a.sun_path), "/proc/self/fd/%d/%s", dfd, BRIDLE_EGRESS_SOCKET);
+                (void)snprintf(a.sun_path, sizeof(a.sun_path), "/proc/self/fd/%d/%s", dfd,
+                               BRIDLE_EGRESS_SOCKET);
         struct stat st;
         if (fstatat(dfd, BRIDLE_EGRESS_SOCKET, &st, AT_SYMLINK_NOFOLLOW) == 0) {
                 if (!S_ISSOCK(st.st_mode))
-                        return bridle__err(err, -EEXIST, "egress: '%s' exists and is not a socket", e->sock_path);
+                        return bridle__err(err, -EEXIST, "egress: '%s' exists and is not a socket",
+                                           e->sock_path);
                 (void)unlinkat(dfd, BRIDLE_EGRESS_SOCKET, 0); /* a proxy before us died */
         }
         e->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -700,7 +725,8 @@ static void egress_free(bridle_egress *e)
         if (e->sock_ino) {
                 struct stat st;
                 /* Only our own socket: a proxy started after us may own the path now. */
-                if (lstat(e->sock_path, &st) == 0 && st.st_ino == e->sock_ino && st.st_dev == e->sock_dev)
+                if (lstat(e->sock_path, &st) == 0 && st.st_ino == e->sock_ino &&
+                    st.st_dev == e->sock_dev)
                         (void)unlink(e->sock_path);
         }
         if (e->tmp_parent) {

@@ -31,22 +31,24 @@
 static void test_host_listed(void **state)
 {
         (void)state;
-        const char *const list[] = { "registry.example.org", "*.internal.example", "Mixed.Case", NULL };
+        const char *const list[] = {"registry.example.org", "*.internal.example", "Mixed.Case",
+                                    NULL};
         assert_true(bridle_egress_host_listed(list, "registry.example.org"));
         assert_true(bridle_egress_host_listed(list, "REGISTRY.example.org"));
         assert_true(bridle_egress_host_listed(list, "registry.example.org."));
         assert_true(bridle_egress_host_listed(list, "mixed.case"));
         assert_true(bridle_egress_host_listed(list, "a.internal.example"));
         assert_true(bridle_egress_host_listed(list, "b.a.internal.example"));
-        assert_false(bridle_egress_host_listed(list, "internal.example"));      /* "*.x" is not x */
-        assert_false(bridle_egress_host_listed(list, "evilinternal.example"));  /* a label boundary */
+        assert_false(bridle_egress_host_listed(list, "internal.example")); /* "*.x" is not x */
+        assert_false(
+                bridle_egress_host_listed(list, "evilinternal.example")); /* a label boundary */
         assert_false(bridle_egress_host_listed(list, "example.org"));
         assert_false(bridle_egress_host_listed(list, "xregistry.example.org"));
         assert_false(bridle_egress_host_listed(list, "registry.example.org.evil"));
         assert_false(bridle_egress_host_listed(list, ""));
         assert_false(bridle_egress_host_listed(list, "bad host"));
         assert_false(bridle_egress_host_listed(NULL, "registry.example.org"));
-        const char *const empty[] = { NULL };
+        const char *const empty[] = {NULL};
         assert_false(bridle_egress_host_listed(empty, "registry.example.org"));
 }
 
@@ -72,18 +74,50 @@ static void test_addr_classes(void **state)
 {
         (void)state;
         static const char *const bad[] = {
-                "127.0.0.1", "127.255.255.254", "10.0.0.1", "10.255.255.255", "172.16.0.1", "172.31.255.255",
-                "192.168.1.1", "100.64.0.1", "100.127.255.255", "169.254.169.254", "0.0.0.0", "0.1.2.3",
-                "224.0.0.1", "239.255.255.250", "255.255.255.255", "240.0.0.1", "192.0.2.1", "198.18.0.1",
-                "::1", "::", "fc00::1", "fdff:ffff::1", "fe80::1", "febf::1", "ff02::1", "fec0::1",
-                "::ffff:127.0.0.1", "::ffff:10.1.2.3", "::ffff:192.168.0.1", "::ffff:169.254.169.254",
-                "::ffff:0.0.0.0", "::127.0.0.1", "64:ff9b::7f00:1", "64:ff9b::a00:1", "2002:7f00:1::1",
-                "2002:c0a8:101::", "::ffff:0:7f00:1", "2001:db8::1",
+                "127.0.0.1",
+                "127.255.255.254",
+                "10.0.0.1",
+                "10.255.255.255",
+                "172.16.0.1",
+                "172.31.255.255",
+                "192.168.1.1",
+                "100.64.0.1",
+                "100.127.255.255",
+                "169.254.169.254",
+                "0.0.0.0",
+                "0.1.2.3",
+                "224.0.0.1",
+                "239.255.255.250",
+                "255.255.255.255",
+                "240.0.0.1",
+                "192.0.2.1",
+                "198.18.0.1",
+                "::1",
+                "::",
+                "fc00::1",
+                "fdff:ffff::1",
+                "fe80::1",
+                "febf::1",
+                "ff02::1",
+                "fec0::1",
+                "::ffff:127.0.0.1",
+                "::ffff:10.1.2.3",
+                "::ffff:192.168.0.1",
+                "::ffff:169.254.169.254",
+                "::ffff:0.0.0.0",
+                "::127.0.0.1",
+                "64:ff9b::7f00:1",
+                "64:ff9b::a00:1",
+                "2002:7f00:1::1",
+                "2002:c0a8:101::",
+                "::ffff:0:7f00:1",
+                "2001:db8::1",
         };
         static const char *const good[] = {
-                "8.8.8.8", "1.1.1.1", "172.15.255.255", "172.32.0.1", "100.63.255.255", "100.128.0.1",
-                "192.169.0.1", "169.253.0.1", "11.0.0.1", "2606:4700::1111", "2a00:1450::1",
-                "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::1",
+                "8.8.8.8",          "1.1.1.1",         "172.15.255.255", "172.32.0.1",
+                "100.63.255.255",   "100.128.0.1",     "192.169.0.1",    "169.253.0.1",
+                "11.0.0.1",         "2606:4700::1111", "2a00:1450::1",   "::ffff:8.8.8.8",
+                "64:ff9b::808:808", "2002:808:808::1",
         };
         char why[128];
         for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
@@ -97,7 +131,7 @@ static void test_addr_classes(void **state)
                         fail_msg("%s should be allowed (%s)", good[i], why);
         assert_true(blocked("::ffff:127.0.0.1", why, sizeof(why)));
         assert_non_null(strstr(why, "loopback"));
-        struct sockaddr_un un = { .sun_family = AF_UNIX };
+        struct sockaddr_un un = {.sun_family = AF_UNIX};
         assert_true(bridle__egress_addr_blocked((struct sockaddr *)&un, NULL, 0));
 }
 
@@ -118,14 +152,20 @@ static void test_host_norm_and_map(void **state)
         struct bridle__egress_map_entry *m = NULL;
         size_t n = 0;
         bridle_error err;
-        assert_int_equal(bridle__egress_map_parse("a.test=127.0.0.1:8080,B.test=[::1]:443", &m, &n, &err), 0);
+        assert_int_equal(
+                bridle__egress_map_parse("a.test=127.0.0.1:8080,B.test=[::1]:443", &m, &n, &err),
+                0);
         assert_int_equal(n, 2);
         assert_string_equal(m[0].host, "a.test");
         assert_string_equal(m[1].host, "b.test");
         assert_int_equal(m[1].addr.ss_family, AF_INET6);
         free(m);
-        static const char *const bad[] = { "a.test", "a.test=127.0.0.1", "a.test=127.0.0.1:0",
-                                           "a.test=127.0.0.1:70000", "a.test=localhost:80", "=1.2.3.4:5" };
+        static const char *const bad[] = {"a.test",
+                                          "a.test=127.0.0.1",
+                                          "a.test=127.0.0.1:0",
+                                          "a.test=127.0.0.1:70000",
+                                          "a.test=localhost:80",
+                                          "=1.2.3.4:5"};
         for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
                 m = NULL;
                 assert_int_equal(bridle__egress_map_parse(bad[i], &m, &n, &err), BRIDLE_E_INVALID);
@@ -151,7 +191,8 @@ static void test_request_parse(void **state)
         (void)state;
         struct bridle__egress_req r;
         int st = 0;
-        assert_int_equal(parse("CONNECT Registry.Example.org:443 HTTP/1.1\r\nHost: x\r\n\r\n", &r, &st), 0);
+        assert_int_equal(
+                parse("CONNECT Registry.Example.org:443 HTTP/1.1\r\nHost: x\r\n\r\n", &r, &st), 0);
         assert_true(r.connect);
         assert_string_equal(r.host, "registry.example.org");
         assert_int_equal(r.port, 443);
@@ -170,21 +211,24 @@ static void test_request_parse(void **state)
         assert_int_equal(parse("GET http://2130706433/ HTTP/1.1\r\n\r\n", &r, &st), 0);
         assert_string_equal(r.host, "2130706433");
 
-        static const struct { const char *head; int status; } bad[] = {
-                { "CONNECT a.test HTTP/1.1\r\n\r\n", 400 },
-                { "CONNECT a.test:0 HTTP/1.1\r\n\r\n", 400 },
-                { "CONNECT a.test:65536 HTTP/1.1\r\n\r\n", 400 },
-                { "CONNECT a.test:44x HTTP/1.1\r\n\r\n", 400 },
-                { "CONNECT a:b:c HTTP/1.1\r\n\r\n", 400 },
-                { "GET /relative HTTP/1.1\r\n\r\n", 400 },
-                { "GET https://a.test/ HTTP/1.1\r\n\r\n", 400 },
-                { "GET ftp://a.test/ HTTP/1.1\r\n\r\n", 400 },
-                { "GET http://user:pw@a.test/ HTTP/1.1\r\n\r\n", 400 },
-                { "GET http://a b/ HTTP/1.1\r\n\r\n", 400 },
-                { "GET http://a.test/ HTTP/2.0\r\n\r\n", 505 },
-                { "GET http://a.test/\r\n\r\n", 400 },
-                { "GARBAGE\r\n\r\n", 400 },
-                { "G(T http://a.test/ HTTP/1.1\r\n\r\n", 400 },
+        static const struct {
+                const char *head;
+                int status;
+        } bad[] = {
+                {"CONNECT a.test HTTP/1.1\r\n\r\n", 400},
+                {"CONNECT a.test:0 HTTP/1.1\r\n\r\n", 400},
+                {"CONNECT a.test:65536 HTTP/1.1\r\n\r\n", 400},
+                {"CONNECT a.test:44x HTTP/1.1\r\n\r\n", 400},
+                {"CONNECT a:b:c HTTP/1.1\r\n\r\n", 400},
+                {"GET /relative HTTP/1.1\r\n\r\n", 400},
+                {"GET https://a.test/ HTTP/1.1\r\n\r\n", 400},
+                {"GET ftp://a.test/ HTTP/1.1\r\n\r\n", 400},
+                {"GET http://user:pw@a.test/ HTTP/1.1\r\n\r\n", 400},
+                {"GET http://a b/ HTTP/1.1\r\n\r\n", 400},
+                {"GET http://a.test/ HTTP/2.0\r\n\r\n", 505},
+                {"GET http://a.test/\r\n\r\n", 400},
+                {"GARBAGE\r\n\r\n", 400},
+                {"G(T http://a.test/ HTTP/1.1\r\n\r\n", 400},
         };
         for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
                 st = 0;
@@ -197,10 +241,11 @@ static void test_request_parse(void **state)
 static void test_request_rewrite(void **state)
 {
         (void)state;
-        const char *head = "GET http://A.test:8080/p?q HTTP/1.1\r\nHost: evil.test\r\nUser-Agent: t\r\n"
-                           "Proxy-Connection: keep-alive\r\nConnection: keep-alive, X-Secret\r\n"
-                           "X-Secret: 1\r\nProxy-Authorization: Basic eA==\r\nKeep-Alive: 5\r\n"
-                           "TE: trailers\r\nUpgrade: h2c\r\nContent-Length: 3\r\n\r\n";
+        const char *head =
+                "GET http://A.test:8080/p?q HTTP/1.1\r\nHost: evil.test\r\nUser-Agent: t\r\n"
+                "Proxy-Connection: keep-alive\r\nConnection: keep-alive, X-Secret\r\n"
+                "X-Secret: 1\r\nProxy-Authorization: Basic eA==\r\nKeep-Alive: 5\r\n"
+                "TE: trailers\r\nUpgrade: h2c\r\nContent-Length: 3\r\n\r\n";
         struct bridle__egress_req r;
         int st;
         assert_int_equal(parse(head, &r, &st), 0);
@@ -221,14 +266,17 @@ static void test_request_rewrite(void **state)
 static void test_response_rewrite(void **state)
 {
         (void)state;
-        const char *h = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\n"
+        const char *h = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive, "
+                        "X-Hop\r\nX-Hop: 1\r\n"
                         "Keep-Alive: timeout=5\r\nServer: s\r\n\r\n";
         char *out = NULL;
         size_t n = 0;
         int status = 0;
         assert_int_equal(bridle__egress_resp_rewrite(h, strlen(h), &out, &n, &status), 0);
         assert_int_equal(status, 200);
-        assert_string_equal(out, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nServer: s\r\nConnection: close\r\n\r\n");
+        assert_string_equal(
+                out,
+                "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nServer: s\r\nConnection: close\r\n\r\n");
         free(out);
         const char *c = "HTTP/1.1 100 Continue\r\n\r\n";
         assert_int_equal(bridle__egress_resp_rewrite(c, strlen(c), &out, &n, &status), 0);
@@ -308,7 +356,7 @@ static void *origin_main(void *arg)
 {
         struct origin *o = arg;
         for (int i = 0; i < o->conns; i++) {
-                struct pollfd p = { .fd = o->lfd, .events = POLLIN };
+                struct pollfd p = {.fd = o->lfd, .events = POLLIN};
                 if (poll(&p, 1, 20000) <= 0)
                         return NULL;
                 int fd = accept(o->lfd, NULL, NULL);
@@ -324,7 +372,8 @@ static void *origin_main(void *arg)
                 } else {
                         size_t have = 0;
                         while (have < sizeof(o->last_head) - 1) {
-                                ssize_t n = read(fd, o->last_head + have, sizeof(o->last_head) - 1 - have);
+                                ssize_t n = read(fd, o->last_head + have,
+                                                 sizeof(o->last_head) - 1 - have);
                                 if (n <= 0)
                                         break;
                                 have += (size_t)n;
@@ -334,7 +383,8 @@ static void *origin_main(void *arg)
                         }
                         char resp[8192];
                         int l = snprintf(resp, sizeof(resp),
-                                         "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: keep-alive\r\n"
+                                         "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: "
+                                         "keep-alive\r\n"
                                          "Keep-Alive: timeout=5\r\n\r\n%s",
                                          strlen(o->last_head), o->last_head);
                         (void)!write(fd, resp, (size_t)l);
@@ -350,7 +400,7 @@ static void origin_start(struct origin *o, bool echo, int conns)
         o->conns = conns;
         o->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         assert_true(o->lfd >= 0);
-        struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         assert_int_equal(bind(o->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
         assert_int_equal(listen(o->lfd, 16), 0);
         socklen_t sl = sizeof(a);
@@ -370,10 +420,11 @@ static int proxy_connect(const bridle_egress *e)
 {
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         assert_true(fd >= 0);
-        struct sockaddr_un a = { .sun_family = AF_UNIX };
-        (void)snprintf(a.sun_path, sizeof(a.sun_path), "%s/%s", bridle_egress_dir(e), BRIDLE_EGRESS_SOCKET);
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
+        (void)snprintf(a.sun_path, sizeof(a.sun_path), "%s/%s", bridle_egress_dir(e),
+                       BRIDLE_EGRESS_SOCKET);
         assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-        struct timeval tv = { .tv_sec = 20 };
+        struct timeval tv = {.tv_sec = 20};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         return fd;
 }
@@ -426,8 +477,12 @@ static int teardown(void **state)
 
 static bridle_egress *start(struct fixture *f, const char *const *hosts, bool all)
 {
-        bridle_egress_opts o = { .dir = f->dir, .allow_hosts = hosts, .allow = all ? allow_all : NULL,
-                                 .report = record, .report_data = &f->rec, .test_map = f->map };
+        bridle_egress_opts o = {.dir = f->dir,
+                                .allow_hosts = hosts,
+                                .allow = all ? allow_all : NULL,
+                                .report = record,
+                                .report_data = &f->rec,
+                                .test_map = f->map};
         bridle_egress *e = NULL;
         bridle_error err;
         int r = bridle_egress_start(&o, &e, &err);
@@ -440,8 +495,9 @@ static void test_proxy_http_and_refusals(void **state)
 {
         struct fixture *f = *state;
         origin_start(&f->http, false, 1);
-        (void)snprintf(f->map, sizeof(f->map), "allowed.test=127.0.0.1:%d,dead.test=127.0.0.1:1", f->http.port);
-        const char *const hosts[] = { "allowed.test", "*.sub.test", "dead.test", NULL };
+        (void)snprintf(f->map, sizeof(f->map), "allowed.test=127.0.0.1:%d,dead.test=127.0.0.1:1",
+                       f->http.port);
+        const char *const hosts[] = {"allowed.test", "*.sub.test", "dead.test", NULL};
         bridle_egress *e = start(f, hosts, false);
         struct stat st;
         assert_int_equal(stat(f->dir, &st), 0);
@@ -514,11 +570,12 @@ static void test_proxy_connect_tunnel(void **state)
         struct fixture *f = *state;
         origin_start(&f->echo, true, 1);
         (void)snprintf(f->map, sizeof(f->map), "tls.sub.test=127.0.0.1:%d", f->echo.port);
-        const char *const hosts[] = { "*.sub.test", NULL };
+        const char *const hosts[] = {"*.sub.test", NULL};
         bridle_egress *e = start(f, hosts, false);
         int fd = proxy_connect(e);
         /* The first bytes of the tunnel ride with the CONNECT head. */
-        const char *req = "CONNECT tls.sub.test:443 HTTP/1.1\r\nHost: tls.sub.test:443\r\n\r\nEARLY";
+        const char *req =
+                "CONNECT tls.sub.test:443 HTTP/1.1\r\nHost: tls.sub.test:443\r\n\r\nEARLY";
         assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
         char buf[8192];
         size_t have = 0;
@@ -536,7 +593,7 @@ static void test_proxy_connect_tunnel(void **state)
                 out[i] = (char)(i * 7 + 3);
         size_t rounds = 0;
         while (got < total && rounds++ < 1000000) {
-                struct pollfd p = { .fd = fd, .events = POLLIN | (sent < total ? POLLOUT : 0) };
+                struct pollfd p = {.fd = fd, .events = POLLIN | (sent < total ? POLLOUT : 0)};
                 assert_true(poll(&p, 1, 20000) > 0);
                 if ((p.revents & POLLOUT) && sent < total) {
                         size_t k = total - sent < sizeof(out) ? total - sent : sizeof(out);
@@ -575,9 +632,9 @@ static void test_proxy_private_ranges(void **state)
         bridle_egress *e = start(f, NULL, true);
         static const char *const reqs[] = {
                 "GET http://127.0.0.1/ HTTP/1.1\r\n\r\n",
-                "GET http://2130706433/ HTTP/1.1\r\n\r\n",  /* 127.0.0.1 as one number */
-                "GET http://0x7f.1/ HTTP/1.1\r\n\r\n",      /* 127.0.0.1 in hex, short form */
-                "GET http://0177.0.0.1/ HTTP/1.1\r\n\r\n",  /* octal */
+                "GET http://2130706433/ HTTP/1.1\r\n\r\n", /* 127.0.0.1 as one number */
+                "GET http://0x7f.1/ HTTP/1.1\r\n\r\n",     /* 127.0.0.1 in hex, short form */
+                "GET http://0177.0.0.1/ HTTP/1.1\r\n\r\n", /* octal */
                 "GET http://localhost/ HTTP/1.1\r\n\r\n",
                 "GET http://10.1.2.3:8080/ HTTP/1.1\r\n\r\n",
                 "GET http://169.254.169.254/latest/meta-data HTTP/1.1\r\n\r\n",
@@ -617,7 +674,7 @@ static void test_proxy_restart_same_dir(void **state)
         char sock[4200];
         (void)snprintf(sock, sizeof(sock), "%s/%s", f->dir, BRIDLE_EGRESS_SOCKET);
         int stale = socket(AF_UNIX, SOCK_STREAM, 0);
-        struct sockaddr_un a = { .sun_family = AF_UNIX };
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
         assert_true(strlen(sock) < sizeof(a.sun_path));
         memcpy(a.sun_path, sock, strlen(sock) + 1);
         assert_int_equal(bind(stale, (struct sockaddr *)&a, sizeof(a)), 0);
@@ -634,7 +691,7 @@ static void test_proxy_restart_same_dir(void **state)
         int fd = open(sock, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
         assert_true(fd >= 0);
         close(fd);
-        bridle_egress_opts o = { .dir = f->dir };
+        bridle_egress_opts o = {.dir = f->dir};
         bridle_error err;
         assert_int_equal(bridle_egress_start(&o, &e, &err), -EEXIST);
         assert_int_equal(unlink(sock), 0);
@@ -643,7 +700,7 @@ static void test_proxy_restart_same_dir(void **state)
 static void test_proxy_temp_dir(void **state)
 {
         (void)state;
-        bridle_egress_opts o = { .test_map = "bad" };
+        bridle_egress_opts o = {.test_map = "bad"};
         bridle_egress *e = NULL;
         bridle_error err;
         assert_int_equal(bridle_egress_start(&o, &e, &err), BRIDLE_E_INVALID);
@@ -654,7 +711,8 @@ static void test_proxy_temp_dir(void **state)
         (void)snprintf(dir, sizeof(dir), "%s", bridle_egress_dir(e));
         struct stat st;
         assert_int_equal(stat(dir, &st), 0);
-        const char *r = exchange(e, "CONNECT example.org:443 HTTP/1.1\r\n\r\n"); /* no list: nothing */
+        const char *r =
+                exchange(e, "CONNECT example.org:443 HTTP/1.1\r\n\r\n"); /* no list: nothing */
         assert_non_null(strstr(r, "HTTP/1.1 403 "));
         bridle_egress_stop(e);
         assert_true(stat(dir, &st) < 0); /* a temporary directory goes */
@@ -670,7 +728,8 @@ static void test_spec_egress(void **state)
         assert_int_equal(bridle_sandbox_spec_set_egress(s, "/tmp", &err), 0);
         assert_int_equal(bridle_sandbox_spec_set_egress(s, NULL, &err), 0);
         bridle_sandbox_spec_set_net(s, BRIDLE_NET_ALLOWLIST);
-        bridle_run_opts ro = { .argv = (const char *const[]){ "true", NULL }, .capture = true, .stdin_fd = -1 };
+        bridle_run_opts ro = {
+                .argv = (const char *const[]){"true", NULL}, .capture = true, .stdin_fd = -1};
         bridle_run_result res;
         assert_true(bridle_sandbox_run(s, &ro, &res, &err) < 0);
         if (!strstr(err.msg, "egress"))
@@ -684,7 +743,7 @@ static void test_spec_egress(void **state)
 
 static int exec_in(const char *id, const char *const *argv, bridle_run_result *res)
 {
-        bridle_exec_opts o = { .argv = argv, .capture = true, .timeout_ms = 30000 };
+        bridle_exec_opts o = {.argv = argv, .capture = true, .timeout_ms = 30000};
         bridle_error err;
         int r = bridle_sandbox_exec(id, &o, res, &err);
         if (r < 0)
@@ -707,14 +766,15 @@ static void test_living_bridge_survives_proxy_restart(void **state)
         pid_t child = fork();
         assert_true(child >= 0);
         if (child == 0) {
-                /* The first proxy, in a process of its own (no threads were running at the fork). */
+                /* The first proxy, in a process of its own (no threads were running at the fork).
+                 */
                 int port = 0;
                 if (read(port_pipe[0], &port, sizeof(port)) != sizeof(port))
                         _exit(1);
                 char map[128];
                 (void)snprintf(map, sizeof(map), "allowed.test=127.0.0.1:%d", port);
-                const char *const hosts[] = { "allowed.test", NULL };
-                bridle_egress_opts o = { .dir = f->dir, .allow_hosts = hosts, .test_map = map };
+                const char *const hosts[] = {"allowed.test", NULL};
+                bridle_egress_opts o = {.dir = f->dir, .allow_hosts = hosts, .test_map = map};
                 bridle_egress *e = NULL;
                 if (bridle_egress_start(&o, &e, NULL) < 0 || write(ready[1], "r", 1) != 1)
                         _exit(1);
@@ -722,7 +782,8 @@ static void test_living_bridge_survives_proxy_restart(void **state)
                         pause();
         }
         origin_start(&f->http, false, 2);
-        assert_int_equal(write(port_pipe[1], &f->http.port, sizeof(f->http.port)), sizeof(f->http.port));
+        assert_int_equal(write(port_pipe[1], &f->http.port, sizeof(f->http.port)),
+                         sizeof(f->http.port));
         char c;
         assert_int_equal(read(ready[0], &c, 1), 1);
 
@@ -738,7 +799,7 @@ static void test_living_bridge_survives_proxy_restart(void **state)
                 fail_msg("create: %s", err.msg);
         }
         bridle_sandbox_spec_free(s);
-        const char *const curl[] = { "curl", "-sS", "-m", "10", "http://allowed.test/first", NULL };
+        const char *const curl[] = {"curl", "-sS", "-m", "10", "http://allowed.test/first", NULL};
         bridle_run_result res;
         exec_in(id, curl, &res);
         bool have_curl = res.status != 127;
@@ -759,9 +820,9 @@ static void test_living_bridge_survives_proxy_restart(void **state)
         char map[128];
         (void)snprintf(map, sizeof(map), "allowed.test=127.0.0.1:%d", f->http.port);
         (void)snprintf(f->map, sizeof(f->map), "%s", map);
-        const char *const hosts[] = { "allowed.test", NULL };
+        const char *const hosts[] = {"allowed.test", NULL};
         bridle_egress *e = start(f, hosts, false); /* over the dead proxy's socket */
-        const char *const curl2[] = { "curl", "-sS", "-m", "10", "http://allowed.test/second", NULL };
+        const char *const curl2[] = {"curl", "-sS", "-m", "10", "http://allowed.test/second", NULL};
         if (have_curl) {
                 exec_in(id, curl2, &res);
                 assert_int_equal(res.status, 0);
@@ -797,7 +858,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_proxy_restart_same_dir, setup, teardown),
                 cmocka_unit_test(test_proxy_temp_dir),
                 cmocka_unit_test(test_spec_egress),
-                cmocka_unit_test_setup_teardown(test_living_bridge_survives_proxy_restart, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_living_bridge_survives_proxy_restart, setup,
+                                                teardown),
         };
         return cmocka_run_group_tests_name("egress", tests, NULL, NULL);
 }

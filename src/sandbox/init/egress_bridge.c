@@ -78,13 +78,15 @@ static const char no_proxy_reply[] =
         "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nConnection: close\r\n"
         "Content-Length: 42\r\n\r\nbridle: the egress proxy is not reachable\n";
 
-/* A new TCP client: connect to the proxy (blocking: a local Unix socket). */
+/* A new TCP client: connect to the proxy. Non-blocking: a local Unix socket
+ * connects at once, or fails at once (no proxy, or its backlog is full), so a
+ * stopped proxy cannot stall the loop. */
 static void conn_open(int tcp)
 {
         int one = 1;
         (void)setsockopt(tcp, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        int ux = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        struct sockaddr_un a = { .sun_family = AF_UNIX };
+        int ux = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
         memcpy(a.sun_path, BRIDLE_EGRESS_SOCKET, sizeof(BRIDLE_EGRESS_SOCKET));
         int r;
         do
@@ -101,11 +103,10 @@ static void conn_open(int tcp)
                 close(tcp);
                 return;
         }
-        (void)fcntl(ux, F_SETFL, O_NONBLOCK);
         struct conn *c = &conns[nconns++];
-        *c = (struct conn){ .tcp = tcp, .ux = ux };
-        c->up = (struct flow){ .from = tcp, .to = ux, .buf = b1 };
-        c->down = (struct flow){ .from = ux, .to = tcp, .buf = b2 };
+        *c = (struct conn){.tcp = tcp, .ux = ux};
+        c->up = (struct flow){.from = tcp, .to = ux, .buf = b1};
+        c->down = (struct flow){.from = ux, .to = tcp, .buf = b2};
 }
 
 /* Move what can be moved without blocking. -1: the connection is broken. */
@@ -140,7 +141,7 @@ static int flow_step(struct flow *f)
 static short events_for(const struct conn *c, int fd)
 {
         short ev = 0;
-        const struct flow *fl[2] = { &c->up, &c->down };
+        const struct flow *fl[2] = {&c->up, &c->down};
         for (int k = 0; k < 2; k++) {
                 if (fl[k]->from == fd && fl[k]->len == 0 && !fl[k]->eof)
                         ev |= POLLIN;
@@ -154,12 +155,12 @@ static _Noreturn void bridge_loop(int lfd)
 {
         static struct pollfd pfd[1 + 2 * BRIDGE_MAX];
         for (;;) {
-                pfd[0] = (struct pollfd){ .fd = nconns < BRIDGE_MAX ? lfd : -1, .events = POLLIN };
+                pfd[0] = (struct pollfd){.fd = nconns < BRIDGE_MAX ? lfd : -1, .events = POLLIN};
                 for (size_t i = 0; i < nconns; i++) {
-                        pfd[1 + 2 * i] = (struct pollfd){ .fd = conns[i].tcp,
-                                                          .events = events_for(&conns[i], conns[i].tcp) };
-                        pfd[2 + 2 * i] = (struct pollfd){ .fd = conns[i].ux,
-                                                          .events = events_for(&conns[i], conns[i].ux) };
+                        pfd[1 + 2 * i] = (struct pollfd){
+                                .fd = conns[i].tcp, .events = events_for(&conns[i], conns[i].tcp)};
+                        pfd[2 + 2 * i] = (struct pollfd){
+                                .fd = conns[i].ux, .events = events_for(&conns[i], conns[i].ux)};
                 }
                 if (poll(pfd, 1 + 2 * nconns, -1) < 0)
                         continue;
@@ -196,7 +197,7 @@ static int bridge_drop(int lfd)
         for (int cap = 0; cap <= 63; cap++)
                 if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno == EINVAL)
                         break;
-        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+        struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
         struct __user_cap_data_struct d[2];
         memset(d, 0, sizeof(d));
         if (syscall(SYS_capset, &h, d) < 0)
@@ -215,8 +216,9 @@ int init_egress_start(void)
                 return -errno;
         int one = 1;
         (void)setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)bridge_port),
-                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t)bridge_port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         if (bind(lfd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(lfd, 128) < 0) {
                 int r = -errno;
                 close(lfd);

@@ -46,7 +46,8 @@ static int helper_main(void *arg)
         int r = 0;
         if (unshare(CLONE_NEWNET) < 0)
                 r = -errno;
-        else if (n->net == 1 || n->net == 2) /* loopback; allowlist: the egress bridge listens on lo */
+        else if (n->net == 1 ||
+                 n->net == 2) /* loopback; allowlist: the egress bridge listens on lo */
                 r = loopback_up();
         if (r == 0) {
                 n->fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
