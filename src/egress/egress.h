@@ -48,8 +48,8 @@ int bridle__egress_map_parse(const char *spec, struct bridle__egress_map_entry *
 
 /* ---- HTTP heads (http.c) ------------------------------------------------------- */
 
-#define BRIDLE__EGRESS_MAX_HEAD  (16u * 1024u) /* a request head */
-#define BRIDLE__EGRESS_MAX_RHEAD (64u * 1024u) /* a response head we rewrite */
+#define BRIDLE__EGRESS_MAX_HEAD  ((size_t)16 * 1024) /* a request head */
+#define BRIDLE__EGRESS_MAX_RHEAD ((size_t)64 * 1024) /* a response head we rewrite */
 
 struct bridle__egress_req {
         char method[24];

@@ -38,6 +38,20 @@ static bool is_token(const char *s, size_t n)
         return true;
 }
 
+/* 1..5 decimal digits; 0 when malformed. */
+static unsigned parse_port(const char *p, const char *end)
+{
+        if (p == end || end - p > 5)
+                return 0;
+        unsigned port = 0;
+        for (; p < end; p++) {
+                if (*p < '0' || *p > '9')
+                        return 0;
+                port = port * 10 + (unsigned)(*p - '0');
+        }
+        return port;
+}
+
 /* "host:port" / "[v6]:port" (port required when need_port), into req. */
 static int parse_authority(const char *a, size_t len, bool need_port, unsigned def_port,
                            struct bridle__egress_req *req)
@@ -59,19 +73,10 @@ static int parse_authority(const char *a, size_t len, bool need_port, unsigned d
         }
         size_t hl = colon ? (size_t)(colon - a) : len;
         unsigned port = def_port;
-        if (colon) {
-                const char *p = colon + 1, *end = a + len;
-                if (p == end || end - p > 5)
-                        return -EINVAL;
-                port = 0;
-                for (; p < end; p++) {
-                        if (*p < '0' || *p > '9')
-                                return -EINVAL;
-                        port = port * 10 + (unsigned)(*p - '0');
-                }
-        } else if (need_port) {
+        if (colon)
+                port = parse_port(colon + 1, a + len);
+        else if (need_port)
                 return -EINVAL;
-        }
         if (port == 0 || port > 65535)
                 return -EINVAL;
         if (bridle__egress_host_norm(a, hl, req->host, sizeof(req->host)) < 0)
@@ -100,6 +105,32 @@ static bool headers_valid(const char *p, const char *end)
                 p = nl + 1;
         }
         return false;
+}
+
+/* An absolute http:// URL (t, tl bytes; a space follows it in the head) into
+ * req's host, port and path. NULL, or what is wrong with it. */
+static const char *parse_url(const char *t, size_t tl, struct bridle__egress_req *req)
+{
+        if (tl >= 8 && strncasecmp(t, "https://", 8) == 0)
+                return "https:// URLs go through CONNECT (set HTTPS_PROXY)";
+        if (tl < 7 || strncasecmp(t, "http://", 7) != 0)
+                return "a proxy request needs an absolute http:// URL";
+        const char *a = t + 7, *end = t + tl;
+        size_t al = strcspn(a, "/?# ");
+        if (a + al > end)
+                al = (size_t)(end - a);
+        if (memchr(a, '@', al))
+                return "user information in the URL is refused";
+        if (parse_authority(a, al, false, 80, req) < 0)
+                return "malformed host in the URL";
+        req->path = a + al;
+        req->path_len = (size_t)(end - req->path);
+        for (size_t i = 0; i < req->path_len; i++)
+                if ((unsigned char)req->path[i] <= 32 || req->path[i] == 127)
+                        return "malformed URL";
+        if (req->path_len && req->path[0] == '#')
+                req->path_len = 0;
+        return NULL;
 }
 
 int bridle__egress_req_parse(const char *buf, size_t head_len, struct bridle__egress_req *ret,
@@ -134,28 +165,9 @@ int bridle__egress_req_parse(const char *buf, size_t head_len, struct bridle__eg
                 if (parse_authority(t, tl, true, 0, &req) < 0)
                         return fail(ret_status, 400, why, cap, "CONNECT wants host:port");
         } else {
-                if (tl >= 8 && strncasecmp(t, "https://", 8) == 0)
-                        return fail(ret_status, 400, why, cap,
-                                    "https:// URLs go through CONNECT (set HTTPS_PROXY)");
-                if (tl < 7 || strncasecmp(t, "http://", 7) != 0)
-                        return fail(ret_status, 400, why, cap,
-                                    "a proxy request needs an absolute http:// URL");
-                const char *a = t + 7, *end = t + tl;
-                size_t al = strcspn(a, "/?# ");
-                if (a + al > end)
-                        al = (size_t)(end - a);
-                if (memchr(a, '@', al))
-                        return fail(ret_status, 400, why, cap,
-                                    "user information in the URL is refused");
-                if (parse_authority(a, al, false, 80, &req) < 0)
-                        return fail(ret_status, 400, why, cap, "malformed host in the URL");
-                req.path = a + al;
-                req.path_len = (size_t)(end - req.path);
-                for (size_t i = 0; i < req.path_len; i++)
-                        if ((unsigned char)req.path[i] <= 32 || req.path[i] == 127)
-                                return fail(ret_status, 400, why, cap, "malformed URL");
-                if (req.path_len && req.path[0] == '#')
-                        req.path_len = 0;
+                const char *msg = parse_url(t, tl, &req);
+                if (msg)
+                        return fail(ret_status, 400, why, cap, msg);
         }
         *ret = req;
         return 0;

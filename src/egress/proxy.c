@@ -29,8 +29,8 @@
 #include "util/error.h"
 #include "util/fd.h"
 
-#define RELAY_BUF          (128u * 1024u)
-#define PIPE_BYTES         (1024u * 1024u)
+#define RELAY_BUF          ((size_t)128 * 1024)
+#define PIPE_BYTES         ((size_t)1024 * 1024)
 #define CONNECT_TIMEOUT_MS 10000
 #define HEAD_TIMEOUT_MS    30000
 
@@ -147,7 +147,7 @@ static int read_head(struct conn *c)
                         return 0;
                 }
                 if (c->have == sizeof(c->head)) {
-                        refuse(c, 431, "request head larger than %u bytes",
+                        refuse(c, 431, "request head larger than %zu bytes",
                                BRIDLE__EGRESS_MAX_HEAD);
                         return -1;
                 }
@@ -305,34 +305,75 @@ static void flow_heads(struct flow *f)
         f->hlen = 0;
 }
 
+static int again(void)
+{
+        return errno == EAGAIN || errno == EINTR ? 0 : -1;
+}
+
+/* The flow's source said EOF and everything is out: pass the EOF on. */
+static int flow_idle(struct flow *f)
+{
+        if (f->eof)
+                (void)shutdown(f->to, SHUT_WR);
+        return 0;
+}
+
+/* Fill the pipe from the source. 0 or -1. */
+static int splice_in(struct flow *f)
+{
+        ssize_t n = splice(f->from, NULL, f->pipe[1], NULL, PIPE_BYTES,
+                           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (n < 0)
+                return again();
+        if (!f->count_writes)
+                *f->count += (uint64_t)n;
+        f->eof = n == 0;
+        f->len = (size_t)n;
+        return 0;
+}
+
 static int splice_step(struct flow *f)
 {
         for (int round = 0; round < 8; round++) {
-                if (f->len == 0 && !f->eof) {
-                        ssize_t n = splice(f->from, NULL, f->pipe[1], NULL, PIPE_BYTES,
-                                           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-                        if (n < 0)
-                                return errno == EAGAIN || errno == EINTR ? 0 : -1;
-                        if (!f->count_writes)
-                                *f->count += (uint64_t)n;
-                        if (n == 0)
-                                f->eof = true;
-                        f->len = (size_t)n;
-                }
-                if (f->len == 0) {
-                        if (f->eof)
-                                (void)shutdown(f->to, SHUT_WR);
-                        return 0;
-                }
+                if (f->len == 0 && !f->eof && splice_in(f) < 0)
+                        return -1;
+                if (f->len == 0)
+                        return flow_idle(f);
                 ssize_t w = splice(f->pipe[0], NULL, f->to, NULL, f->len,
                                    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
                 if (w < 0)
-                        return errno == EAGAIN || errno == EINTR ? 0 : -1;
+                        return again();
                 if (f->count_writes)
                         *f->count += (uint64_t)w;
                 f->len -= (size_t)w;
                 if (f->len)
                         return 0;
+        }
+        return 0;
+}
+
+/* Read from the source into buf (or, in head mode, into hbuf). 0 or -1. */
+static int read_in(struct flow *f)
+{
+        f->off = 0;
+        char *dst = f->head_mode ? f->hbuf + f->hlen : f->buf;
+        size_t cap = f->head_mode ? BRIDLE__EGRESS_MAX_RHEAD - f->hlen : RELAY_BUF;
+        ssize_t n = read(f->from, dst, cap);
+        if (n < 0)
+                return again();
+        if (!f->count_writes)
+                *f->count += (uint64_t)n;
+        if (n == 0) {
+                f->eof = true;
+                if (f->head_mode) {
+                        f->head_mode = false;
+                        flow_heads(f); /* whatever came: as it is */
+                }
+        } else if (f->head_mode) {
+                f->hlen += (size_t)n;
+                flow_heads(f);
+        } else {
+                f->len = (size_t)n;
         }
         return 0;
 }
@@ -345,36 +386,13 @@ static int flow_step(struct flow *f)
         if (f->spliced)
                 return splice_step(f);
         for (int round = 0; round < 8; round++) {
-                if (f->len == 0 && !f->eof) {
-                        f->off = 0;
-                        char *dst = f->head_mode ? f->hbuf + f->hlen : f->buf;
-                        size_t cap = f->head_mode ? BRIDLE__EGRESS_MAX_RHEAD - f->hlen : RELAY_BUF;
-                        ssize_t n = read(f->from, dst, cap);
-                        if (n < 0)
-                                return errno == EAGAIN || errno == EINTR ? 0 : -1;
-                        if (!f->count_writes)
-                                *f->count += (uint64_t)(n > 0 ? n : 0);
-                        if (n == 0) {
-                                f->eof = true;
-                                if (f->head_mode) {
-                                        f->head_mode = false;
-                                        flow_heads(f); /* whatever came: as it is */
-                                }
-                        } else if (f->head_mode) {
-                                f->hlen += (size_t)n;
-                                flow_heads(f);
-                        } else {
-                                f->len = (size_t)n;
-                        }
-                }
-                if (f->len == 0) {
-                        if (f->eof)
-                                (void)shutdown(f->to, SHUT_WR);
-                        return 0;
-                }
+                if (f->len == 0 && !f->eof && read_in(f) < 0)
+                        return -1;
+                if (f->len == 0)
+                        return flow_idle(f);
                 ssize_t w = send(f->to, f->buf + f->off, f->len, MSG_NOSIGNAL);
                 if (w < 0)
-                        return errno == EAGAIN || errno == EINTR ? 0 : -1;
+                        return again();
                 if (f->count_writes)
                         *f->count += (uint64_t)w;
                 f->off += (size_t)w;
@@ -763,16 +781,16 @@ int bridle_egress_start(const bridle_egress_opts *o, bridle_egress **ret, bridle
         e->report_data = o->report_data;
         e->idle_ms = o->idle_timeout_ms ? o->idle_timeout_ms : 300000;
         e->max_conn = o->max_connections ? o->max_connections : 256;
-        int r;
-        if (copy_hosts(e, o->allow_hosts) < 0)
-                r = bridle__err(err, -ENOMEM, "egress");
-        else if ((r = bridle__egress_map_parse(o->test_map, &e->map, &e->n_map, err)) < 0)
-                ;
-        else if (pipe2(e->stop_pipe, O_CLOEXEC) < 0)
+        int r = copy_hosts(e, o->allow_hosts) < 0 ? bridle__err(err, -ENOMEM, "egress") : 0;
+        if (r == 0)
+                r = bridle__egress_map_parse(o->test_map, &e->map, &e->n_map, err);
+        if (r == 0 && pipe2(e->stop_pipe, O_CLOEXEC) < 0)
                 r = bridle__err(err, -errno, "egress: pipe");
-        else if ((r = make_dir(e, o->dir, err)) < 0 || (r = listen_sock(e, err)) < 0)
-                ;
-        else if ((r = -pthread_create(&e->acceptor, NULL, acceptor, e)) < 0)
+        if (r == 0)
+                r = make_dir(e, o->dir, err);
+        if (r == 0)
+                r = listen_sock(e, err);
+        if (r == 0 && (r = -pthread_create(&e->acceptor, NULL, acceptor, e)) < 0)
                 bridle__err(err, r, "egress: start the proxy thread");
         if (r < 0) {
                 egress_free(e);

@@ -31,7 +31,7 @@
 #include "bridle/sandbox.h"
 
 #define BRIDGE_MAX 128
-#define BRIDGE_BUF (64u * 1024u)
+#define BRIDGE_BUF ((size_t)64 * 1024)
 
 static int dir_fd = -1;
 static unsigned bridge_port;
