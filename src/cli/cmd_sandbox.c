@@ -74,10 +74,12 @@ static void egress_report(void *data, const bridle_egress_conn *c)
                 (void)fprintf(stderr, "bridle: egress: %s %s:%u (%s): %llu bytes up, %llu down\n",
                               c->method, c->host, c->port, c->address,
                               (unsigned long long)c->bytes_up, (unsigned long long)c->bytes_down);
+        else if (*c->host)
+                (void)fprintf(stderr, "bridle: egress: refused %s %s:%u: %d %s\n", c->method,
+                              c->host, c->port, c->status, c->reason);
         else
-                (void)fprintf(stderr, "bridle: egress: refused %s %s%s%u: %d %s\n",
-                              *c->method ? c->method : "-", c->host, *c->host ? ":" : "", c->port,
-                              c->status, c->reason);
+                (void)fprintf(stderr, "bridle: egress: refused a request: %d %s\n", c->status,
+                              *c->reason ? c->reason : "no request");
 }
 
 /* --net allowlist: the proxy runs in this process for the command's duration.
