@@ -69,6 +69,8 @@ int bridle__run_emit_sync(bridle__run *R, const char *type, json_t *data, bool s
 {
         if (!data)
                 return bridle__err(err, -ENOMEM, "event '%s'", type);
+        if (R->egress && R->egress_queue && strcmp(type, "egress.connection") != 0)
+                bridle__run_egress_flush(R);
         if (!R->buf && !(R->buf = json_array())) {
                 json_decref(data);
                 return bridle__err(err, -ENOMEM, "event '%s'", type);
@@ -145,6 +147,8 @@ static const char *get_sandbox(void *ud, bridle_error *err)
                         r = bridle_manifest_apply(m, spec, err);
                 bridle_manifest_free(m);
         }
+        if (r == 0 && bridle__run_wants_egress(R) && (r = bridle__run_egress_start(R, err)) == 0)
+                r = bridle_sandbox_spec_set_egress(spec, R->egress_dir, err);
         char *id = NULL;
         if (r == 0)
                 r = bridle_sandbox_create(spec, NULL, &id, err);

@@ -49,6 +49,9 @@ static int journal_get(const char *path, bridle__journal **ret, bridle_error *er
 
 static void run_release(bridle__run *R)
 {
+        bridle__run_egress_flush(R);
+        bridle__run_egress_stop(R);
+        pthread_mutex_destroy(&R->egress_mu);
         for (size_t i = 0; i < R->n_rt; i++) {
                 bridle__model_free(R->rt[i].model);
                 bridle__tools_free(R->rt[i].tools);
@@ -146,6 +149,7 @@ int bridle_agent_run(const bridle_agent_opts *opts, const char *task, bridle_age
         if (!task[0])
                 return bridle__err(err, BRIDLE_E_INVALID, "the task is empty");
         bridle__run R = { .opts = opts };
+        pthread_mutex_init(&R.egress_mu, NULL);
         int r = bridle__agents_load(opts->agent_file, opts, &R.def, err);
         if (r == 0)
                 r = bridle__agents_check_keys(R.def, err);
@@ -237,6 +241,7 @@ int bridle_agent_resume(const char *run_ref, const bridle_agent_opts *opts, brid
                 return bridle__err(err, -EINVAL, "no run, options or result");
         memset(res, 0, sizeof(*res));
         bridle__run R = { .opts = opts };
+        pthread_mutex_init(&R.egress_mu, NULL);
         json_t *events = NULL;
         int r = journal_get(opts->journal_path, &R.j, err);
         if (r == 0)
@@ -257,6 +262,9 @@ int bridle_agent_resume(const char *run_ref, const bridle_agent_opts *opts, brid
                 r = bridle__err(err, -ENOMEM, "policy");
         if (r == 0)
                 r = bridle__run_guard_init(&R, err);
+        /* The sandbox's bridge looks for the proxy in the run's egress directory. */
+        if (r == 0 && R.st.sandbox_id[0])
+                r = bridle__run_egress_start(&R, err);
         if (r < 0) {
                 json_decref(events);
                 run_release(&R);

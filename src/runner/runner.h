@@ -12,10 +12,12 @@
 #pragma once
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "bridle/run.h"
+#include "bridle/sandbox.h"
 #include "gateway/gateway.h"
 #include "guard/guard.h"
 #include "journal/journal.h"
@@ -57,6 +59,10 @@ typedef struct bridle__run {
         bridle__policy *policy;   /* the gateway's policy (recorded in run.started) */
         bridle__secrets *secrets; /* redacts tool outputs; knows the run's API keys */
         bridle__guards *guards;   /* the entry agent's guardrails (NULL: none) */
+        bridle_egress *egress;    /* the proxy, when the policy's network is an allowlist */
+        char egress_dir[4200];
+        pthread_mutex_t egress_mu; /* guards egress_queue (the proxy's threads report into it) */
+        json_t *egress_queue;
         const char *known[BRIDLE__AGENT_MAX]; /* the run's API keys (environment strings, borrowed) */
         size_t n_known;  /* a new run's row, written with its first batch */
 } bridle__run;
@@ -97,6 +103,13 @@ char *bridle__run_redact(const bridle__run *R, const char *text, bridle_error *e
 /* Check text against the input or output guardrails; true when it tripped
  * (a guardrail.tripped event is written and *why says which). */
 bool bridle__run_guard_trips(bridle__run *R, enum bridle__guard_kind kind, const char *text, char *why, size_t cap);
+
+/* Network egress (egress.c): does the policy ask for it; start the proxy
+ * (idempotent); write the connections it reported as events; stop it. */
+bool bridle__run_wants_egress(const bridle__run *R);
+int bridle__run_egress_start(bridle__run *R, bridle_error *err);
+void bridle__run_egress_flush(bridle__run *R);
+void bridle__run_egress_stop(bridle__run *R);
 
 /* Open an existing journal (NULL path: the default); 0 with *ret NULL when there is none. */
 int bridle__journal_open_existing(const char *journal_path, bridle__journal **ret, bridle_error *err);
