@@ -45,7 +45,7 @@ static const char *const shapes[BRIDLE__OP_MAX] = {
         [BRIDLE__OP_DATA] = "ub",     [BRIDLE__OP_STATUS] = "uUUu",  [BRIDLE__OP_ERROR] = "uus",
         [BRIDLE__OP_BUILTIN] = "s",   [BRIDLE__OP_OVERLAY] = "uUuss",
         [BRIDLE__OP_TTY] = "uuu",     [BRIDLE__OP_YIELD] = "UUu",    [BRIDLE__OP_SESSION] = "uu",
-        [BRIDLE__OP_EGRESS] = "uu",
+        [BRIDLE__OP_EGRESS] = "uu",   [BRIDLE__OP_PROTECT] = "uss",
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

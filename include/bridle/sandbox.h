@@ -91,6 +91,18 @@ BRIDLE_EXPORT void bridle_sandbox_spec_set_net(bridle_sandbox_spec *spec, enum b
  * sandbox is made). */
 BRIDLE_EXPORT int bridle_sandbox_spec_set_egress(bridle_sandbox_spec *spec, const char *socket_dir,
                                                  bridle_error *err);
+/* A path rule, enforced inside the sandbox (docs/sandbox.md, "Path rules"):
+ * glob is relative to the workspace ("**" is any number of components, a
+ * pattern also covers what is below what it names, and a trailing "**"
+ * component matches the directory itself too). deny_read false (deny_write): what matches is bound
+ * over itself read-only; true (deny_read): a matching directory is covered by an empty read-only
+ * tmpfs, a matching file by an unopenable node. The mounts are made when the sandbox starts, over
+ * what exists then (a path created later is not covered), and are locked: a command cannot remove
+ * them. The sandbox's file operations (read, list, search, write, patch) also refuse matching
+ * paths, naming the rule. Namespaces isolation only (landlock mode is refused when the sandbox is
+ * made). At most 256 rules. */
+BRIDLE_EXPORT int bridle_sandbox_spec_protect(bridle_sandbox_spec *spec, const char *glob,
+                                              bool deny_read, bridle_error *err);
 BRIDLE_EXPORT void bridle_sandbox_spec_set_isolation(bridle_sandbox_spec *spec,
                                                      enum bridle_isolation iso);
 BRIDLE_EXPORT void bridle_sandbox_spec_set_limits(bridle_sandbox_spec *spec,

@@ -149,6 +149,15 @@ static const char *get_sandbox(void *ud, bridle_error *err)
         }
         if (r == 0 && bridle__run_wants_egress(R) && (r = bridle__run_egress_start(R, err)) == 0)
                 r = bridle_sandbox_spec_set_egress(spec, R->egress_dir, err);
+        /* Path rules, enforced inside the sandbox (docs/sandbox.md, "Path rules"). */
+        static const char *const default_deny_write[] = {".git/**", ".agents/**"};
+        const bridle__policy_settings *ps = bridle__policy_settings_get(R->policy);
+        size_t nw = ps ? ps->n_deny_write : 0;
+        for (size_t i = 0; r == 0 && i < (nw ? nw : 2); i++)
+                r = bridle_sandbox_spec_protect(
+                        spec, nw ? ps->deny_write[i] : default_deny_write[i], false, err);
+        for (size_t i = 0; r == 0 && ps && i < ps->n_deny_read; i++)
+                r = bridle_sandbox_spec_protect(spec, ps->deny_read[i], true, err);
         char *id = NULL;
         if (r == 0)
                 r = bridle_sandbox_create(spec, NULL, &id, err);

@@ -58,6 +58,8 @@ enum bridle__op {
         BRIDLE__OP_EGRESS,       /* i32 fd index of the egress proxy's directory (O_PATH), u32 port:
                                   * init's bridge listens on 127.0.0.1:port and forwards each
                                   * connection to BRIDLE_EGRESS_SOCKET in that directory */
+        BRIDLE__OP_PROTECT,      /* u32 1: deny_read, 0: deny_write, str workspace path, str glob
+                                  * (relative to it): applied over the workspace after its entries */
         BRIDLE__OP_MAX,
 };
 

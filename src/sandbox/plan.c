@@ -386,6 +386,24 @@ static int add_egress(const bridle_sandbox_spec *s, bridle__plan *p, bridle_erro
         return r < 0 ? bridle__err(err, r, "egress") : 0;
 }
 
+/* Path rules: init mounts over what matches once the workspace is populated,
+ * and its file operations refuse matching paths. */
+static int add_protect(const bridle_sandbox_spec *s, bridle__plan *p, bridle_error *err)
+{
+        if (!s->n_protect)
+                return 0;
+        if (s->isolation != BRIDLE_ISOLATION_NAMESPACES)
+                return bridle__err(err, -EOPNOTSUPP,
+                                   "path rules need namespaces isolation "
+                                   "(landlock mode cannot mount over paths)");
+        int r = 0;
+        for (size_t i = 0; i < s->n_protect; i++)
+                r = bridle__plan_add(p, BRIDLE__OP_PROTECT, "uss",
+                                     s->protect[i].deny_read ? 1u : 0u, s->root,
+                                     s->protect[i].glob);
+        return r < 0 ? bridle__err(err, r, "path rules") : 0;
+}
+
 static int add_command(const bridle_sandbox_spec *s, bridle__plan *p, const struct plan_ctx *ctx)
 {
         const char *root = s->isolation == BRIDLE_ISOLATION_LANDLOCK ? ctx->host_workspace : s->root;
@@ -430,6 +448,8 @@ int bridle__plan_build(const bridle_sandbox_spec *s, struct plan_ctx *ctx, bridl
                 return r;
         add_env(s, p, ctx);
         if ((r = add_egress(s, p, err)) < 0)
+                return r;
+        if ((r = add_protect(s, p, err)) < 0)
                 return r;
         add_rlimits(s, p, ctx);
         add_landlock(s, p, ctx);

@@ -41,6 +41,9 @@ bridle_sandbox_spec *bridle_sandbox_spec_free(bridle_sandbox_spec *s)
         free(s->root);
         free(s->cwd);
         free(s->egress_dir);
+        for (size_t i = 0; i < s->n_protect; i++)
+                free(s->protect[i].glob);
+        free(s->protect);
         free(s);
         return NULL;
 }
@@ -269,6 +272,43 @@ int bridle_sandbox_spec_set_egress(bridle_sandbox_spec *s, const char *dir, brid
                 s->net = BRIDLE_NET_ALLOWLIST;
         else if (s->net == BRIDLE_NET_ALLOWLIST)
                 s->net = BRIDLE_NET_NONE;
+        return 0;
+}
+
+int bridle_sandbox_spec_protect(bridle_sandbox_spec *s, const char *glob, bool deny_read,
+                                bridle_error *err)
+{
+        if (!s || !glob)
+                return bridle__err(err, -EINVAL, "no spec or glob");
+        while (glob[0] == '.' && glob[1] == '/')
+                glob += 2;
+        size_t len = strlen(glob);
+        if (!len || glob[0] == '/' || len >= 1024)
+                return bridle__err(err, -EINVAL,
+                                   "path rule '%.80s': a non-empty glob relative to the workspace",
+                                   glob);
+        for (const char *c = glob; *c;) {
+                size_t n = strcspn(c, "/");
+                if ((n == 2 && c[0] == '.' && c[1] == '.') || (n == 1 && c[0] == '.') || n == 0)
+                        return bridle__err(err, -EINVAL,
+                                           "path rule '%.80s': empty, '.' or '..' component", glob);
+                if (n >= 256)
+                        return bridle__err(err, -ENAMETOOLONG,
+                                           "path rule '%.80s': component too long", glob);
+                c += n + (c[n] == '/');
+        }
+        for (size_t i = 0; i < s->n_protect; i++)
+                if (s->protect[i].deny_read == deny_read && strcmp(s->protect[i].glob, glob) == 0)
+                        return 0;
+        if (s->n_protect >= SPEC_MAX_PROTECT)
+                return bridle__err(err, -E2BIG, "more than %d path rules", SPEC_MAX_PROTECT);
+        struct spec_protect *v = bridle__realloc(s->protect, (s->n_protect + 1) * sizeof(*v));
+        if (!v)
+                return bridle__err(err, -ENOMEM, "path rule");
+        s->protect = v;
+        if (!(v[s->n_protect].glob = bridle__strdup(glob)))
+                return bridle__err(err, -ENOMEM, "path rule");
+        v[s->n_protect++].deny_read = deny_read;
         return 0;
 }
 

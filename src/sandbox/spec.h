@@ -39,7 +39,17 @@ struct bridle_sandbox_spec {
         /* BRIDLE_NET_ALLOWLIST: the host directory holding the egress proxy's
          * socket (BRIDLE_EGRESS_SOCKET), or NULL. */
         char *egress_dir;
+        /* Path rules (bridle_sandbox_spec_protect): globs relative to the workspace. */
+        struct spec_protect *protect;
+        size_t n_protect;
 };
+
+struct spec_protect {
+        char *glob;
+        bool deny_read; /* else deny_write */
+};
+
+#define SPEC_MAX_PROTECT 256
 
 #define SPEC_MAX_ENTRIES 10000
 #define SPEC_MAX_ENV 4096

@@ -200,6 +200,23 @@ static json_t *limits_json(const bridle_limits *l)
         return o;
 }
 
+/* Path rules: {"deny_write": [globs], "deny_read": [globs]}, or NULL when none. */
+static json_t *paths_json(const bridle_sandbox_spec *s)
+{
+        if (!s->n_protect)
+                return json_null();
+        json_t *o = json_pack("{s:[], s:[]}", "deny_write", "deny_read");
+        for (size_t i = 0; o && i < s->n_protect; i++)
+                if (json_array_append_new(json_object_get(o, s->protect[i].deny_read
+                                                                     ? "deny_read"
+                                                                     : "deny_write"),
+                                          json_string(s->protect[i].glob)) < 0) {
+                        json_decref(o);
+                        o = NULL;
+                }
+        return o;
+}
+
 static json_t *spec_json(const bridle_sandbox_spec *s)
 {
         json_t *o = json_pack("{s:s, s:i}", "format", SPEC_FORMAT, "version", SPEC_VERSION);
@@ -223,6 +240,8 @@ static json_t *spec_json(const bridle_sandbox_spec *s)
                 r = put(o, "isolation",
                         json_string(s->isolation == BRIDLE_ISOLATION_LANDLOCK ? "landlock"
                                                                               : "namespaces"));
+        if (r == 0 && s->n_protect)
+                r = put(o, "paths", paths_json(s));
         if (r < 0) {
                 json_decref(o);
                 return NULL;
@@ -524,6 +543,33 @@ static int read_env(const struct rd *c, const json_t *o)
         return 0;
 }
 
+static int read_paths(const struct rd *c, const json_t *o)
+{
+        static const char *const keys[] = {"deny_write", "deny_read", NULL};
+        if (!json_is_object(o))
+                return bad(c->err, "paths", "expected an object, got %s", type_name(o));
+        int r = only_keys(o, "paths", keys, c->err);
+        for (size_t k = 0; r == 0 && keys[k]; k++) {
+                char key[64];
+                (void)snprintf(key, sizeof(key), "paths.%s", keys[k]);
+                const json_t *a = json_object_get(o, keys[k]), *v;
+                size_t i;
+                if (a && !json_is_array(a))
+                        return bad(c->err, key, "expected an array, got %s", type_name(a));
+                json_array_foreach((json_t *)a, i, v)
+                {
+                        if (!json_is_string(v))
+                                return bad(c->err, key, "expected a string, got %s", type_name(v));
+                        bridle_error se;
+                        bridle_error_clear(&se);
+                        if (bridle_sandbox_spec_protect(c->s, json_string_value(v), k == 1, &se) <
+                            0)
+                                return setter_failed(c->err, key, &se);
+                }
+        }
+        return r;
+}
+
 static int read_limits(const struct rd *c, const json_t *o)
 {
         static const char *const keys[] = {"timeout_ms", "memory", "pids", "cpu_s", "disk", NULL};
@@ -587,7 +633,7 @@ static int read_header(const struct rd *c, const json_t *o)
 {
         static const char *const keys[] = {"format",    "version",   "root",        "cwd",
                                            "workspace", "entries",   "environment", "limits",
-                                           "network",   "isolation", NULL};
+                                           "network",   "isolation", "paths",       NULL};
         int r = only_keys(o, "", keys, c->err);
         if (r < 0)
                 return r;
@@ -621,6 +667,8 @@ static int read_spec(const struct rd *c, const json_t *o)
                         bridle_sandbox_spec_set_net(c->s,
                                                     r ? BRIDLE_NET_LOOPBACK : BRIDLE_NET_NONE);
         }
+        if (r >= 0 && (v = json_object_get(o, "paths")))
+                r = read_paths(c, v);
         if (r >= 0 && (v = json_object_get(o, "isolation"))) {
                 r = read_choice(c, v, "isolation", "namespaces", "landlock");
                 if (r >= 0)

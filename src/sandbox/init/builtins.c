@@ -28,6 +28,18 @@ static int fail(const char *what, const char *path)
         return e > 255 ? 255 : e;
 }
 
+/* A path rule (protect.c) names path: say which, exit EACCES. */
+static int refused(const char *what, const char *path, bool write)
+{
+        bool rd = false;
+        const char *g = init_protect_denied(path, write, &rd);
+        if (!g)
+                return 0;
+        dprintf(2, "%s '%s': refused by the path rule '%s' (paths.%s)\n", what, path, g,
+                rd ? "deny_read" : "deny_write");
+        return EACCES;
+}
+
 static int write_all(int fd, const char *b, size_t n)
 {
         while (n) {
@@ -46,6 +58,9 @@ int init_builtin_read(char *const *argv, const void *data, size_t len)
 {
         (void)data;
         (void)len;
+        int rc = refused("read", argv[0], false);
+        if (rc)
+                return rc;
         int fd = open(argv[0], O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return fail("read", argv[0]);
@@ -70,7 +85,10 @@ int init_builtin_read(char *const *argv, const void *data, size_t len)
 
 int init_builtin_write(char *const *argv, const void *data, size_t len)
 {
-        int r = init_mkparents(argv[0]);
+        int r = refused("write", argv[0], true);
+        if (r)
+                return r;
+        r = init_mkparents(argv[0]);
         if (r < 0) {
                 errno = -r;
                 return fail("create the parents of", argv[0]);
@@ -93,6 +111,9 @@ int init_builtin_list(char *const *argv, const void *data, size_t len)
 {
         (void)data;
         (void)len;
+        int rc = refused("list", argv[0], false);
+        if (rc)
+                return rc;
         DIR *d = opendir(argv[0]);
         if (!d)
                 return fail("list", argv[0]);
@@ -114,8 +135,40 @@ int init_builtin_list(char *const *argv, const void *data, size_t len)
 
 /* argv[0]: the directory to patch (the workspace unless told); data: the patch text.
  * A patch that does not apply exits with BUILTIN_INVALID, its reason on stderr. */
+/* Every path a patch names (and its move target), under dir. */
+static int patch_refused(const char *dir, const void *data, size_t len)
+{
+        bridle_patch *p = NULL;
+        bridle_error err;
+        bridle_error_clear(&err);
+        if (bridle_patch_parse(data, len, &p, &err) < 0)
+                return 0; /* apply reports it */
+        int rc = 0;
+        for (size_t i = 0; rc == 0 && i < bridle_patch_count(p); i++) {
+                enum bridle_patch_kind kind;
+                const char *path = NULL, *move = NULL;
+                if (bridle_patch_op(p, i, &kind, &path, &move) < 0)
+                        continue;
+                const char *names[2] = {path, move};
+                for (int k = 0; rc == 0 && k < 2; k++) {
+                        char full[2 * BRIDLE__INIT_MAX_STR + 2];
+                        if (!names[k])
+                                continue;
+                        (void)snprintf(full, sizeof(full), "%s/%s", dir, names[k]);
+                        rc = refused("patch", full, true);
+                }
+        }
+        bridle_patch_free(p);
+        return rc;
+}
+
 int init_builtin_patch(char *const *argv, const void *data, size_t len)
 {
+        int rc = refused("patch", argv[0], true);
+        if (!rc)
+                rc = patch_refused(argv[0], data, len);
+        if (rc)
+                return rc;
         int dfd = open(argv[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
                 return fail("patch", argv[0]);
@@ -153,7 +206,8 @@ static struct search *SR;
 
 static void search_file(const char *path, const struct stat *st)
 {
-        if (!S_ISREG(st->st_mode) || st->st_size > SEARCH_MAX_FILE || SR->more)
+        if (!S_ISREG(st->st_mode) || st->st_size > SEARCH_MAX_FILE || SR->more ||
+            init_protect_denied(path, false, NULL))
                 return;
         FILE *f = fopen(path, "re");
         if (!f)
@@ -208,6 +262,11 @@ int init_builtin_search(char *const *argv, const void *data, size_t len)
                 regerror(rc, &s.re, msg, sizeof(msg));
                 dprintf(2, "search: bad pattern '%s': %s\n", pattern, msg);
                 return BUILTIN_INVALID;
+        }
+        int rf = refused("search in", argv[0], false);
+        if (rf) {
+                regfree(&s.re);
+                return rf;
         }
         SR = &s;
         struct stat st;

@@ -112,6 +112,15 @@ int init_builtin_patch(char *const *argv, const void *data, size_t len);
 int init_builtin_search(char *const *argv, const void *data, size_t len);
 #define BUILTIN_INVALID 201 /* exit status: bad input (a patch that does not apply) */
 
+/* Path rules (protect.c): collect BRIDLE__OP_PROTECT, mount over what matches
+ * once the workspace is populated, and answer the file operations: the
+ * matching rule's glob for path (relative to the cwd; symlinks resolved), or
+ * NULL. write: deny_write rules count too; *ret_read_rule (may be NULL) tells
+ * which kind matched. */
+int init_protect_collect(bridle__cursor *c);
+int init_protect_apply(struct init_state *st);
+const char *init_protect_denied(const char *path, bool write, bool *ret_read_rule);
+
 /* Shared by serve.c and session.c (serveutil.c). */
 #include "sandbox/wire.h"
 uint64_t init_now_ms(void);

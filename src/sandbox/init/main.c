@@ -145,6 +145,8 @@ static int collect(const bridle__rec *rec)
                 return 0;
         case BRIDLE__OP_EGRESS:
                 return init_egress_collect(&c, S.fds, S.nfds);
+        case BRIDLE__OP_PROTECT:
+                return init_protect_collect(&c);
         case BRIDLE__OP_HOSTNAME:
                 if (bridle__rec_str(&c, s, sizeof(s)) < 0)
                         return -EBADMSG;
@@ -197,6 +199,8 @@ static void build_sandbox(const uint8_t *plan, size_t len)
         if ((r = init_fs_finish(&S)) < 0)
                 die(r, S.step);
         run_pass(plan, len, files_pass, "workspace entries");
+        if ((r = init_protect_apply(&S)) < 0)
+                die(r, S.step);
         if ((r = init_root_readonly(&S)) < 0)
                 die(r, S.step);
         if (sethostname("bridle", 6) < 0)
