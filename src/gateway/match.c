@@ -7,12 +7,12 @@
  * string is not provably simple.
  */
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gateway/policy_internal.h"
+#include "util/glob.h"
 #include "util/alloc.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -163,41 +163,6 @@ static void fold(bridle__verdict *all, bool *any, const bridle__verdict *one)
         *any = true;
 }
 
-/* ** matches any number of whole path components; other parts follow fnmatch
- * with FNM_PATHNAME (so * and ? stay within a component). */
-static bool glob_match(const char *pat, const char *path)
-{
-        if (strncmp(pat, "**", 2) == 0 && (pat[2] == '/' || pat[2] == '\0')) {
-                const char *rest = pat[2] == '/' ? pat + 3 : pat + 2;
-                if (!*rest)
-                        return true;
-                for (const char *p = path;; p++) {
-                        if ((p == path || p[-1] == '/') && glob_match(rest, p))
-                                return true;
-                        if (!*p)
-                                return false;
-                }
-        }
-        const char *slash = strchr(pat, '/');
-        size_t plen = slash ? (size_t)(slash - pat) : strlen(pat);
-        const char *pslash = strchr(path, '/');
-        size_t qlen = pslash ? (size_t)(pslash - path) : strlen(path);
-        char pc[256], qc[256];
-        if (plen >= sizeof(pc) || qlen >= sizeof(qc))
-                return false;
-        memcpy(pc, pat, plen);
-        pc[plen] = '\0';
-        memcpy(qc, path, qlen);
-        qc[qlen] = '\0';
-        if (fnmatch(pc, qc, 0) != 0)
-                return false;
-        if (!slash) /* the pattern ends here: a directory pattern covers what is below */
-                return true;
-        if (!pslash)
-                return strcmp(slash + 1, "**") == 0;
-        return glob_match(slash + 1, pslash + 1);
-}
-
 static const char *const default_protected[] = { ".git/**", ".agents/**", NULL };
 
 /* Is a redirection target protected? Relative names and /workspace/... are
@@ -224,13 +189,13 @@ static const char *protected_target(const bridle__policy *p, const char *t, char
                 rel += 2;
         const bridle__policy_settings *set = &p->set;
         for (size_t i = 0; i < set->n_deny_write; i++)
-                if (glob_match(set->deny_write[i], rel)) {
+                if (bridle__glob_match(set->deny_write[i], rel)) {
                         (void)snprintf(why, cap, "redirection to a protected path '%.60s' (paths.deny_write)", t);
                         return why;
                 }
         if (!set->n_deny_write)
                 for (size_t i = 0; default_protected[i]; i++)
-                        if (glob_match(default_protected[i], rel)) {
+                        if (bridle__glob_match(default_protected[i], rel)) {
                                 (void)snprintf(why, cap, "redirection to a protected path '%.60s'", t);
                                 return why;
                         }
