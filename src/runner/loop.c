@@ -461,7 +461,10 @@ static int run_pending(bridle__run *R, const char **where, bool *waiting, bridle
                 json_t *item = NULL;
                 bool ok = true;
                 const char *to = NULL;
-                if ((r = run_call(R, rt, call, &item, &ok, &to, where, err)) < 0)
+                R->env.timeout_ms = (uint64_t)json_integer_value(json_object_get(verdict, "timeout_ms"));
+                r = run_call(R, rt, call, &item, &ok, &to, where, err);
+                R->env.timeout_ms = 0;
+                if (r < 0)
                         break;
                 char from[sizeof(R->st.agent)];
                 (void)snprintf(from, sizeof(from), "%s", R->st.agent);

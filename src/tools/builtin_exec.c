@@ -69,6 +69,14 @@ int bridle__tool_exec_command(void *ud, const bridle__tool_env *env, const json_
         };
         if (o.workdir && !*o.workdir)
                 o.workdir = NULL;
+        /* A policy rule's time limit: the command runs under coreutils' timeout. */
+        char secs[32];
+        const char *argv[] = { "timeout", "-k", "5", secs, "/bin/bash", "-lc", o.cmd, NULL };
+        if (env->timeout_ms) {
+                (void)snprintf(secs, sizeof(secs), "%.3f", (double)env->timeout_ms / 1000.0);
+                o.argv = argv;
+                o.cmd = NULL;
+        }
         bridle_session_result res;
         r = bridle_sandbox_exec_command(id, &o, &res, err);
         if (r < 0)

@@ -97,6 +97,8 @@ static int run_shell(const bridle__tool_env *env, const json_t *call, json_t *ou
                 timeout = json_integer_value(tm) > SHELL_MAX_TIMEOUT_MS
                                   ? SHELL_MAX_TIMEOUT_MS
                                   : (uint64_t)json_integer_value(tm);
+        if (env->timeout_ms && env->timeout_ms < timeout)
+                timeout = env->timeout_ms; /* a policy rule's limit */
         const char *id = NULL;
         int r = bridle__tools_sandbox(env, &id, err);
         if (r < 0)

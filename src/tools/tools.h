@@ -45,6 +45,10 @@ typedef struct bridle__tool_env {
         const char *(*sandbox)(void *ud, bridle_error *err);
         void *ud;
         size_t cap_bytes; /* 0: 16384 */
+        /* For the call being run: a time limit a policy rule gave it (0: none).
+         * exec_command runs its cmd under `timeout` (TERM, then KILL 5 s later;
+         * exit status 124); a native shell_call takes the smaller of its own. */
+        uint64_t timeout_ms;
 } bridle__tool_env;
 
 /* A C function tool. args is the parsed, schema-checked object. On success
