@@ -337,6 +337,54 @@ static void run_usage(FILE *f)
               f);
 }
 
+/* Options run and resume share: 1 handled, 0 not one of them, -1 a usage error. */
+static int common_opt(const char *cmd, int c, bridle_agent_opts *o, bool *json, bool *approvals_given)
+{
+        switch (c) {
+        case 'j':
+                *json = true;
+                return 1;
+        case 'J':
+                o->journal_path = optarg;
+                return 1;
+        case 'A':
+                if (parse_approvals(optarg, &o->approvals) < 0) {
+                        fprintf(stderr, "bridle %s: --approvals '%s' is not ask, defer or deny\n", cmd, optarg);
+                        return -1;
+                }
+                *approvals_given = true;
+                return 1;
+        case 't': {
+                char *end;
+                long n = strtol(optarg, &end, 10);
+                if (*end || n < 1 || n > 100000) {
+                        fprintf(stderr, "bridle %s: --max-turns '%s' is not a number from 1 to 100000\n", cmd, optarg);
+                        return -1;
+                }
+                o->max_turns = (unsigned)n;
+                return 1;
+        }
+        default:
+                return 0;
+        }
+}
+
+/* Run (task) or resume (run_ref) with the terminal view, and exit like run. */
+static int go(bridle_agent_opts *o, bool json, bool approvals_given, const char *task, const char *run_ref)
+{
+        struct view v;
+        view_start(&v, json);
+        set_approvals(o, &v, approvals_given);
+        struct idwatch w = { .v = &v };
+        o->on_event = on_event_first;
+        o->userdata = &w;
+        o->interrupt = &interrupted;
+        bridle_agent_result res;
+        bridle_error err = { 0 };
+        int r = task ? bridle_agent_run(o, task, &res, &err) : bridle_agent_resume(run_ref, o, &res, &err);
+        return finish(&v, r, &res, &err);
+}
+
 int bridle_cmd_run(int argc, char **argv)
 {
         static const struct option lo[] = {
@@ -352,6 +400,11 @@ int bridle_cmd_run(int argc, char **argv)
         bool json = false, approvals_given = false;
         optind = 1;
         for (int c; (c = getopt_long(argc, argv, "+h", lo, NULL)) != -1;) {
+                int k = common_opt("run", c, &o, &json, &approvals_given);
+                if (k < 0)
+                        return 2;
+                if (k > 0)
+                        continue;
                 switch (c) {
                 case 'a': o.agent_file = optarg; break;
                 case 'p': o.provider = optarg; break;
@@ -360,26 +413,7 @@ int bridle_cmd_run(int argc, char **argv)
                 case 's': o.script_file = optarg; break;
                 case 'f': o.manifest_file = optarg; break;
                 case 'k': o.keep_sandbox = true; break;
-                case 'j': json = true; break;
-                case 'J': o.journal_path = optarg; break;
                 case 'P': o.policy_file = optarg; break;
-                case 'A':
-                        if (parse_approvals(optarg, &o.approvals) < 0) {
-                                fprintf(stderr, "bridle run: --approvals '%s' is not ask, defer or deny\n", optarg);
-                                return 2;
-                        }
-                        approvals_given = true;
-                        break;
-                case 't': {
-                        char *end;
-                        long n = strtol(optarg, &end, 10);
-                        if (*end || n < 1 || n > 100000) {
-                                fprintf(stderr, "bridle run: --max-turns '%s' is not a number from 1 to 100000\n", optarg);
-                                return 2;
-                        }
-                        o.max_turns = (unsigned)n;
-                        break;
-                }
                 case 'h': run_usage(stdout); return 0;
                 default: run_usage(stderr); return 2;
                 }
@@ -400,18 +434,9 @@ int bridle_cmd_run(int argc, char **argv)
                         strcat(task, " ");
                 strcat(task, argv[i]);
         }
-        struct view v;
-        view_start(&v, json);
-        set_approvals(&o, &v, approvals_given);
-        struct idwatch w = { .v = &v };
-        o.on_event = on_event_first;
-        o.userdata = &w;
-        o.interrupt = &interrupted;
-        bridle_agent_result res;
-        bridle_error err = { 0 };
-        int r = bridle_agent_run(&o, task, &res, &err);
+        int code = go(&o, json, approvals_given, task, NULL);
         free(task);
-        return finish(&v, r, &res, &err);
+        return code;
 }
 
 int bridle_cmd_resume(int argc, char **argv)
@@ -425,43 +450,21 @@ int bridle_cmd_resume(int argc, char **argv)
         bool json = false, approvals_given = false;
         optind = 1;
         for (int c; (c = getopt_long(argc, argv, "h", lo, NULL)) != -1;) {
-                switch (c) {
-                case 'j': json = true; break;
-                case 'J': o.journal_path = optarg; break;
-                case 'A':
-                        if (parse_approvals(optarg, &o.approvals) < 0) {
-                                fprintf(stderr, "bridle resume: --approvals '%s' is not ask, defer or deny\n", optarg);
-                                return 2;
-                        }
-                        approvals_given = true;
-                        break;
-                case 't': {
-                        char *end;
-                        long n = strtol(optarg, &end, 10);
-                        if (*end || n < 1 || n > 100000) {
-                                fprintf(stderr, "bridle resume: --max-turns '%s' is not a number from 1 to 100000\n", optarg);
-                                return 2;
-                        }
-                        o.max_turns = (unsigned)n;
-                        break;
+                int k = common_opt("resume", c, &o, &json, &approvals_given);
+                if (k < 0)
+                        return 2;
+                if (k > 0)
+                        continue;
+                if (c == 'h') {
+                        run_usage(stdout);
+                        return 0;
                 }
-                case 'h': run_usage(stdout); return 0;
-                default: run_usage(stderr); return 2;
-                }
+                run_usage(stderr);
+                return 2;
         }
         if (optind + 1 != argc) {
                 run_usage(stderr);
                 return 2;
         }
-        struct view v;
-        view_start(&v, json);
-        set_approvals(&o, &v, approvals_given);
-        struct idwatch w = { .v = &v };
-        o.on_event = on_event_first;
-        o.userdata = &w;
-        o.interrupt = &interrupted;
-        bridle_agent_result res;
-        bridle_error err = { 0 };
-        int r = bridle_agent_resume(argv[optind], &o, &res, &err);
-        return finish(&v, r, &res, &err);
+        return go(&o, json, approvals_given, NULL, argv[optind]);
 }
