@@ -149,13 +149,21 @@ static void on_event(const char *line, void *ud)
                 fflush(stdout);
                 return;
         }
-        if (!v->tty)
+        /* Warnings (a policy rule no agent can use...) go to stderr, terminal or not. */
+        if (!v->tty && !strstr(line, "\"type\":\"run.warning\""))
                 return;
         json_t *ev = json_loads(line, 0, NULL);
         if (!ev)
                 return;
         pthread_mutex_lock(&v->mu);
-        show(v, json_string_value(json_object_get(ev, "type")), json_object_get(ev, "data"));
+        const char *type = json_string_value(json_object_get(ev, "type"));
+        if (type && !strcmp(type, "run.warning")) {
+                line_end(v);
+                fprintf(stderr, "bridle: warning: %s\n",
+                        json_string_value(json_object_get(json_object_get(ev, "data"), "message")) ?: "");
+        } else if (v->tty) {
+                show(v, type, json_object_get(ev, "data"));
+        }
         pthread_mutex_unlock(&v->mu);
         json_decref(ev);
 }
