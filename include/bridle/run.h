@@ -102,6 +102,11 @@ typedef struct bridle_agent_opts {
          * file's `policy:`; NULL: the agent's, else the built-in default), what
          * to do with calls it asks about, and who answers. */
         const char *policy_file;
+        /* With a policy's `approvals: {mode: end}`: the host folder the
+         * workspace's changes are exported to once a person approves them
+         * (overrides the agent file's `outputs:`; NULL: none, they stay in the
+         * sandbox). */
+        const char *output_dir;
         enum bridle_approvals approvals;
         bridle_approve_fn approve;
         void *approve_userdata;

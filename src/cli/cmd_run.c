@@ -339,7 +339,7 @@ static void on_event_first(const char *line, void *ud)
 static void run_usage(FILE *f)
 {
         fputs("usage: bridle run [--agent FILE] [--provider P] [--model M] [--base-url URL] [--script FILE]\n"
-              "                  [--manifest FILE] [--policy FILE] [--approvals ask|defer|deny]\n"
+              "                  [--manifest FILE] [--policy FILE] [--approvals ask|defer|deny] [--output DIR]\n"
               "                  [--max-turns N] [--keep-sandbox] [--json] TASK...\n"
               "       bridle resume RUN [--max-turns N] [--approvals ask|defer|deny] [--json]\n",
               f);
@@ -402,7 +402,8 @@ int bridle_cmd_run(int argc, char **argv)
                 { "max-turns", required_argument, NULL, 't' }, { "keep-sandbox", no_argument, NULL, 'k' },
                 { "json", no_argument, NULL, 'j' },           { "journal", required_argument, NULL, 'J' },
                 { "policy", required_argument, NULL, 'P' },   { "approvals", required_argument, NULL, 'A' },
-                { "help", no_argument, NULL, 'h' },           { NULL, 0, NULL, 0 },
+                { "output", required_argument, NULL, 'O' },   { "help", no_argument, NULL, 'h' },
+                { NULL, 0, NULL, 0 },
         };
         bridle_agent_opts o = { 0 };
         bool json = false, approvals_given = false;
@@ -422,6 +423,7 @@ int bridle_cmd_run(int argc, char **argv)
                 case 'f': o.manifest_file = optarg; break;
                 case 'k': o.keep_sandbox = true; break;
                 case 'P': o.policy_file = optarg; break;
+                case 'O': o.output_dir = optarg; break;
                 case 'h': run_usage(stdout); return 0;
                 default: run_usage(stderr); return 2;
                 }

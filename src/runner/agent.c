@@ -29,7 +29,7 @@ static const char *const native_names[] = { "shell", "apply_patch", NULL };
 static const char *const top_keys[] = { "name",     "model",      "provider",   "base_url",      "api_key_env",
                                         "instructions", "tools",  "native_tools", "command_tools", "handoffs",
                                         "manifest", "max_turns",  "budget",     "script",        "handoff_description",
-                                        "policy", "guardrails", NULL };
+                                        "policy", "guardrails", "outputs", NULL };
 static const char *const budget_keys[] = { "tokens", "cost_usd", "wall", NULL };
 
 struct actx {
@@ -234,7 +234,7 @@ static int parse_agent(const struct actx *c, const json_t *top, json_t **ret, js
         json_object_foreach((json_t *)top, k, v)
                 if (!one_of(k, top_keys))
                         return fail(c, top, k, "unknown key");
-        const char *name, *model, *provider, *base_url, *key_env, *instr, *manifest, *script, *hdesc, *policy;
+        const char *name, *model, *provider, *base_url, *key_env, *instr, *manifest, *script, *hdesc, *policy, *outputs;
         int r;
         if ((r = want_string(c, top, "name", true, &name)) < 0 || (r = want_string(c, top, "model", false, &model)) < 0 ||
             (r = want_string(c, top, "provider", false, &provider)) < 0 ||
@@ -244,7 +244,8 @@ static int parse_agent(const struct actx *c, const json_t *top, json_t **ret, js
             (r = want_string(c, top, "manifest", false, &manifest)) < 0 ||
             (r = want_string(c, top, "script", false, &script)) < 0 ||
             (r = want_string(c, top, "handoff_description", false, &hdesc)) < 0 ||
-            (r = want_string(c, top, "policy", false, &policy)) < 0)
+            (r = want_string(c, top, "policy", false, &policy)) < 0 ||
+            (r = want_string(c, top, "outputs", false, &outputs)) < 0)
                 return r;
         if (!name_ok(name))
                 return fail(c, top, "name", "'%s' is not a usable name (1-64 of letters, digits, '-', '_')", name);
@@ -297,7 +298,8 @@ static int parse_agent(const struct actx *c, const json_t *top, json_t **ret, js
                          (json_int_t)(mt && json_is_integer(mt) ? json_integer_value(mt) : BRIDLE__DEFAULT_MAX_TURNS),
                          "budget", bud, "script", scr ? scr : json_null(), "script_name",
                          script ? abs_path(c, script) : json_null());
-        if (*ret && json_object_set_new(*ret, "policy", policy ? abs_path(c, policy) : json_null()) < 0)
+        if (*ret && (json_object_set_new(*ret, "policy", policy ? abs_path(c, policy) : json_null()) < 0 ||
+                     json_object_set_new(*ret, "outputs", outputs ? abs_path(c, outputs) : json_null()) < 0))
                 return -ENOMEM;
         /* Guardrails: checked here (positions), kept in their canonical form. */
         json_t *gnode = json_object_get(top, "guardrails");

@@ -148,6 +148,11 @@ int bridle__run_gate(bridle__run *R, const json_t *pending, json_t **ret_verdict
                                                                        v.reason[0] ? ": " : "", v.reason));
                         continue;
                 }
+                /* approvals mode end: it runs now, its writes held in the sandbox for the review. */
+                if (v.decision == BRIDLE__ASK && bridle__run_review_at_end(R)) {
+                        json_object_set_new(vj, "run", json_true());
+                        continue;
+                }
                 if (v.decision == BRIDLE__ALLOW || json_is_true(json_object_get(R->st.always_rules, v.rule))) {
                         json_object_set_new(vj, "run", json_true());
                         continue;

@@ -632,6 +632,23 @@ static int model_turn(bridle__run *R, char **ret_final, const char **where, brid
 
 /* ---- the loop ------------------------------------------------------------------ */
 
+/* The model answered: the output guardrails, the end-of-run review (approvals
+ * mode end), then completed. */
+static int complete(bridle__run *R, const char *text, bridle_agent_result *res, bridle_error *err)
+{
+        char why[700];
+        if (bridle__run_guard_trips(R, BRIDLE__GUARD_OUTPUT, text, why, sizeof(why)))
+                return bridle__run_finish(R, BRIDLE_RUN_FAILED, "guardrail", why, NULL, res, err);
+        bool waiting = false;
+        bridle_error e = { 0 };
+        if (bridle__run_review(R, &waiting, why, sizeof(why), &e) < 0)
+                return bridle__run_finish(R, BRIDLE_RUN_FAILED, "sandbox", e.msg, NULL, res, err);
+        if (waiting)
+                return bridle__run_finish(R, BRIDLE_RUN_WAITING, NULL,
+                                          "the workspace's changes await approval (call 'export')", NULL, res, err);
+        return bridle__run_finish(R, BRIDLE_RUN_COMPLETED, NULL, why[0] ? why : NULL, text, res, err);
+}
+
 int bridle__run_loop(bridle__run *R, bridle_agent_result *res, bridle_error *err)
 {
         R->env.sandbox = get_sandbox;
@@ -664,10 +681,8 @@ int bridle__run_loop(bridle__run *R, bridle_agent_result *res, bridle_error *err
                 if (!R->last_had_calls && R->st.turns > 0) {
                         /* The last response answered without calls: the run is done
                          * (also when a crash came between that response and its status). */
-                        char *text = final_text(R->last_output), why[700];
-                        int r = bridle__run_guard_trips(R, BRIDLE__GUARD_OUTPUT, text ? text : "", why, sizeof(why))
-                                        ? bridle__run_finish(R, BRIDLE_RUN_FAILED, "guardrail", why, NULL, res, err)
-                                        : bridle__run_finish(R, BRIDLE_RUN_COMPLETED, NULL, NULL, text ? text : "", res, err);
+                        char *text = final_text(R->last_output);
+                        int r = complete(R, text ? text : "", res, err);
                         free(text);
                         return r;
                 }
@@ -681,10 +696,7 @@ int bridle__run_loop(bridle__run *R, bridle_agent_result *res, bridle_error *err
                                        ? bridle__run_finish(R, BRIDLE_RUN_INTERRUPTED, NULL, "interrupted", NULL, res, err)
                                        : bridle__run_finish(R, BRIDLE_RUN_FAILED, where, e.msg, NULL, res, err);
                 if (text) {
-                        char gwhy[700];
-                        int r = bridle__run_guard_trips(R, BRIDLE__GUARD_OUTPUT, text, gwhy, sizeof(gwhy))
-                                        ? bridle__run_finish(R, BRIDLE_RUN_FAILED, "guardrail", gwhy, NULL, res, err)
-                                        : bridle__run_finish(R, BRIDLE_RUN_COMPLETED, NULL, NULL, text, res, err);
+                        int r = complete(R, text, res, err);
                         free(text);
                         return r;
                 }

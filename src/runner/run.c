@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Starting, resuming and ending runs. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,10 +174,15 @@ int bridle_agent_run(const bridle_agent_opts *opts, const char *task, bridle_age
         R.budget = entry_budget(R.def);
         R.segment_start_ms = bridle__now_ms();
         json_t *a = json_object_get(json_object_get(R.def, "agents"), entry);
-        json_t *data = json_pack("{s:s,s:s,s:s*,s:O,s:{s:I,s:O,s:b},s:o}", "task", task, "agent", entry, "agent_file",
+        const char *outdir = opts->output_dir ? opts->output_dir : json_string_value(json_object_get(a, "outputs"));
+        char absout[4096];
+        if (outdir && !realpath(outdir, absout))
+                (void)snprintf(absout, sizeof(absout), "%s", outdir);
+        (void)snprintf(R.output_dir, sizeof(R.output_dir), "%s", outdir ? absout : "");
+        json_t *data = json_pack("{s:s,s:s,s:s*,s:O,s:{s:I,s:O,s:b,s:s*},s:o}", "task", task, "agent", entry, "agent_file",
                                  json_string_value(json_object_get(a, "file")), "agents", R.def, "options", "max_turns",
                                  (json_int_t)R.max_turns, "budget", R.budget, "keep_sandbox", opts->keep_sandbox,
-                                 "policy", bridle__policy_to_json(R.policy));
+                                 "output_dir", outdir ? absout : NULL, "policy", bridle__policy_to_json(R.policy));
         /* Not synced: it becomes durable with the first response that asks for
          * tools (or with the run's status); a crash before that loses a run that
          * did nothing yet. */
@@ -274,6 +280,8 @@ int bridle_agent_resume(const char *run_ref, const bridle_agent_opts *opts, brid
         R.budget = entry_budget(R.def);
         json_t *o = json_object_get(R.st.started, "options");
         R.keep_sandbox = opts->keep_sandbox || json_is_true(json_object_get(o, "keep_sandbox"));
+        const char *od = opts->output_dir ? opts->output_dir : json_string_value(json_object_get(o, "output_dir"));
+        (void)snprintf(R.output_dir, sizeof(R.output_dir), "%s", od ? od : "");
         if (json_is_integer(json_object_get(o, "max_turns")))
                 R.max_turns = (unsigned)json_integer_value(json_object_get(o, "max_turns"));
         scan_events(&R, events);

@@ -63,6 +63,7 @@ typedef struct bridle__run {
         char egress_dir[4200];
         pthread_mutex_t egress_mu; /* guards egress_queue (the proxy's threads report into it) */
         json_t *egress_queue;
+        char output_dir[4096];    /* approvals mode end: where approved changes go ("" none) */
         const char *known[BRIDLE__AGENT_MAX]; /* the run's API keys (environment strings, borrowed) */
         size_t n_known;  /* a new run's row, written with its first batch */
 } bridle__run;
@@ -110,6 +111,12 @@ bool bridle__run_wants_egress(const bridle__run *R);
 int bridle__run_egress_start(bridle__run *R, bridle_error *err);
 void bridle__run_egress_flush(bridle__run *R);
 void bridle__run_egress_stop(bridle__run *R);
+
+/* approvals: {mode: end} (review.c): is it on; at completion, hold the run
+ * for the person (*ret_waiting: approval.requested "export" written or still
+ * unanswered) or act on the answer (export, note says what happened). */
+bool bridle__run_review_at_end(const bridle__run *R);
+int bridle__run_review(bridle__run *R, bool *ret_waiting, char *note, size_t cap, bridle_error *err);
 
 /* Open an existing journal (NULL path: the default); 0 with *ret NULL when there is none. */
 int bridle__journal_open_existing(const char *journal_path, bridle__journal **ret, bridle_error *err);
