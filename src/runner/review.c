@@ -6,8 +6,9 @@
  * deleted) are shown to a person once, as the pending call "export"
  * (approval.requested) and the run waits; approved, the written files are
  * copied (read through the sandbox) into the run's output folder and deleted
- * ones removed there; denied, nothing leaves the sandbox. Either way the run
- * then completes.
+ * ones removed there (text through the secret scanner's redaction; a binary
+ * file holding a secret is left out); denied, nothing leaves the sandbox.
+ * Either way the run then completes.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -128,6 +129,25 @@ static int export_changes(const bridle__run *R, const json_t *changes, const cha
                 int r = bridle_sandbox_read(R->st.sandbox_id, rel, &data, &len, err);
                 if (r < 0)
                         return r;
+                /* What leaves the sandbox goes through the secret scanner: text is
+                 * redacted; a binary file holding a secret is not exported. */
+                char *clean = NULL;
+                size_t clen = 0;
+                if (memchr(data, 0, len)) {
+                        long hits = bridle__secrets_scan(R->secrets, data, len, NULL, 0, NULL);
+                        if (hits != 0) {
+                                free(data);
+                                continue;
+                        }
+                } else if ((r = bridle__secrets_redact(R->secrets, data, len, &clean, &clen, NULL, err)) < 0) {
+                        free(data);
+                        return r;
+                }
+                if (clean) {
+                        free(data);
+                        data = clean;
+                        len = clen;
+                }
                 int fd = -1;
                 if ((r = parents(outdir, rel)) == 0 &&
                     (fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0)

@@ -20,6 +20,7 @@ cat >"$T/script.yaml" <<'S'
 - - {type: function_call, name: write_file, arguments: {path: src/new.txt, content: "made in the sandbox\n"}}
   - {type: function_call, name: exec_command, arguments: {cmd: "mkdir -p out && echo built > out/result.txt"}}
   - {type: function_call, name: exec_command, arguments: {cmd: "rm -f src/new.txt"}}
+  - {type: function_call, name: write_file, arguments: {path: cfg.env, content: "KEY=sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd\n"}}
 - - {type: message, content: "done"}
 S
 for answer in approve deny; do
@@ -50,7 +51,9 @@ PY
         if [ $answer = approve ]; then
                 [ "$(cat "$T/out-approve/src/new.txt")" = "made in the sandbox" ] || fail "export: src/new.txt"
                 [ "$(cat "$T/out-approve/out/result.txt")" = "built" ] || fail "export: out/result.txt"
-                ok "approved: the changes are in --output"
+                grep -q 'REDACTED' "$T/out-approve/cfg.env" || fail "the exported secret was not redacted: $(cat "$T/out-approve/cfg.env")"
+                ! grep -q 'AbCdEfGhIjKlMnOp' "$T/out-approve/cfg.env" || fail "the secret left the sandbox"
+                ok "approved: the changes are in --output, the secret redacted"
         else
                 [ -z "$(ls -A "$T/out-deny")" ] || fail "denied, yet files were exported: $(ls -R "$T/out-deny")"
                 ok "denied: nothing exported, the run completes"
