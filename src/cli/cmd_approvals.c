@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* bridle approvals / approve / deny: answer the calls a stopped run waits for. */
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,8 +71,19 @@ int bridle_cmd_approvals(int argc, char **argv)
                 struct tm tm;
                 if (localtime_r(&t, &tm))
                         (void)strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
-                printf("run %.12s  call %s  (%s)\n  %s %s\n  rule: %s%s%s\n", v[i].run_id, v[i].call_id, when,
-                       v[i].tool, v[i].arguments, v[i].rule, v[i].reason[0] ? " - " : "", v[i].reason);
+                /* The end-of-run review carries the workspace's whole diff: show it as is. */
+                json_t *a = json_loads(v[i].arguments, 0, NULL);
+                const char *diff = json_string_value(json_object_get(a, "diff"));
+                if (diff) {
+                        printf("run %.12s  call %s  (%s)\n  %s: the workspace's changes, to %s\n  rule: %s%s%s\n%s",
+                               v[i].run_id, v[i].call_id, when, v[i].tool,
+                               json_string_value(json_object_get(a, "output_dir")) ?: "(no output folder)", v[i].rule,
+                               v[i].reason[0] ? " - " : "", v[i].reason, diff);
+                } else {
+                        printf("run %.12s  call %s  (%s)\n  %s %s\n  rule: %s%s%s\n", v[i].run_id, v[i].call_id,
+                               when, v[i].tool, v[i].arguments, v[i].rule, v[i].reason[0] ? " - " : "", v[i].reason);
+                }
+                json_decref(a);
         }
         if (!json && n == 0)
                 fputs("no calls are waiting for an approval\n", stderr);

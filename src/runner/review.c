@@ -91,6 +91,120 @@ static json_t *changes_of(const bridle__run *R)
         return out;
 }
 
+#define DIFF_FILE_MAX ((size_t)64 << 10)
+#define DIFF_MAX ((size_t)1 << 20)
+
+/* A file of the layer directory dfd (relative rel), at most cap bytes; NULL if none. */
+static char *read_at(int dfd, const char *rel, size_t cap, size_t *len)
+{
+        char *data = NULL;
+        int fd = openat(dfd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return NULL;
+        struct stat st;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size <= cap &&
+            (data = malloc((size_t)st.st_size + 1))) {
+                ssize_t n = read(fd, data, (size_t)st.st_size);
+                if (n < 0) {
+                        free(data);
+                        data = NULL;
+                } else {
+                        data[n] = '\0';
+                        *len = (size_t)n;
+                }
+        }
+        close(fd);
+        return data;
+}
+
+static void append_lines(char **buf, size_t *len, char sign, const char *text, size_t n)
+{
+        for (size_t i = 0; i < n && *len < DIFF_MAX;) {
+                const char *nl = memchr(text + i, '\n', n - i);
+                size_t l = nl ? (size_t)(nl - (text + i)) : n - i;
+                char *b = realloc(*buf, *len + l + 3);
+                if (!b)
+                        return;
+                *buf = b;
+                b[(*len)++] = sign;
+                memcpy(b + *len, text + i, l);
+                *len += l;
+                b[(*len)++] = '\n';
+                b[*len] = '\0';
+                i += l + 1;
+        }
+}
+
+static void append_str(char **buf, size_t *len, const char *s)
+{
+        size_t l = strlen(s);
+        char *b = realloc(*buf, *len + l + 1);
+        if (!b)
+                return;
+        *buf = b;
+        memcpy(b + *len, s, l + 1);
+        *len += l;
+}
+
+/* The whole diff of the layer, for a person: each written file against its
+ * lower version (all of the old as '-', all of the new as '+'), deletions,
+ * binary and large files named only. */
+static char *diff_of(const bridle__run *R, const json_t *changes)
+{
+        char up[4200], low[4200];
+        if (bridle__sandbox_path(up, sizeof(up), R->st.sandbox_id, "fs/upper", NULL) < 0 ||
+            bridle__sandbox_path(low, sizeof(low), R->st.sandbox_id, "fs", NULL) < 0)
+                return NULL;
+        int ufd = open(up, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ffd = open(low, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        char *buf = NULL;
+        size_t len = 0, i;
+        json_t *c;
+        append_str(&buf, &len, "");
+        json_array_foreach(changes, i, c) {
+                const char *rel = json_string_value(json_object_get(c, "path"));
+                const char *change = json_string_value(json_object_get(c, "change"));
+                char line[4400];
+                if (len >= DIFF_MAX) {
+                        append_str(&buf, &len, "[... the diff is cut at 1 MiB ...]\n");
+                        break;
+                }
+                /* the lower version: the first lower layer (l0, l1, ...) that has it */
+                size_t olen = 0, nlen = 0;
+                char *old = NULL;
+                for (int l = 0; l < 32 && !old && ffd >= 0; l++) {
+                        char lp[4300];
+                        (void)snprintf(lp, sizeof(lp), "l%d/%s", l, rel);
+                        old = read_at(ffd, lp, DIFF_FILE_MAX, &olen);
+                }
+                if (!strcmp(change, "deleted")) {
+                        (void)snprintf(line, sizeof(line), "--- a/%s\n+++ /dev/null\n", rel);
+                        append_str(&buf, &len, line);
+                        if (old)
+                                append_lines(&buf, &len, '-', old, olen);
+                        free(old);
+                        continue;
+                }
+                char *new = ufd >= 0 && !strcmp(change, "written") ? read_at(ufd, rel, DIFF_FILE_MAX, &nlen) : NULL;
+                (void)snprintf(line, sizeof(line), "--- %s%s\n+++ b/%s\n", old ? "a/" : "/dev/null", old ? rel : "", rel);
+                append_str(&buf, &len, line);
+                if (!new || memchr(new, 0, nlen) || (old && memchr(old, 0, olen))) {
+                        (void)snprintf(line, sizeof(line), "[%s: binary, a symlink or over 64 KiB: not shown]\n", rel);
+                        append_str(&buf, &len, line);
+                } else {
+                        if (old)
+                                append_lines(&buf, &len, '-', old, olen);
+                        append_lines(&buf, &len, '+', new, nlen);
+                }
+                free(old);
+                free(new);
+        }
+        if (ufd >= 0)
+                close(ufd);
+        if (ffd >= 0)
+                close(ffd);
+        return buf;
+}
+
 /* mkdir -p the parents of rel under dir. */
 static int parents(const char *dir, const char *rel)
 {
@@ -204,10 +318,17 @@ int bridle__run_review(bridle__run *R, bool *ret_waiting, char *note, size_t cap
                 return 0;
         }
         *ret_waiting = true;
+        char *diff = diff_of(R, changes), *clean = NULL;
+        /* The diff is shown to a person and journaled: redacted like any output. */
+        if (diff && bridle__secrets_redact(R->secrets, diff, strlen(diff), &clean, NULL, NULL, NULL) < 0)
+                clean = NULL;
+        free(diff);
+        json_t *d = json_string(clean ? clean : "[the diff could not be made]");
+        free(clean);
         return bridle__run_emit_sync(
                 R, "approval.requested",
-                json_pack("{s:s,s:s,s:{s:o,s:s?},s:s,s:s,s:s,s:I}", "call_id", "export", "name", "export", "arguments",
-                          "changes", changes, "output_dir", R->output_dir[0] ? R->output_dir : NULL,
+                json_pack("{s:s,s:s,s:{s:o,s:s?,s:o},s:s,s:s,s:s,s:I}", "call_id", "export", "name", "export", "arguments",
+                          "changes", changes, "output_dir", R->output_dir[0] ? R->output_dir : NULL, "diff", d,
                           "rule", "approvals.mode end", "reason", "export the workspace's changes", "command", "",
                           "asked_at", (json_int_t)(bridle__now_ms() / 1000)),
                 true, err);

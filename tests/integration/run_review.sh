@@ -39,6 +39,11 @@ paths = {c["path"]: c["change"] for c in json.loads(v["arguments"])["changes"]}
 assert paths.get("src/new.txt") == "written" and paths.get("out/result.txt") == "written", paths
 PY
         ok "$answer: the run waits with the changes listed (the denied rm did not run)"
+        run "$BRIDLE" approvals "$ID"
+        grep -q '^+++ b/src/new.txt$' <<<"$OUT" && grep -q '^+made in the sandbox$' <<<"$OUT" ||
+                fail "$answer: the review does not show the diff: $OUT"
+        ! grep -q 'AbCdEfGhIjKlMnOp' <<<"$OUT" || fail "$answer: the diff shows the secret"
+        ok "$answer: the review shows the whole diff, secrets redacted"
         if [ $answer = approve ]; then
                 run "$BRIDLE" approve "$ID" export
         else
