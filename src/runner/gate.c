@@ -19,14 +19,7 @@
 
 static bool is_handoff(const bridle__run *R, const json_t *call)
 {
-        const char *name = json_string_value(json_object_get(call, "name"));
-        if (!name || strncmp(name, "transfer_to_", 12) != 0)
-                return false;
-        json_t *a = json_object_get(json_object_get(R->def, "agents"), R->st.agent), *v;
-        size_t i;
-        json_array_foreach(json_object_get(a, "handoffs"), i, v) if (!strcmp(json_string_value(v), name + 12)) return
-                true;
-        return false;
+        return bridle__run_handoff_target(R, R->st.agent, json_string_value(json_object_get(call, "name"))) != NULL;
 }
 
 static const char *call_tool(const json_t *call)

@@ -309,13 +309,7 @@ static int make_rt(bridle__run *R, const char *name, struct bridle__agent_rt **r
 
 /* ---- tool calls --------------------------------------------------------------- */
 
-static bool is_call(const json_t *item)
-{
-        const char *t = json_string_value(json_object_get(item, "type"));
-        return t && (!strcmp(t, "function_call") || !strcmp(t, "shell_call") || !strcmp(t, "apply_patch_call"));
-}
-
-static const char *handoff_target(const bridle__run *R, const char *agent, const char *fn)
+const char *bridle__run_handoff_target(const bridle__run *R, const char *agent, const char *fn)
 {
         if (!fn || strncmp(fn, "transfer_to_", 12) != 0)
                 return NULL;
@@ -358,7 +352,7 @@ static int run_call(bridle__run *R, struct bridle__agent_rt *rt, const json_t *c
         }
         const char *name = json_string_value(json_object_get(call, "name"));
         const char *args = json_string_value(json_object_get(call, "arguments"));
-        const char *to = handoff_target(R, rt->name, name);
+        const char *to = bridle__run_handoff_target(R, rt->name, name);
         if (to) {
                 char text[160];
                 (void)snprintf(text, sizeof(text), "{\"assistant\":\"%s\"}", to);
@@ -447,7 +441,7 @@ static int run_pending(bridle__run *R, const char **where, bool *waiting, bridle
                 json_int_t turn = R->st.turns ? (json_int_t)R->st.turns - 1 : 0;
                 /* A tool that may change something is journaled before and after it runs. */
                 bool durable = !strcmp(type, "function_call") ? !bridle__tools_read_only(rt->tools, name ? name : "") &&
-                                                                        !handoff_target(R, R->st.agent, name)
+                                                                        !bridle__run_handoff_target(R, R->st.agent, name)
                                                               : true;
                 r = bridle__run_emit_sync(R, "tool.started",
                                      json_pack("{s:I,s:s,s:s,s:O*}", "turn", turn, "call_id",
@@ -609,7 +603,7 @@ static int model_turn(bridle__run *R, char **ret_final, const char **where, brid
         size_t i;
         json_t *it;
         R->last_had_calls = false;
-        json_array_foreach(resp.output, i, it) if (is_call(it)) R->last_had_calls = true;
+        json_array_foreach(resp.output, i, it) if (bridle__item_is_call(it)) R->last_had_calls = true;
         char *text = R->last_had_calls ? NULL : final_text(resp.output);
         r = bridle__run_emit_sync(
                 R, "model.response",

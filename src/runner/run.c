@@ -228,12 +228,8 @@ static void scan_events(bridle__run *R, const json_t *events)
                         R->last_had_calls = false;
                         size_t k;
                         json_t *it;
-                        json_array_foreach(R->last_output, k, it) {
-                                const char *t = json_string_value(json_object_get(it, "type"));
-                                if (t && (!strcmp(t, "function_call") || !strcmp(t, "shell_call") ||
-                                          !strcmp(t, "apply_patch_call")))
-                                        R->last_had_calls = true;
-                        }
+                        json_array_foreach(R->last_output, k, it) if (bridle__item_is_call(it)) R->last_had_calls =
+                                true;
                 }
                 last = ts;
         }

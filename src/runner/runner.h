@@ -118,6 +118,10 @@ void bridle__run_egress_stop(bridle__run *R);
 bool bridle__run_review_at_end(const bridle__run *R);
 int bridle__run_review(bridle__run *R, bool *ret_waiting, char *note, size_t cap, bridle_error *err);
 
+/* The agent a transfer_to_<name> call of agent hands over to, if it is one of
+ * that agent's handoffs; else NULL. */
+const char *bridle__run_handoff_target(const bridle__run *R, const char *agent, const char *fn);
+
 /* Open an existing journal (NULL path: the default); 0 with *ret NULL when there is none. */
 int bridle__journal_open_existing(const char *journal_path, bridle__journal **ret, bridle_error *err);
 /* Every agent that talks to the official endpoint has its API key in the

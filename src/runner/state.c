@@ -107,8 +107,13 @@ static int on_sandbox_created(bridle__run_state *st, const evctx *e, bridle_erro
 
 static bool is_call(const char *type)
 {
-        return strcmp(type, "function_call") == 0 || strcmp(type, "shell_call") == 0 ||
-               strcmp(type, "apply_patch_call") == 0;
+        return type && (strcmp(type, "function_call") == 0 || strcmp(type, "shell_call") == 0 ||
+                        strcmp(type, "apply_patch_call") == 0);
+}
+
+bool bridle__item_is_call(const json_t *item)
+{
+        return is_call(json_string_value(json_object_get(item, "type")));
 }
 
 /* Every output item is an object with a "type"; calls carry a "call_id". */

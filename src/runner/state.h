@@ -41,6 +41,10 @@ typedef struct bridle__run_state {
         int64_t last_seq;
 } bridle__run_state;
 
+/* Is this output item a call the harness runs (function_call, shell_call,
+ * apply_patch_call)? */
+bool bridle__item_is_call(const json_t *item);
+
 /* Fold an array of events (bridle__journal_events()) into st (zeroed first).
  * Events of unknown types are skipped; malformed known ones are BRIDLE_E_INVALID
  * naming the seq and the key ("event 7 (model.response): 'usage.input_tokens'
