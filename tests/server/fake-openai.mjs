@@ -5,7 +5,8 @@
 // with fault injection. No dependencies: node:http only. See README.md.
 //
 //   node fake-openai.mjs --script FILE.json [--port N] [--log FILE] [--chunk N]
-//                        [--delay-ms N] [--require-key KEY] [--loop]
+//                        [--delay-ms N] [--require-key KEY] [--loop | --by-outputs]
+//                        [--random-faults SEED:PERCENT[:TYPES]]
 //
 // On start it prints `listening PORT` on stdout; it exits on SIGTERM/SIGINT.
 
@@ -18,13 +19,24 @@ function usage(msg) {
   process.stderr.write(
     `fake-openai: ${msg}\n` +
       'usage: fake-openai.mjs --script FILE.json [--port N] [--log FILE] [--chunk N]\n' +
-      '                       [--delay-ms N] [--require-key KEY] [--loop]\n',
+      '                       [--delay-ms N] [--require-key KEY] [--loop | --by-outputs]\n' +
+      '                       [--random-faults SEED:PERCENT[:TYPE,...]]\n',
   );
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const o = { script: null, port: 0, log: null, chunk: 4, delayMs: 0, requireKey: null, loop: false };
+  const o = {
+    script: null,
+    port: 0,
+    log: null,
+    chunk: 4,
+    delayMs: 0,
+    requireKey: null,
+    loop: false,
+    byOutputs: false,
+    randomFaults: null,
+  };
   const intArg = (name, v, min) => {
     if (v === undefined || !/^\d+$/.test(v) || Number(v) < min) usage(`${name} wants an integer >= ${min}`);
     return Number(v);
@@ -46,6 +58,8 @@ function parseArgs(argv) {
       case '--delay-ms': o.delayMs = intArg(a, val(), 0); break;
       case '--require-key': o.requireKey = val(); break;
       case '--loop': o.loop = true; break;
+      case '--by-outputs': o.byOutputs = true; break;
+      case '--random-faults': o.randomFaults = parseRandomFaults(val()); break;
       case '-h': case '--help': usage('help');
       default: usage(`unknown argument '${a}'`);
     }
@@ -54,7 +68,54 @@ function parseArgs(argv) {
   if (o.port > 65535) usage('--port is out of range');
   if (o.requireKey === undefined || o.requireKey === '') usage('--require-key wants a key');
   if (o.log === undefined || o.script === undefined) usage('an option is missing its value');
+  if (o.loop && o.byOutputs) usage('--loop and --by-outputs do not go together');
   return o;
+}
+
+// --random-faults SEED:PERCENT[:TYPE,...]: each model request fails with
+// probability PERCENT/100, its fault's type drawn from TYPES (default
+// 429,500,reset,truncate), both from a PRNG seeded with SEED.
+function parseRandomFaults(v) {
+  const m = typeof v === 'string' ? /^(\d+):(\d+)(?::(.+))?$/.exec(v) : null;
+  if (!m) usage('--random-faults wants SEED:PERCENT[:TYPE,...]');
+  const seed = Number(m[1]);
+  const percent = Number(m[2]);
+  if (seed > 0xffffffff) usage('--random-faults: SEED is a 32-bit unsigned integer');
+  if (percent > 100) usage('--random-faults: PERCENT is 0 to 100');
+  const types = (m[3] ?? '429,500,reset,truncate').split(',');
+  const faults = types.map((t) => {
+    try {
+      return normFault(t, '--random-faults');
+    } catch (e) {
+      return usage(e.message);
+    }
+  });
+  return { seed, percent, faults };
+}
+
+// mulberry32: a small seeded PRNG; next() is uniform in [0, 1).
+function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// --by-outputs: the entry answering a request is the number of tool results in
+// its input (Responses: function_call_output, shell_call_output,
+// apply_patch_call_output items; Chat: messages with role "tool").
+const RESULT_TYPES = new Set(['function_call_output', 'shell_call_output', 'apply_patch_call_output']);
+function countOutputs(kind, body) {
+  if (kind === 'chat') {
+    const msgs = Array.isArray(body.messages) ? body.messages : [];
+    return msgs.filter((m) => m && typeof m === 'object' && m.role === 'tool').length;
+  }
+  const input = Array.isArray(body.input) ? body.input : [];
+  return input.filter((it) => it && typeof it === 'object' && RESULT_TYPES.has(it.type)).length;
 }
 
 // ---- the script -------------------------------------------------------------
@@ -461,6 +522,40 @@ function main() {
   let nRequests = 0; // every request (the log's n)
   let entryPos = 0; // next entry to answer (counts all passes with --loop)
   let faultPos = 0; // faults of that entry already served
+  const entryFaults = script.map(() => 0); // --by-outputs: faults served per entry
+  const rand = opt.randomFaults ? prng(opt.randomFaults.seed) : null;
+
+  // What answers a model request: { exhausted: true } past the script's end,
+  // else { idx, pass, fault (or null), random (the fault was drawn) }. Called
+  // once per model request; advances the script's position.
+  const choose = (ctx) => {
+    let random = null;
+    if (rand) {
+      const rf = opt.randomFaults;
+      const hit = rand() * 100 < rf.percent;
+      const pick = rand();
+      if (hit) random = rf.faults[Math.min(rf.faults.length - 1, Math.floor(pick * rf.faults.length))];
+    }
+    if (opt.byOutputs) {
+      const idx = countOutputs(ctx.kind, ctx.body);
+      if (idx >= script.length) return { exhausted: true, idx };
+      let fault = random;
+      if (!fault && entryFaults[idx] < script[idx].faults.length) fault = script[idx].faults[entryFaults[idx]++];
+      return { idx, pass: 0, fault, random: random !== null };
+    }
+    if (!opt.loop && entryPos >= script.length) return { exhausted: true, idx: entryPos };
+    const idx = entryPos % script.length;
+    const pass = Math.floor(entryPos / script.length);
+    if (random) return { idx, pass, fault: random, random: true };
+    const entry = script[idx];
+    let fault = null;
+    if (faultPos < entry.faults.length) fault = entry.faults[faultPos++];
+    else {
+      entryPos++;
+      faultPos = 0;
+    }
+    return { idx, pass, fault, random: false };
+  };
 
   const sendJson = (res, status, obj, headers = {}) => {
     const body = JSON.stringify(obj);
@@ -511,28 +606,22 @@ function main() {
     res.on('close', () => clearTimeout(t));
   };
 
-  function serve(req, res, ctx, bodyBytes) {
+  function serve(req, res, ctx, bodyBytes, plan) {
     const isChat = ctx.kind === 'chat';
     const b = ctx.body;
     const stream = b.stream === true;
     const includeUsage = isChat && b.stream_options && b.stream_options.include_usage === true;
 
-    if (!opt.loop && entryPos >= script.length) {
+    if (plan.exhausted) {
+      const why = opt.byOutputs ? ` (its input holds ${plan.idx} tool results)` : '';
       return sendJson(
         res,
         400,
-        errorBody(`fake-openai: the script has no entry for request ${ctx.n}`, 'invalid_request_error', 'fake_script_exhausted'),
+        errorBody(`fake-openai: the script has no entry for request ${ctx.n}${why}`, 'invalid_request_error', 'fake_script_exhausted'),
       );
     }
-    const idx = entryPos % script.length;
-    const pass = Math.floor(entryPos / script.length);
+    const { idx, pass, fault } = plan;
     const entry = script[idx];
-    let fault = null;
-    if (faultPos < entry.faults.length) fault = entry.faults[faultPos++];
-    else {
-      entryPos++;
-      faultPos = 0;
-    }
 
     if (fault && /^\d+$/.test(fault.type)) {
       const status = Number(fault.type);
@@ -657,13 +746,26 @@ function main() {
       } catch {
         body = text;
       }
-      if (logFd !== null) {
-        fs.writeSync(logFd, JSON.stringify({ n, method: req.method, path: req.url, headers: req.headers, body }) + '\n');
-      }
       const path = (req.url || '').split('?')[0];
       let kind = null;
       if (path === '/v1/responses' || path === '/responses') kind = 'responses';
       else if (path === '/v1/chat/completions' || path === '/chat/completions') kind = 'chat';
+      const isModelRequest =
+        req.method === 'POST' &&
+        kind !== null &&
+        (opt.requireKey === null || req.headers.authorization === `Bearer ${opt.requireKey}`) &&
+        parsed &&
+        body &&
+        typeof body === 'object' &&
+        !Array.isArray(body);
+      const plan = isModelRequest ? choose({ kind, body }) : null;
+      if (logFd !== null) {
+        const line = { n, method: req.method, path: req.url, headers: req.headers, body };
+        if (opt.byOutputs && plan) line.entry = plan.idx;
+        if (plan && plan.random && !plan.exhausted) line.fault = plan.fault.type;
+        fs.writeSync(logFd, JSON.stringify(line) + '\n');
+      }
+      if (plan && plan.random && !plan.exhausted) process.stderr.write(`fake-openai: request ${n}: random fault ${plan.fault.type}\n`);
       if (req.method !== 'POST' || kind === null) {
         return sendJson(
           res,
@@ -689,7 +791,7 @@ function main() {
         created: Math.floor(Date.now() / 1000),
       };
       try {
-        serve(req, res, ctx, raw.length);
+        serve(req, res, ctx, raw.length, plan);
       } catch (e) {
         process.stderr.write(`fake-openai: request ${n}: ${e.stack || e}\n`);
         if (!res.headersSent) sendJson(res, 500, errorBody(`fake-openai: internal error: ${e.message}`, 'server_error'));
