@@ -173,6 +173,59 @@ BRIDLE_EXPORT int bridle_approval_answer(const char *journal_path, const char *r
 /* Status names, "completed" etc. */
 BRIDLE_EXPORT const char *bridle_run_status_name(enum bridle_run_status s);
 
+/*
+ * Retention: bridle gc (docs/durability.md, "Retention"). Removes what runs no
+ * longer need: checkpoint snapshots (labelled "bridle-run:<run id>") of old
+ * runs, checkpoint snapshots no event names (older than one hour), and the
+ * sandboxes and egress directories of old completed and failed runs. A
+ * resumable run keeps its latest checkpoint, the snapshot its sandbox is built
+ * on and the checkpoints of its pending calls; a snapshot another snapshot or
+ * a living sandbox builds on is kept (reported with kept set). Snapshots
+ * labelled for a run the journal does not hold are left alone (they may be
+ * another journal's).
+ */
+typedef struct bridle_gc_opts {
+        const char *journal_path; /* NULL: $BRIDLE_HOME/journal.db */
+        bool dry_run;             /* report only, remove nothing */
+        int older_than_days;      /* -1: $BRIDLE_HOME/retention.yaml's, else 7 */
+        int keep_last;            /* the newest N runs keep everything; -1: retention.yaml's, else 20 */
+        uint64_t max_size;        /* snapshots' total cap in bytes; 0: retention.yaml's, else none;
+                                     UINT64_MAX: none */
+        int64_t now;              /* unix seconds; 0: time(NULL) (tests set it) */
+} bridle_gc_opts;
+
+typedef struct bridle_gc_item {
+        char kind[16];       /* "checkpoint", "orphan_snapshot", "sandbox", "egress_dir" */
+        char id[65];         /* snapshot id, sandbox id, or the run id for egress_dir */
+        char run_id[33];
+        char run_status[24]; /* bridle_run_status_name(), or "" */
+        uint64_t bytes;      /* archive size, or bytes on disk of a directory */
+        int64_t age_s;       /* snapshot: since it was made; sandbox, egress_dir: since the run's last event */
+        bool kept;           /* chosen, but something builds on it: not removed (why says what) */
+        int error;           /* 0, or why removing it failed (why holds the message) */
+        char why[512];
+} bridle_gc_item;
+
+typedef struct bridle_gc_report {
+        bridle_gc_item *items; /* in the order they were removed */
+        size_t n_items;
+        size_t count;          /* items removed (dry run: that would be) */
+        uint64_t bytes;        /* bytes freed (dry run: that would be) */
+        size_t failed;         /* items that could not be removed */
+        /* The settings used. */
+        int older_than_days;
+        int keep_last;
+        uint64_t max_size;     /* 0: none */
+        uint64_t snapshots_bytes; /* every snapshot's archive, after (dry run: as it would be) */
+} bridle_gc_report;
+
+/* Collect. Returns 0 (items that could not be removed are counted in
+ * ret->failed, with their message) or < 0 when nothing could be decided: the
+ * journal or retention.yaml unreadable, bad options. *ret is released with
+ * bridle_gc_report_release(). */
+BRIDLE_EXPORT int bridle_gc(const bridle_gc_opts *opts, bridle_gc_report *ret, bridle_error *err);
+BRIDLE_EXPORT void bridle_gc_report_release(bridle_gc_report *ret);
+
 #ifdef __cplusplus
 }
 #endif

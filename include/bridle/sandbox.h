@@ -259,6 +259,10 @@ BRIDLE_EXPORT int bridle_sandbox_snapshots(bridle_snapshot_info **ret, size_t *r
 /* Delete snapshots created days days ago or earlier, except those a sandbox
  * or a remaining snapshot builds on; *ret_removed (may be NULL) counts them. */
 BRIDLE_EXPORT int bridle_sandbox_snapshots_prune(unsigned days, size_t *ret_removed, bridle_error *err);
+/* Delete one snapshot: its archive, its <id>.parent and its cached layer.
+ * -EBUSY (the message says what) when another snapshot or a living sandbox
+ * builds on it; -ENOENT when there is no such snapshot. */
+BRIDLE_EXPORT int bridle_sandbox_snapshot_delete(const char *snapshot_id, bridle_error *err);
 
 /*
  * Sessions: commands that outlive the call, in a pty or with pipes. This is

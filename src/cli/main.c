@@ -23,6 +23,7 @@ static void usage(FILE *f)
               "  approvals [RUN] / approve RUN [CALL_ID...|--all] / deny RUN CALL_ID [--reason T]\n"
               "                                             calls a stopped run waits for, and the answers\n"
               "  runs [show RUN] [--json] [--journal PATH]  runs in the journal, or one run's events\n"
+              "  gc [--dry-run] [--older-than DAYS] ...     remove old runs' checkpoints and sandboxes\n"
               "  patch [--dir DIR] [PATCH]                  apply an apply_patch text (argument or stdin)\n"
               "  demo                                       run a few commands in a sandbox and show what is blocked\n"
               "  version                                    print the version\n"
@@ -55,6 +56,8 @@ int main(int argc, char **argv)
                 return bridle_cmd_approve(argc - 1, argv + 1);
         if (strcmp(cmd, "runs") == 0)
                 return bridle_cmd_runs(argc - 1, argv + 1);
+        if (strcmp(cmd, "gc") == 0)
+                return bridle_cmd_gc(argc - 1, argv + 1);
         if (strcmp(cmd, "patch") == 0)
                 return bridle_cmd_patch(argc - 1, argv + 1);
         if (strcmp(cmd, "demo") == 0)

@@ -529,3 +529,67 @@ int bridle_sandbox_snapshots_prune(unsigned days, size_t *ret_removed, bridle_er
                 *ret_removed = removed;
         return r < 0 ? r : 0;
 }
+
+/* ---- delete one --------------------------------------------------------------- */
+
+/* A snapshot whose <id>.parent names sid and whose archive is there: 1 and
+ * its id in out, 0 none, or -errno reading the directory. */
+static int child_of(const char *dir, const char *sid, char out[65])
+{
+        DIR *d = opendir(dir);
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        int found = 0;
+        size_t seen = 0;
+        for (struct dirent *e; !found && seen < 4 * (size_t)MAX_SNAPSHOTS && (e = readdir(d));
+             seen++) {
+                size_t len = strlen(e->d_name);
+                if (len <= 7 || strcmp(e->d_name + len - 7, ".parent") != 0)
+                        continue;
+                char cid[72], parent[65], p[4200];
+                (void)snprintf(cid, sizeof(cid), "%.*s", (int)(len - 7), e->d_name);
+                if (!snapid_ok(cid) || parent_of(dir, cid, parent) <= 0 || strcmp(parent, sid) != 0)
+                        continue;
+                (void)snprintf(p, sizeof(p), "%s/%s.tar.zst", dir, cid);
+                if (access(p, F_OK) < 0)
+                        continue; /* a stale marker: its archive is gone */
+                (void)snprintf(out, 65, "%s", cid);
+                found = 1;
+        }
+        closedir(d);
+        return found;
+}
+
+int bridle_sandbox_snapshot_delete(const char *snapshot_id, bridle_error *err)
+{
+        if (!snapid_ok(snapshot_id))
+                return bridle__err(err, -EINVAL, "'%s' is not a snapshot id",
+                                   snapshot_id ? snapshot_id : "");
+        char dir[4096], path[4200], child[65];
+        int r = snapdir(dir, sizeof(dir), err);
+        if (r < 0)
+                return r;
+        (void)snprintf(path, sizeof(path), "%s/%s.tar.zst", dir, snapshot_id);
+        if (access(path, F_OK) < 0)
+                return errno == ENOENT ? bridle__err(err, -ENOENT, "no snapshot '%s'", snapshot_id)
+                                       : bridle__err(err, -errno, "snapshot '%s'", path);
+        if ((r = child_of(dir, snapshot_id, child)) < 0)
+                return bridle__err(err, r, "read '%s'", dir);
+        if (r > 0)
+                return bridle__err(err, -EBUSY,
+                                   "snapshot '%s' is in use: snapshot '%s' builds on it",
+                                   snapshot_id, child);
+        if (sandbox_needs(dir, snapshot_id))
+                return bridle__err(
+                        err, -EBUSY,
+                        "snapshot '%s' is in use: a sandbox was restored from it or from a "
+                        "snapshot on top of it",
+                        snapshot_id);
+        if (unlink(path) < 0 && errno != ENOENT)
+                return bridle__err(err, -errno, "remove '%s'", path);
+        (void)snprintf(path, sizeof(path), "%s/%s.parent", dir, snapshot_id);
+        if (unlink(path) < 0 && errno != ENOENT)
+                return bridle__err(err, -errno, "remove '%s'", path);
+        drop_layer(snapshot_id);
+        return 0;
+}
