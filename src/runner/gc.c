@@ -235,6 +235,36 @@ static const char *data_str(const json_t *ev, const char *key)
         return json_string_value(json_object_get(json_object_get(ev, "data"), key));
 }
 
+/* One event: a checkpoint names its snapshot (kept when its call is
+ * pending); sandboxes made and destroyed; what the workspace is built on. */
+static int scan_one(struct gc *g, size_t idx, const json_t *ev, const json_t *pending,
+                    const char **latest, const char **base, bridle_error *err)
+{
+        struct gc_run *run = &g->runs[idx];
+        const char *type = json_string_value(json_object_get(ev, "type"));
+        const char *sid = NULL;
+        if (!type)
+                return 0;
+        if (strcmp(type, "checkpoint") == 0 && snap_id_ok(sid = data_str(ev, "snapshot_id"))) {
+                const char *call = data_str(ev, "call_id");
+                *latest = *base = sid;
+                if (json_object_set_new(g->named, sid, json_integer((json_int_t)idx)) < 0)
+                        return bridle__err(err, -ENOMEM, "out of memory");
+                return call && json_object_get(pending, call) ? set_true(run->keep, sid, err) : 0;
+        }
+        if (strcmp(type, "sandbox.created") == 0) {
+                const char *from = data_str(ev, "restored_from");
+                *base = snap_id_ok(from) ? from : NULL;
+                sid = data_str(ev, "sandbox_id");
+                return hex_id(sid, 12) ? set_true(run->sandboxes, sid, err) : 0;
+        }
+        if (strcmp(type, "sandbox.destroyed") == 0 && (sid = data_str(ev, "sandbox_id")))
+                (void)json_object_del(run->sandboxes, sid);
+        else if (strcmp(type, "run.rewound") == 0 && snap_id_ok(data_str(ev, "checkpoint")))
+                *base = data_str(ev, "checkpoint");
+        return 0;
+}
+
 /* What a resumable run must keep: its latest checkpoint, the snapshot its
  * workspace is built on now (the last checkpoint, or what its sandbox was
  * restored or rewound to since), the checkpoints of its pending calls. Also
@@ -249,33 +279,8 @@ static int scan_events(struct gc *g, size_t idx, const json_t *events, const jso
         int r = 0;
         json_array_foreach(events, i, ev)
         {
-                const char *type = json_string_value(json_object_get(ev, "type"));
-                const char *sid = NULL;
-                if (!type)
-                        continue;
-                if (strcmp(type, "checkpoint") == 0 &&
-                    snap_id_ok(sid = data_str(ev, "snapshot_id"))) {
-                        latest = base = sid;
-                        const char *call = data_str(ev, "call_id");
-                        if (json_object_set_new(g->named, sid, json_integer((json_int_t)idx)) < 0)
-                                return bridle__err(err, -ENOMEM, "out of memory");
-                        if (call && json_object_get(pending, call) &&
-                            (r = set_true(run->keep, sid, err)) < 0)
-                                return r;
-                } else if (strcmp(type, "sandbox.created") == 0) {
-                        if (hex_id(sid = data_str(ev, "sandbox_id"), 12) &&
-                            (r = set_true(run->sandboxes, sid, err)) < 0)
-                                return r;
-                        base = snap_id_ok(data_str(ev, "restored_from"))
-                                       ? data_str(ev, "restored_from")
-                                       : NULL;
-                } else if (strcmp(type, "sandbox.destroyed") == 0) {
-                        if ((sid = data_str(ev, "sandbox_id")))
-                                (void)json_object_del(run->sandboxes, sid);
-                } else if (strcmp(type, "run.rewound") == 0 &&
-                           snap_id_ok(data_str(ev, "checkpoint"))) {
-                        base = data_str(ev, "checkpoint");
-                }
+                if ((r = scan_one(g, idx, ev, pending, &latest, &base, err)) < 0)
+                        return r;
         }
         if (terminal(run->status) && run->known)
                 return 0;
@@ -357,8 +362,10 @@ static int load_runs(struct gc *g, bridle_error *err)
         }
         size_t n = json_array_size(rows);
         g->runs = bridle__calloc(n ? n : 1, sizeof(*g->runs));
-        if (!g->runs)
-                r = bridle__err(err, -ENOMEM, "out of memory");
+        if (!g->runs) {
+                bridle__journal_close(j);
+                return bridle__err(err, -ENOMEM, "out of memory");
+        }
         for (size_t i = 0; r == 0 && i < n; i++) {
                 g->n_runs = i + 1;
                 r = load_run(g, j, json_array_get(rows, i), i, err);
