@@ -283,6 +283,7 @@ def one_seed(ctx, seed, period, kills_wanted=True):
     kills_here = 0
     done = False
     durable = False
+    dead_after_end = False
     for attempt in range(MAX_ATTEMPTS):
         args = run_args(ctx, chat) if run is None else ["resume", run, "--journal", ctx.journal]
         if THAW and attempt:
@@ -306,11 +307,19 @@ def one_seed(ctx, seed, period, kills_wanted=True):
             try:
                 p.wait(delays[0])
             except subprocess.TimeoutExpired:
-                if ctx.case == "both":
+                # both: in either order (the harness may see its sandbox die)
+                init_first = ctx.case == "both" and rng.random() < 0.5
+                if init_first:
                     n = ctx.kill_inits()
                     what.append("init%s" % ("" if n else "(none)"))
                 p.kill()
                 what.append("harness")
+                if ctx.case == "both" and not init_first and p.wait() == -signal.SIGKILL:
+                    n = ctx.kill_inits()
+                    what.append("init%s" % ("" if n else "(none)"))
+                if init_first and p.wait() == 0:
+                    # it had finished: the sandbox was killed after the run's end
+                    dead_after_end = True
             ms = delays[0] * 1000
             what = ["%s@%.0fms" % ("+".join(what), ms)] if what else []
         elif kill and ctx.case == "init":
@@ -390,7 +399,7 @@ def one_seed(ctx, seed, period, kills_wanted=True):
     if not done:
         raise Fail("seed %d: not completed after %d processes: %s" % (seed, MAX_ATTEMPTS, " ".join(log)))
     say("seed %d%s: %d kills: %s" % (seed, " (chat)" if chat else "", kills_here, " ".join(log)))
-    check_run(ctx, seed, run)
+    check_run(ctx, seed, run, sandbox_alive=not dead_after_end)
     if ctx.case == "faults":
         check_server(ctx, seed)
         ctx.stop_server()
@@ -412,7 +421,7 @@ def tool_text(item):
     return out
 
 
-def check_run(ctx, seed, run):
+def check_run(ctx, seed, run, sandbox_alive=True):
     evs = ctx.events(run)
     why = []
     st = [e["data"] for e in evs if e["type"] == "run.status"]
@@ -467,7 +476,7 @@ def check_run(ctx, seed, run):
         why.append("the last read of log.txt: %r" % (last,))
     # the file itself, in the run's last sandbox (--keep-sandbox), if it is kept
     sbs = [e["data"]["sandbox_id"] for e in evs if e["type"] == "sandbox.created"]
-    if sbs and sbs[-1] in ctx.sandboxes():
+    if sandbox_alive and sbs and sbs[-1] in ctx.sandboxes():
         r = ctx.bridle("sandbox", "read", sbs[-1], "log.txt")
         if r.returncode != 0:
             why.append("bridle sandbox read %s log.txt: exit %d: %s" % (sbs[-1], r.returncode, r.stderr[:500]))
