@@ -110,6 +110,17 @@ typedef struct bridle_agent_opts {
         enum bridle_approvals approvals;
         bridle_approve_fn approve;
         void *approve_userdata;
+        /* Checkpoints (docs/durability.md): every N calls at least, and before
+         * each call that writes; 0 keeps the agent file's (default 10);
+         * no_checkpoints turns them off. A new run only. */
+        unsigned checkpoint_every;
+        bool no_checkpoints;
+        /* Resume: raise the budget (0: keep), and rewind to a checkpoint
+         * (its snapshot id; NULL: continue where the run stopped). */
+        int64_t budget_tokens;
+        double budget_cost_usd;
+        double budget_wall_s;
+        const char *from_checkpoint;
 } bridle_agent_opts;
 
 typedef struct bridle_agent_result {

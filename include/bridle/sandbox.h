@@ -233,6 +233,12 @@ BRIDLE_EXPORT int bridle_sandbox_list_all(bridle_sandbox_info **ret, size_t *ret
  * the archive is written. *ret_snapshot_id is the caller's to free. */
 BRIDLE_EXPORT int bridle_sandbox_snapshot(const char *id, const char *label, char **ret_snapshot_id,
                                           bridle_error *err);
+/* The same, without flushing the archive to the disk (no fsync): it
+ * survives the caller's crash, not necessarily the machine's. A run's
+ * checkpoints use it (they are as durable as the journal's events, and a
+ * run falls back to an earlier checkpoint when one is missing or corrupt). */
+BRIDLE_EXPORT int bridle_sandbox_checkpoint(const char *id, const char *label,
+                                            char **ret_snapshot_id, bridle_error *err);
 /* A new living sandbox made with the spec the snapshotted sandbox was made
  * with (its limits, network, environment and binds, recorded in the
  * snapshot; defaults for snapshots that hold none), whose workspace is the
@@ -243,6 +249,14 @@ BRIDLE_EXPORT int bridle_sandbox_snapshot(const char *id, const char *label, cha
  * to free. */
 BRIDLE_EXPORT int bridle_sandbox_restore(const char *snapshot_id, const char *name, char **ret_id,
                                          bridle_error *err);
+/* The same, but made with spec (its limits, network, egress, environment,
+ * binds and path rules; its file, dir and copy entries and host workspace
+ * are not applied: the snapshot's layers hold the workspace). A run's
+ * rehydration uses it: the sandbox is what the run's manifest and policy
+ * make, whatever the snapshotted sandbox recorded. */
+BRIDLE_EXPORT int bridle_sandbox_restore_with(const char *snapshot_id,
+                                              const bridle_sandbox_spec *spec, const char *name,
+                                              char **ret_id, bridle_error *err);
 
 typedef struct bridle_snapshot_info {
         char id[65];

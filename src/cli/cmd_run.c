@@ -340,8 +340,10 @@ static void run_usage(FILE *f)
 {
         fputs("usage: bridle run [--agent FILE] [--provider P] [--model M] [--base-url URL] [--script FILE]\n"
               "                  [--manifest FILE] [--policy FILE] [--approvals ask|defer|deny] [--output DIR]\n"
-              "                  [--max-turns N] [--keep-sandbox] [--json] TASK...\n"
-              "       bridle resume RUN [--max-turns N] [--approvals ask|defer|deny] [--json]\n",
+              "                  [--max-turns N] [--keep-sandbox] [--checkpoint-every N | --no-checkpoints]\n"
+              "                  [--json] TASK...\n"
+              "       bridle resume RUN [--from-checkpoint ID] [--max-turns N] [--budget-tokens N]\n"
+              "                  [--budget-cost USD] [--budget-wall SECONDS] [--approvals ask|defer|deny] [--json]\n",
               f);
 }
 
@@ -377,6 +379,20 @@ static int common_opt(const char *cmd, int c, bridle_agent_opts *o, bool *json, 
         }
 }
 
+/* A positive number option: 0 and *ret set, or -1 after saying why. */
+static int positive(const char *cmd, const char *opt, const char *arg, double max, bool integer, double *ret)
+{
+        char *end;
+        double v = strtod(arg, &end);
+        if (*end || end == arg || !(v > 0) || v > max || (integer && v != (double)(long long)v)) {
+                fprintf(stderr, "bridle %s: %s '%s' is not a positive %s up to %g\n", cmd, opt, arg,
+                        integer ? "integer" : "number", max);
+                return -1;
+        }
+        *ret = v;
+        return 0;
+}
+
 /* Run (task) or resume (run_ref) with the terminal view, and exit like run. */
 static int go(bridle_agent_opts *o, bool json, bool approvals_given, const char *task, const char *run_ref)
 {
@@ -403,6 +419,7 @@ int bridle_cmd_run(int argc, char **argv)
                 { "json", no_argument, NULL, 'j' },           { "journal", required_argument, NULL, 'J' },
                 { "policy", required_argument, NULL, 'P' },   { "approvals", required_argument, NULL, 'A' },
                 { "output", required_argument, NULL, 'O' },   { "help", no_argument, NULL, 'h' },
+                { "checkpoint-every", required_argument, NULL, 'E' }, { "no-checkpoints", no_argument, NULL, 'N' },
                 { NULL, 0, NULL, 0 },
         };
         bridle_agent_opts o = { 0 };
@@ -424,6 +441,14 @@ int bridle_cmd_run(int argc, char **argv)
                 case 'k': o.keep_sandbox = true; break;
                 case 'P': o.policy_file = optarg; break;
                 case 'O': o.output_dir = optarg; break;
+                case 'N': o.no_checkpoints = true; break;
+                case 'E': {
+                        double v;
+                        if (positive("run", "--checkpoint-every", optarg, 1000000, true, &v) < 0)
+                                return 2;
+                        o.checkpoint_every = (unsigned)v;
+                        break;
+                }
                 case 'h': run_usage(stdout); return 0;
                 default: run_usage(stderr); return 2;
                 }
@@ -454,7 +479,10 @@ int bridle_cmd_resume(int argc, char **argv)
         static const struct option lo[] = {
                 { "max-turns", required_argument, NULL, 't' }, { "json", no_argument, NULL, 'j' },
                 { "journal", required_argument, NULL, 'J' },   { "approvals", required_argument, NULL, 'A' },
-                { "help", no_argument, NULL, 'h' },            { NULL, 0, NULL, 0 },
+                { "help", no_argument, NULL, 'h' },
+                { "from-checkpoint", required_argument, NULL, 'C' }, { "budget-tokens", required_argument, NULL, 'T' },
+                { "budget-cost", required_argument, NULL, 'D' },     { "budget-wall", required_argument, NULL, 'W' },
+                { NULL, 0, NULL, 0 },
         };
         bridle_agent_opts o = { 0 };
         bool json = false, approvals_given = false;
@@ -465,6 +493,23 @@ int bridle_cmd_resume(int argc, char **argv)
                         return 2;
                 if (k > 0)
                         continue;
+                double v;
+                if (c == 'C') {
+                        o.from_checkpoint = optarg;
+                        continue;
+                }
+                if (c == 'T' || c == 'D' || c == 'W') {
+                        const char *name = c == 'T' ? "--budget-tokens" : c == 'D' ? "--budget-cost" : "--budget-wall";
+                        if (positive("resume", name, optarg, 1e15, c == 'T', &v) < 0)
+                                return 2;
+                        if (c == 'T')
+                                o.budget_tokens = (int64_t)v;
+                        else if (c == 'D')
+                                o.budget_cost_usd = v;
+                        else
+                                o.budget_wall_s = v;
+                        continue;
+                }
                 if (c == 'h') {
                         run_usage(stdout);
                         return 0;

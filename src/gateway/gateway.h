@@ -37,6 +37,12 @@ enum bridle__network_mode {
         BRIDLE__NETWORK_ALLOWLIST = 1,
 };
 
+/* What resume does with a writing call that started and has no result. */
+enum bridle__in_doubt {
+        BRIDLE__IN_DOUBT_RERUN = 0, /* restore the checkpoint before it, run it again */
+        BRIDLE__IN_DOUBT_ASK = 1,   /* a person decides */
+};
+
 typedef struct bridle__policy bridle__policy;
 
 /* The answer for one tool call. */
@@ -55,6 +61,10 @@ typedef struct bridle__verdict {
         /* The largest `timeout` (seconds, as ms) among the command rules that
          * decided; 0 when none gave one. */
         uint64_t timeout_ms;
+        /* Every command of the string is one the built-in safe list vouches
+         * for (read-only; no redirection writes a file), whatever rule
+         * decided: the runner takes no checkpoint before it. Tools: false. */
+        bool read_only;
 } bridle__verdict;
 
 /* Settings the runner and the sandbox apply (paths, network, approvals). */
@@ -71,6 +81,8 @@ typedef struct bridle__policy_settings {
         enum bridle__network_mode network;
         const char *const *allow_hosts; /* lower case; "*.x" = subdomains of x */
         size_t n_allow_hosts;
+        enum bridle__in_doubt in_doubt;
+        unsigned max_tool_failures; /* stop after this many failed calls of one tool in a row; 0 never */
 } bridle__policy_settings;
 
 /* ---- loading ------------------------------------------------------------------ */

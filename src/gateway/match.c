@@ -121,6 +121,7 @@ static void decide_simple(const bridle__policy *p, const bridle__shcmd *c,
         command_text(c, v->command, sizeof(v->command));
         struct best b = {0};
         char name[64];
+        v->read_only = c->argc == 0 || (!writes && p->set.safe_commands && bridle__safe_command(c, name, sizeof(name)));
         if (c->argc > 0) {
                 match_from(p, c, 0, &b);
                 if (c->start > 0 && c->start < c->argc)
@@ -147,6 +148,7 @@ static void decide_simple(const bridle__policy *p, const bridle__shcmd *c,
                                        c->assigns[k]);
                         vset(v, BRIDLE__ASK, rule,
                              "setting this variable can change what the command runs");
+                        v->read_only = false;
                 }
 }
 
@@ -157,9 +159,11 @@ static void decide_simple(const bridle__policy *p, const bridle__shcmd *c,
 static void fold(bridle__verdict *all, bool *any, const bridle__verdict *one)
 {
         uint64_t t = all->timeout_ms > one->timeout_ms ? all->timeout_ms : one->timeout_ms;
+        bool ro = (*any ? all->read_only : true) && one->read_only;
         if (!*any || one->decision > all->decision)
                 *all = *one;
         all->timeout_ms = t;
+        all->read_only = ro;
         *any = true;
 }
 
@@ -222,9 +226,12 @@ static int decide_string(const bridle__policy *p, const char *cmd, const struct 
                 decide_simple(p, &sp.cmds[i], fb, sp.n_writes > 0, &one);
                 fold(&all, &any, &one);
         }
-        if (!any)
+        if (!any) {
                 vset(&all, BRIDLE__ALLOW, "empty command", NULL);
+                all.read_only = true;
+        }
         if (!sp.simple) {
+                all.read_only = false;
                 char rule[sizeof(sp.reason) + 16];
                 (void)snprintf(rule, sizeof(rule), "not simple: %s", sp.reason);
                 if (all.decision < BRIDLE__ASK) {

@@ -26,11 +26,13 @@ struct lc {
 
 static const char *const top_keys[] = {"default",      "tools",         "commands",
                                        "paths",        "network",       "approvals",
-                                       "stop_on_deny", "safe_commands", NULL};
+                                       "stop_on_deny", "safe_commands", "recovery",
+                                       NULL};
 static const char *const rule_keys[] = {"prefix", "decision", "reason", "timeout", NULL};
 static const char *const path_keys[] = {"deny_write", "deny_read", NULL};
 static const char *const network_keys[] = {"mode", "allow", NULL};
 static const char *const approval_keys[] = {"mode", NULL};
+static const char *const recovery_keys[] = {"in_doubt", "max_tool_failures", NULL};
 
 /* ---- freeing ------------------------------------------------------------------------ */
 
@@ -87,6 +89,7 @@ bridle__policy *bridle__policy_new(const char *name)
                 return bridle__policy_free(p);
         p->set.default_decision = BRIDLE__ASK;
         p->set.safe_commands = true;
+        p->set.max_tool_failures = 5;
         static const char *const empty[] = {NULL};
         p->set.deny_write = p->set.deny_read = p->set.allow_hosts = empty;
         return p;
@@ -572,6 +575,44 @@ static int load_approvals(const struct vctx *c, const json_t *top)
         return 0;
 }
 
+/* recovery: {in_doubt: rerun|ask, max_tool_failures: N} (docs/durability.md). */
+static int load_recovery(const struct vctx *c, const json_t *top)
+{
+        const json_t *v = json_object_get(top, "recovery");
+        if (!v)
+                return 0;
+        int r = want_type(c, v, at_value(c, top, "recovery", 0), "recovery", JSON_OBJECT,
+                          "a mapping");
+        if (r < 0 || (r = check_keys(c, v, "recovery", recovery_keys)) < 0)
+                return r;
+        const json_t *d = json_object_get(v, "in_doubt");
+        if (d) {
+                struct lc where = at_value(c, v, "in_doubt", 0);
+                if ((r = want_type(c, d, where, "recovery.in_doubt", JSON_STRING, "a string")) < 0)
+                        return r;
+                if (strcmp(json_string_value(d), "ask") == 0)
+                        c->p->set.in_doubt = BRIDLE__IN_DOUBT_ASK;
+                else if (strcmp(json_string_value(d), "rerun") == 0)
+                        c->p->set.in_doubt = BRIDLE__IN_DOUBT_RERUN;
+                else {
+                        char q[64];
+                        return fail(c, where, "recovery.in_doubt",
+                                    "'%s' is not a choice (expected rerun or ask)",
+                                    QUOTE(q, json_string_value(d)));
+                }
+        }
+        const json_t *m = json_object_get(v, "max_tool_failures");
+        if (m) {
+                struct lc where = at_value(c, v, "max_tool_failures", 0);
+                if (!json_is_integer(m) || json_integer_value(m) < 0 ||
+                    json_integer_value(m) > 1000000)
+                        return fail(c, where, "recovery.max_tool_failures",
+                                    "expected a number from 0 (never stop) to 1000000");
+                c->p->set.max_tool_failures = (unsigned)json_integer_value(m);
+        }
+        return 0;
+}
+
 static int load_flags(const struct vctx *c, const json_t *top)
 {
         const json_t *v = json_object_get(top, "stop_on_deny");
@@ -635,7 +676,7 @@ static int load_doc(const bridle__doc *doc, bridle__policy *p, bridle_error *err
         if ((r = load_default(&c, top)) < 0 || (r = load_tools(&c, top)) < 0 ||
             (r = load_commands(&c, top)) < 0 || (r = load_paths(&c, top)) < 0 ||
             (r = load_network(&c, top)) < 0 || (r = load_approvals(&c, top)) < 0 ||
-            (r = load_flags(&c, top)) < 0)
+            (r = load_flags(&c, top)) < 0 || (r = load_recovery(&c, top)) < 0)
                 return r;
         finish_settings(p);
         if (bridle__policy_index(p) < 0)

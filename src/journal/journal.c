@@ -26,7 +26,8 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 
-#define SCHEMA_VERSION  1
+#define SCHEMA_VERSION  2 /* 2: blobs */
+#define BLOB_MAX        ((size_t)8 * 1024 * 1024)
 #define DATA_MAX        ((size_t)16 * 1024 * 1024) /* one event's data, as JSON text */
 #define BUSY_TIMEOUT_MS 5000
 
@@ -39,6 +40,8 @@ enum stmt_id {
         ST_BEGIN,
         ST_COMMIT,
         ST_ROLLBACK,
+        ST_PUT_BLOB,
+        ST_GET_BLOB,
         ST__MAX,
 };
 
@@ -56,6 +59,8 @@ static const char *const stmt_sql[ST__MAX] = {
         [ST_BEGIN] = "BEGIN IMMEDIATE",
         [ST_COMMIT] = "COMMIT",
         [ST_ROLLBACK] = "ROLLBACK",
+        [ST_PUT_BLOB] = "INSERT OR IGNORE INTO blobs(hash, data) VALUES(?1, ?2)",
+        [ST_GET_BLOB] = "SELECT data FROM blobs WHERE hash = ?1",
 };
 
 static const char schema_sql[] = "CREATE TABLE IF NOT EXISTS runs("
@@ -72,7 +77,12 @@ static const char schema_sql[] = "CREATE TABLE IF NOT EXISTS runs("
                                  " ts_ms INTEGER NOT NULL,"
                                  " type TEXT NOT NULL,"
                                  " data TEXT NOT NULL,"
-                                 " UNIQUE(run_id, seq));";
+                                 " UNIQUE(run_id, seq));"
+                                 /* Content-addressed texts runs refer to (a
+                                  * run's manifest): hash is SHA-256, hex. */
+                                 "CREATE TABLE IF NOT EXISTS blobs("
+                                 " hash TEXT PRIMARY KEY NOT NULL,"
+                                 " data BLOB NOT NULL);";
 
 struct bridle__journal {
         sqlite3 *db;
@@ -228,7 +238,8 @@ static int migrate(bridle__journal *j, bridle_error *err)
                 return bridle__err(err, BRIDLE_E_UNSUPPORTED,
                                    "journal '%s' has schema version %lld; this bridle knows %d",
                                    j->path, (long long)v, SCHEMA_VERSION);
-        /* Version 0: a new file. IF NOT EXISTS lets two first openers race. */
+        /* Version 0: a new file; 1: no blobs yet. Every statement is IF NOT
+         * EXISTS: two first openers may race. */
         r = exec_sql(j, "BEGIN IMMEDIATE", "begin", err);
         if (r < 0)
                 return r;
@@ -643,5 +654,47 @@ int bridle__journal_runs(bridle__journal *j, size_t max, json_t **ret, bridle_er
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(arr);
+        return 0;
+}
+
+int bridle__journal_put_blob(bridle__journal *j, const char *hash, const void *data, size_t len, bridle_error *err)
+{
+        if (len > BLOB_MAX)
+                return bridle__err(err, BRIDLE_E_LIMIT, "journal: a blob of %zu bytes (at most %zu)", len, BLOB_MAX);
+        sqlite3_stmt *st = j->st[ST_PUT_BLOB];
+        (void)sqlite3_reset(st);
+        (void)sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+        (void)sqlite3_bind_blob64(st, 2, len ? data : "", (sqlite3_uint64)len, SQLITE_STATIC);
+        return step_done(j, st, "blob", err);
+}
+
+int bridle__journal_get_blob(bridle__journal *j, const char *hash, char **ret, size_t *ret_len, bridle_error *err)
+{
+        sqlite3_stmt *st = j->st[ST_GET_BLOB];
+        (void)sqlite3_reset(st);
+        (void)sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE) {
+                (void)sqlite3_reset(st);
+                return bridle__err(err, -ENOENT, "journal: no blob %s", hash);
+        }
+        if (rc != SQLITE_ROW) {
+                int r = sql_err(j, err, rc, "blob");
+                (void)sqlite3_reset(st);
+                return r;
+        }
+        size_t n = (size_t)sqlite3_column_bytes(st, 0);
+        const void *p = sqlite3_column_blob(st, 0);
+        char *out = bridle__malloc(n + 1);
+        if (!out) {
+                (void)sqlite3_reset(st);
+                return bridle__err(err, -ENOMEM, "blob");
+        }
+        if (n)
+                memcpy(out, p, n);
+        out[n] = '\0';
+        (void)sqlite3_reset(st);
+        *ret = out;
+        *ret_len = n;
         return 0;
 }

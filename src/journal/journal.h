@@ -73,5 +73,11 @@ int bridle__journal_resolve(bridle__journal *j, const char *run_ref, char out_id
 int bridle__journal_runs(bridle__journal *j, size_t max, json_t **ret, bridle_error *err);
 
 /* An event as it is handed out: {"run_id","seq","ts","type","data"} (new reference). */
+/* Content-addressed blobs (a run's manifest): put is idempotent (the hash
+ * names the content); get gives a malloc'd, NUL-terminated copy, -ENOENT
+ * when there is none. At most 8 MiB. */
+int bridle__journal_put_blob(bridle__journal *j, const char *hash, const void *data, size_t len, bridle_error *err);
+int bridle__journal_get_blob(bridle__journal *j, const char *hash, char **ret, size_t *ret_len, bridle_error *err);
+
 json_t *bridle__journal_event_json(const char *run_id, int64_t seq, int64_t ts_ms, const char *type,
                                    const json_t *data);

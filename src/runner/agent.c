@@ -29,7 +29,7 @@ static const char *const native_names[] = { "shell", "apply_patch", NULL };
 static const char *const top_keys[] = { "name",     "model",      "provider",   "base_url",      "api_key_env",
                                         "instructions", "tools",  "native_tools", "command_tools", "handoffs",
                                         "manifest", "max_turns",  "budget",     "script",        "handoff_description",
-                                        "policy", "guardrails", "outputs", NULL };
+                                        "policy", "guardrails", "outputs", "checkpoints", NULL };
 static const char *const budget_keys[] = { "tokens", "cost_usd", "wall", NULL };
 
 struct actx {
@@ -182,6 +182,33 @@ static int budget(const struct actx *c, const json_t *top, json_t **ret)
         return 0;
 }
 
+/* checkpoints: false | {every: N} (docs/durability.md): *ret is the
+ * every-N count, 0 for none; absent: the default. */
+static int checkpoints(const struct actx *c, const json_t *top, json_int_t *ret)
+{
+        json_t *v = json_object_get(top, "checkpoints");
+        *ret = BRIDLE__DEFAULT_CHECKPOINT_EVERY;
+        if (!v || json_is_null(v) || json_is_true(v))
+                return 0;
+        if (json_is_false(v)) {
+                *ret = 0;
+                return 0;
+        }
+        if (!json_is_object(v))
+                return fail(c, top, "checkpoints", "expected false or a mapping {every: N}, got %s",
+                            bridle__json_type_name(v));
+        const char *k;
+        json_t *e;
+        json_object_foreach(v, k, e) {
+                if (strcmp(k, "every") != 0)
+                        return fail(c, v, k, "unknown key (known: every)");
+                if (!json_is_integer(e) || json_integer_value(e) < 1 || json_integer_value(e) > 1000000)
+                        return fail(c, v, k, "expected an integer from 1 to 1000000");
+                *ret = json_integer_value(e);
+        }
+        return 0;
+}
+
 /* ---- a cache of the last load (per thread) ---------------------------------
  * A program that runs many short runs of one agent (a benchmark, a batch
  * job) would parse the same files each time. The last load is kept with the
@@ -263,6 +290,9 @@ static int parse_agent(const struct actx *c, const json_t *top, json_t **ret, js
             (r = string_list(c, top, "handoffs", NULL, &hand)) < 0 || (r = command_tools(c, top, &ctools)) < 0 ||
             (r = budget(c, top, &bud)) < 0)
                 return r;
+        json_int_t every = 0;
+        if ((r = checkpoints(c, top, &every)) < 0)
+                return r;
         if (json_array_size(native) && provider && strcmp(provider, "openai-responses") != 0)
                 return fail(c, top, "native_tools", "native tools need the openai-responses provider");
         if (!json_object_get(top, "tools"))
@@ -299,7 +329,8 @@ static int parse_agent(const struct actx *c, const json_t *top, json_t **ret, js
                          "budget", bud, "script", scr ? scr : json_null(), "script_name",
                          script ? abs_path(c, script) : json_null());
         if (*ret && (json_object_set_new(*ret, "policy", policy ? abs_path(c, policy) : json_null()) < 0 ||
-                     json_object_set_new(*ret, "outputs", outputs ? abs_path(c, outputs) : json_null()) < 0))
+                     json_object_set_new(*ret, "outputs", outputs ? abs_path(c, outputs) : json_null()) < 0 ||
+                     json_object_set_new(*ret, "checkpoint_every", json_integer(every)) < 0))
                 return -ENOMEM;
         /* Guardrails: checked here (positions), kept in their canonical form. */
         json_t *gnode = json_object_get(top, "guardrails");

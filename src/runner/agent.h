@@ -24,6 +24,7 @@
 #define BRIDLE__AGENT_MAX 32
 #define BRIDLE__DEFAULT_MODEL "gpt-5.1"
 #define BRIDLE__DEFAULT_MAX_TURNS 40
+#define BRIDLE__DEFAULT_CHECKPOINT_EVERY 10
 
 /* Load path (NULL: the built-in default agent) and its handoffs, apply the
  * overrides of opts (provider, model, base_url, script_file, manifest_file,

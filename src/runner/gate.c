@@ -132,9 +132,9 @@ int bridle__run_gate(bridle__run *R, const json_t *pending, json_t **ret_verdict
                                           false, err);
                 if (r < 0)
                         break;
-                json_t *vj = json_pack("{s:b,s:s,s:s,s:s,s:I}", "run", v.decision == BRIDLE__ALLOW, "decision",
+                json_t *vj = json_pack("{s:b,s:s,s:s,s:s,s:I,s:b}", "run", v.decision == BRIDLE__ALLOW, "decision",
                                        bridle__decision_name(v.decision), "rule", v.rule, "reason", v.reason,
-                                       "timeout_ms", (json_int_t)v.timeout_ms);
+                                       "timeout_ms", (json_int_t)v.timeout_ms, "read_only", v.read_only);
                 (void)json_array_append_new(verdicts, vj);
                 if (v.decision == BRIDLE__DENY) {
                         json_object_set_new(vj, "refusal", json_sprintf("denied by policy (%s)%s%s", v.rule,

@@ -99,83 +99,6 @@ int bridle__run_emit(bridle__run *R, const char *type, json_t *data, bridle_erro
         return bridle__run_emit_sync(R, type, data, true, err);
 }
 
-/* ---- the sandbox, made on first use --------------------------------------- */
-
-static bool sandbox_alive(const char *id)
-{
-        bridle_sandbox_info *v = NULL;
-        size_t n = 0;
-        bool alive = false;
-        if (bridle_sandbox_list_all(&v, &n, NULL) >= 0)
-                for (size_t i = 0; i < n; i++)
-                        if (!strcmp(v[i].id, id))
-                                alive = v[i].alive;
-        free(v);
-        return alive;
-}
-
-static const char *agent_manifest(const bridle__run *R)
-{
-        json_t *agents = json_object_get(R->def, "agents");
-        json_t *m = json_object_get(json_object_get(agents, R->st.agent), "manifest");
-        if (!json_is_string(m))
-                m = json_object_get(json_object_get(agents, json_string_value(json_object_get(R->def, "entry"))),
-                                    "manifest");
-        return json_is_string(m) ? json_string_value(m) : NULL;
-}
-
-static const char *get_sandbox(void *ud, bridle_error *err)
-{
-        bridle__run *R = ud;
-        if (R->st.sandbox_id[0] && (R->sandbox_checked || sandbox_alive(R->st.sandbox_id))) {
-                R->sandbox_checked = true;
-                return R->st.sandbox_id;
-        }
-        char old[16];
-        (void)snprintf(old, sizeof(old), "%s", R->st.sandbox_id);
-        bridle_sandbox_spec *spec = bridle_sandbox_spec_new();
-        if (!spec) {
-                (void)bridle__err(err, -ENOMEM, "sandbox spec");
-                return NULL;
-        }
-        const char *mpath = agent_manifest(R);
-        int r = 0;
-        if (mpath) {
-                bridle_manifest *m = NULL;
-                r = bridle_manifest_load(mpath, &m, err);
-                if (r == 0)
-                        r = bridle_manifest_apply(m, spec, err);
-                bridle_manifest_free(m);
-        }
-        if (r == 0 && bridle__run_wants_egress(R) && (r = bridle__run_egress_start(R, err)) == 0)
-                r = bridle_sandbox_spec_set_egress(spec, R->egress_dir, err);
-        /* Path rules, enforced inside the sandbox (docs/sandbox.md, "Path rules"). */
-        static const char *const default_deny_write[] = {".git/**", ".agents/**"};
-        const bridle__policy_settings *ps = bridle__policy_settings_get(R->policy);
-        size_t nw = ps ? ps->n_deny_write : 0;
-        for (size_t i = 0; r == 0 && i < (nw ? nw : 2); i++)
-                r = bridle_sandbox_spec_protect(
-                        spec, nw ? ps->deny_write[i] : default_deny_write[i], false, err);
-        for (size_t i = 0; r == 0 && ps && i < ps->n_deny_read; i++)
-                r = bridle_sandbox_spec_protect(spec, ps->deny_read[i], true, err);
-        char *id = NULL;
-        if (r == 0)
-                r = bridle_sandbox_create(spec, NULL, &id, err);
-        bridle_sandbox_spec_free(spec);
-        if (r < 0)
-                return NULL;
-        json_t *data = json_pack("{s:s}", "sandbox_id", id);
-        if (data && old[0])
-                (void)json_object_set_new(data, "replaces", json_string(old));
-        if (data && mpath)
-                (void)json_object_set_new(data, "manifest", json_string(mpath));
-        free(id);
-        if (bridle__run_emit(R, "sandbox.created", data, err) < 0)
-                return NULL;
-        R->sandbox_checked = true;
-        return R->st.sandbox_id;
-}
-
 /* ---- per-agent runtime: model, tools, instructions -------------------------- */
 
 static int c_tool(void *ud, const bridle__tool_env *env, const json_t *args, char **ret, bridle_error *err)
@@ -399,13 +322,126 @@ static int refuse(bridle__run *R, const json_t *call, const char *text, bridle_e
                                      false, err);
 }
 
+int bridle__run_call_again(bridle__run *R, const json_t *call, json_t **ret_item, bool *ok, bridle_error *err)
+{
+        struct bridle__agent_rt *rt = NULL;
+        const char *to = NULL, *where = NULL;
+        int r = make_rt(R, R->st.agent, &rt, err);
+        if (r == 0)
+                r = run_call(R, rt, call, ret_item, ok, &to, &where, err);
+        return r;
+}
+
+/* Does a call change the workspace? Tools the registry marks read-only and
+ * commands the safe list vouches for do not; handoffs touch nothing. */
+static bool call_writes(const bridle__run *R, struct bridle__agent_rt *rt, const json_t *call, const json_t *verdict)
+{
+        const char *type = json_string_value(json_object_get(call, "type"));
+        const char *name = json_string_value(json_object_get(call, "name"));
+        if (json_is_true(json_object_get(verdict, "read_only")))
+                return false;
+        if (strcmp(type, "function_call") != 0)
+                return true;
+        return !bridle__tools_read_only(rt->tools, name ? name : "") && !bridle__run_handoff_target(R, R->st.agent, name);
+}
+
+#define IN_DOUBT_PREFIX "in-doubt:"
+
+/* Calls of the batch that started and have no result (the process died
+ * under them, docs/durability.md "In-doubt calls"): a read-only one runs
+ * again; a writing one runs again on a sandbox restored to the state it
+ * first saw (policy recovery.in_doubt: rerun), or after a person says so
+ * (ask, and whenever there is no checkpoint to go back to). */
+static int resolve_in_doubt(bridle__run *R, const char **where, bool *waiting, bridle_error *err)
+{
+        json_t *pending = json_deep_copy(R->st.pending);
+        if (!pending)
+                return bridle__err(err, -ENOMEM, "pending calls");
+        bool restored = false;
+        int r = 0;
+        size_t i;
+        json_t *call;
+        json_array_foreach(pending, i, call) {
+                const char *call_id = json_string_value(json_object_get(call, "call_id")) ?: "";
+                json_t *started = json_object_get(R->st.in_doubt, call_id);
+                if (!started)
+                        continue;
+                const char *name = json_string_value(json_object_get(started, "name")) ?: "";
+                bool writes = json_is_true(json_object_get(started, "writes"));
+                const char *how = "read_only";
+                char key[128];
+                (void)snprintf(key, sizeof(key), IN_DOUBT_PREFIX "%s", call_id);
+                json_t *given = json_object_get(R->st.approvals, key);
+                bool ask = writes && (bridle__policy_settings_get(R->policy)->in_doubt == BRIDLE__IN_DOUBT_ASK ||
+                                      !R->ckpt_every);
+                if (writes && ask && !given) {
+                        *waiting = true;
+                        if (json_object_get(R->st.requested, key))
+                                continue;
+                        r = bridle__run_emit_sync(
+                                R, "approval.requested",
+                                json_pack("{s:s,s:s,s:O*,s:s,s:s,s:s,s:I}", "call_id", key, "name", name, "arguments",
+                                          json_object_get(started, "arguments"), "rule", "recovery.in_doubt",
+                                          "reason",
+                                          "the call was running when the run stopped: approve to restore the "
+                                          "workspace to before it and run it again, deny to go on without it",
+                                          "command", "", "asked_at", (json_int_t)(bridle__now_ms() / 1000)),
+                                false, err);
+                        if (r < 0)
+                                break;
+                        continue;
+                }
+                if (writes && given && strcmp(json_string_value(json_object_get(given, "decision")) ?: "", "approve")) {
+                        json_int_t turn = R->st.turns ? (json_int_t)R->st.turns - 1 : 0;
+                        json_t *item = bridle__refusal_item(
+                                call, "this call was interrupted when the run stopped; its effect on the workspace "
+                                      "is unknown, and it was not run again");
+                        r = bridle__run_emit_sync(R, "tool.finished",
+                                                  json_pack("{s:I,s:s,s:s,s:b,s:b,s:o,s:I}", "turn", turn, "call_id",
+                                                            call_id, "name", name, "ok", 0, "denied", 1, "output_item",
+                                                            item, "duration_ms", (json_int_t)0),
+                                                  true, err);
+                        if (r < 0)
+                                break;
+                        continue;
+                }
+                if (writes) {
+                        how = "rerun";
+                        if (!restored && (r = bridle__run_rehydrate(R, "in_doubt", err)) < 0) {
+                                *where = "sandbox";
+                                break;
+                        }
+                        restored = true;
+                }
+                r = bridle__run_emit_sync(R, "tool.in_doubt",
+                                          json_pack("{s:s,s:s,s:s,s:s}", "call_id", call_id, "name", name, "resolution",
+                                                    how, "checkpoint", R->st.base),
+                                          false, err);
+                if (r < 0)
+                        break;
+        }
+        json_decref(pending);
+        if (r < 0 && !strcmp(*where, "tool"))
+                *where = "internal";
+        return r;
+}
+
 static int run_pending(bridle__run *R, const char **where, bool *waiting, bridle_error *err)
 {
         *waiting = false;
+        *where = "tool";
+        int r = 0;
+        /* The sandbox died while no one was looking (a resume after a reboot). */
+        if (bridle__run_sandbox_lost(R) && !bridle__run_sandbox(R, err)) {
+                *where = "sandbox";
+                return err && err->code ? err->code : BRIDLE_E_SANDBOX;
+        }
+        if ((r = resolve_in_doubt(R, where, waiting, err)) < 0 || *waiting)
+                return r;
         json_t *pending = json_deep_copy(R->st.pending), *verdicts = NULL;
         if (!pending)
                 return bridle__err(err, -ENOMEM, "pending calls");
-        int r = bridle__run_gate(R, pending, &verdicts, waiting, err);
+        r = bridle__run_gate(R, pending, &verdicts, waiting, err);
         if (r < 0 || *waiting) {
                 json_decref(pending);
                 json_decref(verdicts);
@@ -439,14 +475,20 @@ static int run_pending(bridle__run *R, const char **where, bool *waiting, bridle
                 if (!args)
                         args = json_object_get(call, !strcmp(type, "shell_call") ? "action" : "operation");
                 json_int_t turn = R->st.turns ? (json_int_t)R->st.turns - 1 : 0;
-                /* A tool that may change something is journaled before and after it runs. */
-                bool durable = !strcmp(type, "function_call") ? !bridle__tools_read_only(rt->tools, name ? name : "") &&
-                                                                        !bridle__run_handoff_target(R, R->st.agent, name)
-                                                              : true;
+                /* A call that may change the workspace: a checkpoint before it,
+                 * and it is journaled before and after it runs. */
+                bool writes = call_writes(R, rt, call, verdict);
+                if (bridle__run_checkpoint_due(R, writes) &&
+                    (r = bridle__run_checkpoint(R, writes ? "before_call" : "interval", writes ? call_id : NULL,
+                                                err)) < 0) {
+                        *where = "checkpoint";
+                        break;
+                }
                 r = bridle__run_emit_sync(R, "tool.started",
-                                     json_pack("{s:I,s:s,s:s,s:O*}", "turn", turn, "call_id",
-                                               call_id ? call_id : "", "name", name ? name : type, "arguments", args),
-                                     durable, err);
+                                          json_pack("{s:I,s:s,s:s,s:O*,s:b}", "turn", turn, "call_id",
+                                                    call_id ? call_id : "", "name", name ? name : type, "arguments",
+                                                    args, "writes", writes),
+                                          writes, err);
                 if (r < 0) {
                         *where = "internal";
                         break;
@@ -457,21 +499,34 @@ static int run_pending(bridle__run *R, const char **where, bool *waiting, bridle
                 const char *to = NULL;
                 R->env.timeout_ms = (uint64_t)json_integer_value(json_object_get(verdict, "timeout_ms"));
                 r = run_call(R, rt, call, &item, &ok, &to, where, err);
+                /* The sandbox died under the call: the sandbox callback makes a
+                 * new one where the call had not run yet, and the call runs
+                 * again (bounded by the callback's count). */
+                for (int again = 0; again < 4 && (r < 0 ? !strcmp(*where, "sandbox") : !ok) && R->st.sandbox_id[0] &&
+                                    bridle__run_sandbox_recheck(R);
+                     again++) {
+                        json_decref(item);
+                        item = NULL;
+                        if (err)
+                                bridle_error_clear(err);
+                        r = run_call(R, rt, call, &item, &ok, &to, where, err);
+                }
                 R->env.timeout_ms = 0;
                 if (r < 0)
                         break;
                 char from[sizeof(R->st.agent)];
                 (void)snprintf(from, sizeof(from), "%s", R->st.agent);
                 r = bridle__run_emit_sync(R, "tool.finished",
-                                     json_pack("{s:I,s:s,s:s,s:b,s:o,s:I}", "turn", turn, "call_id",
-                                               call_id ? call_id : "", "name", name ? name : type, "ok", ok,
-                                               "output_item", item, "duration_ms", (json_int_t)(bridle__now_ms() - t0)),
-                                     durable, err);
+                                          json_pack("{s:I,s:s,s:s,s:b,s:o,s:I}", "turn", turn, "call_id",
+                                                    call_id ? call_id : "", "name", name ? name : type, "ok", ok,
+                                                    "output_item", item, "duration_ms",
+                                                    (json_int_t)(bridle__now_ms() - t0)),
+                                          writes, err);
                 if (r == 0 && to)
                         r = bridle__run_emit_sync(R, "handoff",
-                                             json_pack("{s:s,s:s,s:s}", "from", from, "to", to, "call_id",
-                                                       call_id ? call_id : ""),
-                                             false, err);
+                                                  json_pack("{s:s,s:s,s:s}", "from", from, "to", to, "call_id",
+                                                            call_id ? call_id : ""),
+                                                  false, err);
                 if (r < 0) {
                         *where = "internal";
                         break;
@@ -562,7 +617,17 @@ static char *final_text(const json_t *output)
         return s;
 }
 
-static int model_turn(bridle__run *R, char **ret_final, const char **where, bridle_error *err)
+/* Model failures worth asking again later: the run stops, resumable. */
+static bool transient_class(const char *cls)
+{
+        static const char *const t[] = {"rate_limit", "server", "network", "stall", "truncated"};
+        for (size_t i = 0; cls && i < sizeof(t) / sizeof(t[0]); i++)
+                if (!strcmp(cls, t[i]))
+                        return true;
+        return false;
+}
+
+static int model_turn(bridle__run *R, char **ret_final, const char **where, bool *transient, bridle_error *err)
 {
         struct bridle__agent_rt *rt = NULL;
         int r = make_rt(R, R->st.agent, &rt, err);
@@ -591,6 +656,7 @@ static int model_turn(bridle__run *R, char **ret_final, const char **where, brid
         }
         if (r < 0) {
                 *where = "model";
+                *transient = transient_class(resp.error_class);
                 (void)bridle__run_emit_sync(R, "model.error",
                                        json_pack("{s:I,s:s,s:s}", "turn", (json_int_t)turn, "class", resp.error_class,
                                                  "message", err ? err->msg : ""),
@@ -645,7 +711,7 @@ static int complete(bridle__run *R, const char *text, bridle_agent_result *res, 
 
 int bridle__run_loop(bridle__run *R, bridle_agent_result *res, bridle_error *err)
 {
-        R->env.sandbox = get_sandbox;
+        R->env.sandbox = bridle__run_sandbox;
         R->env.ud = R;
         R->retries_left = RUN_RETRIES;
         for (;;) {
@@ -655,8 +721,15 @@ int bridle__run_loop(bridle__run *R, bridle_agent_result *res, bridle_error *err
                 if (json_array_size(R->st.pending)) {
                         bridle_error e = { 0 };
                         bool waiting = false;
-                        if (run_pending(R, &where, &waiting, &e) < 0)
-                                return bridle__run_finish(R, BRIDLE_RUN_FAILED, where, e.msg, NULL, res, err);
+                        if (run_pending(R, &where, &waiting, &e) < 0) {
+                                /* Resumable: a checkpoint that could not be written, a
+                                 * sandbox that kept dying, a full disk. */
+                                bool again = !strcmp(where, "checkpoint") ||
+                                             (!strcmp(where, "sandbox") && R->rehydrations > 0) ||
+                                             e.code == -ENOSPC || e.code == -EDQUOT;
+                                return bridle__run_finish(R, again ? BRIDLE_RUN_STOPPED : BRIDLE_RUN_FAILED, where,
+                                                          e.msg, NULL, res, err);
+                        }
                         if (waiting) {
                                 char why[128];
                                 (void)snprintf(why, sizeof(why), "%zu call(s) await approval",
@@ -669,6 +742,19 @@ int bridle__run_loop(bridle__run *R, bridle_agent_result *res, bridle_error *err
                                 (void)snprintf(why, sizeof(why), "stopped after %u denied call(s) (stop_on_deny)",
                                                R->st.denials);
                                 return bridle__run_finish(R, BRIDLE_RUN_STOPPED, NULL, why, NULL, res, err);
+                        }
+                        unsigned most = bridle__policy_settings_get(R->policy)->max_tool_failures;
+                        if (most && R->st.fail_count >= most) {
+                                char why[1500];
+                                int n = snprintf(why, sizeof(why),
+                                                 "'%s' failed %u times in a row (recovery.max_tool_failures):",
+                                                 R->st.fail_tool, R->st.fail_count);
+                                size_t k;
+                                json_t *note;
+                                json_array_foreach(R->st.fail_notes, k, note) if (n > 0 && (size_t)n < sizeof(why)) n +=
+                                        snprintf(why + n, sizeof(why) - (size_t)n, " [%zu] %s", k + 1,
+                                                 json_string_value(note));
+                                return bridle__run_finish(R, BRIDLE_RUN_STOPPED, "tool", why, NULL, res, err);
                         }
                         continue;
                 }
@@ -685,10 +771,12 @@ int bridle__run_loop(bridle__run *R, bridle_agent_result *res, bridle_error *err
                         return bridle__run_finish(R, BRIDLE_RUN_STOPPED, NULL, why, NULL, res, err);
                 char *text = NULL;
                 bridle_error e = { 0 };
-                if (model_turn(R, &text, &where, &e) < 0)
+                bool transient = false;
+                if (model_turn(R, &text, &where, &transient, &e) < 0)
                         return e.code == BRIDLE_E_INTERRUPTED
                                        ? bridle__run_finish(R, BRIDLE_RUN_INTERRUPTED, NULL, "interrupted", NULL, res, err)
-                                       : bridle__run_finish(R, BRIDLE_RUN_FAILED, where, e.msg, NULL, res, err);
+                                       : bridle__run_finish(R, transient ? BRIDLE_RUN_STOPPED : BRIDLE_RUN_FAILED, where,
+                                                            e.msg, NULL, res, err);
                 if (text) {
                         int r = complete(R, text, res, err);
                         free(text);

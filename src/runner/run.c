@@ -179,14 +179,26 @@ int bridle_agent_run(const bridle_agent_opts *opts, const char *task, bridle_age
         if (outdir && !realpath(outdir, absout))
                 (void)snprintf(absout, sizeof(absout), "%s", outdir);
         (void)snprintf(R.output_dir, sizeof(R.output_dir), "%s", outdir ? absout : "");
-        json_t *data = json_pack("{s:s,s:s,s:s*,s:O,s:{s:I,s:O,s:b,s:s*},s:o}", "task", task, "agent", entry, "agent_file",
-                                 json_string_value(json_object_get(a, "file")), "agents", R.def, "options", "max_turns",
-                                 (json_int_t)R.max_turns, "budget", R.budget, "keep_sandbox", opts->keep_sandbox,
-                                 "output_dir", outdir ? absout : NULL, "policy", bridle__policy_to_json(R.policy));
-        /* Not synced: it becomes durable with the first response that asks for
-         * tools (or with the run's status); a crash before that loses a run that
-         * did nothing yet. */
-        r = bridle__run_emit_sync(&R, "run.started", data, false, err);
+        json_t *ce = json_object_get(a, "checkpoint_every");
+        R.ckpt_every = json_is_integer(ce) ? (unsigned)json_integer_value(ce) : BRIDLE__DEFAULT_CHECKPOINT_EVERY;
+        if (opts->checkpoint_every)
+                R.ckpt_every = opts->checkpoint_every;
+        if (opts->no_checkpoints)
+                R.ckpt_every = 0;
+        json_t *manifests = NULL;
+        if ((r = bridle__run_store_manifests(&R, &manifests, err)) < 0) {
+                run_release(&R);
+                return r;
+        }
+        json_t *data = json_pack("{s:s,s:s,s:s*,s:O,s:{s:I,s:O,s:b,s:s*,s:o},s:o,s:o}", "task", task, "agent", entry,
+                                 "agent_file", json_string_value(json_object_get(a, "file")), "agents", R.def,
+                                 "options", "max_turns", (json_int_t)R.max_turns, "budget", R.budget, "keep_sandbox",
+                                 opts->keep_sandbox, "output_dir", outdir ? absout : NULL, "checkpoints",
+                                 R.ckpt_every ? json_pack("{s:I}", "every", (json_int_t)R.ckpt_every) : json_false(),
+                                 "policy", bridle__policy_to_json(R.policy), "manifests", manifests);
+        /* Synced: the run's id is shown from here on, and whatever happens
+         * next, `bridle resume` finds the run. */
+        r = bridle__run_emit_sync(&R, "run.started", data, true, err);
         if (r == 0)
                 policy_warnings(&R);
         char why[700];
@@ -237,6 +249,49 @@ static void scan_events(bridle__run *R, const json_t *events)
                 R->active_ms_before += last - seg;
 }
 
+/* resume --from-checkpoint: run.rewound, the state refolded from the
+ * journal (the fold goes back to the checkpoint), then the sandbox restored
+ * from it. The call the checkpoint preceded is pending again. */
+static int rewind_to(bridle__run *R, const char *sid, bridle_error *err)
+{
+        json_int_t seq = 0;
+        size_t i;
+        json_t *ev, *events = NULL;
+        int r = bridle__journal_events(R->j, R->id, R->id, &events, err);
+        if (r < 0)
+                return r;
+        json_array_foreach(events, i, ev) if (!strcmp(json_string_value(json_object_get(ev, "type")) ?: "", "checkpoint") &&
+                                              !strcmp(json_string_value(json_object_get(json_object_get(ev, "data"),
+                                                                                        "snapshot_id")) ?: "",
+                                                      sid)) seq = json_integer_value(json_object_get(ev, "seq"));
+        json_decref(events);
+        events = NULL;
+        if (!seq)
+                return bridle__err(err, BRIDLE_E_INVALID, "run '%s' has no checkpoint '%s' (bridle runs show %s --checkpoints)",
+                                   R->id, sid, R->id);
+        r = bridle__run_emit(R, "run.rewound", json_pack("{s:s,s:I}", "checkpoint", sid, "to_seq", seq), err);
+        if (r == 0)
+                r = bridle__journal_events(R->j, R->id, R->id, &events, err);
+        char current[sizeof(R->st.sandbox_id)];
+        (void)snprintf(current, sizeof(current), "%s", R->st.sandbox_id);
+        if (r == 0) {
+                bridle__run_state_clear(&R->st);
+                r = bridle__run_state_fold(events, &R->st, err);
+        }
+        if (r == 0) {
+                /* A checkpoint comes before a call of a response that asked for calls. */
+                R->last_output = NULL;
+                R->last_had_calls = true;
+                R->sandbox_checked = false;
+                r = bridle__run_rehydrate(R, "from_checkpoint", err);
+        }
+        /* The sandbox the run had before the rewind (the fold names an older one). */
+        if (r == 0 && current[0] && strcmp(current, R->st.sandbox_id) != 0)
+                (void)bridle_sandbox_destroy(current, NULL);
+        json_decref(events);
+        return r;
+}
+
 int bridle_agent_resume(const char *run_ref, const bridle_agent_opts *opts, bridle_agent_result *res, bridle_error *err)
 {
         if (!run_ref || !opts || !res)
@@ -250,7 +305,8 @@ int bridle_agent_resume(const char *run_ref, const bridle_agent_opts *opts, brid
                 r = bridle__journal_events(R.j, run_ref, R.id, &events, err);
         if (r == 0)
                 r = bridle__run_state_fold(events, &R.st, err);
-        if (r == 0 && (R.st.status == BRIDLE_RUN_COMPLETED || R.st.status == BRIDLE_RUN_FAILED))
+        if (r == 0 && !opts->from_checkpoint &&
+            (R.st.status == BRIDLE_RUN_COMPLETED || R.st.status == BRIDLE_RUN_FAILED))
                 r = bridle__err(err, BRIDLE_E_INVALID, "run '%s' has %s: there is nothing to resume", R.id,
                                 bridle_run_status_name(R.st.status));
         if (r == 0 && !(R.def = json_deep_copy(json_object_get(R.st.started, "agents"))))
@@ -280,6 +336,10 @@ int bridle_agent_resume(const char *run_ref, const bridle_agent_opts *opts, brid
         (void)snprintf(R.output_dir, sizeof(R.output_dir), "%s", od ? od : "");
         if (json_is_integer(json_object_get(o, "max_turns")))
                 R.max_turns = (unsigned)json_integer_value(json_object_get(o, "max_turns"));
+        json_t *cp = json_object_get(o, "checkpoints");
+        R.ckpt_every = json_is_integer(json_object_get(cp, "every"))
+                               ? (unsigned)json_integer_value(json_object_get(cp, "every"))
+                               : json_is_false(cp) ? 0 : BRIDLE__DEFAULT_CHECKPOINT_EVERY;
         scan_events(&R, events);
         json_t *keep_last = R.last_output ? json_deep_copy(R.last_output) : NULL;
         R.last_output = keep_last;
@@ -290,7 +350,21 @@ int bridle_agent_resume(const char *run_ref, const bridle_agent_opts *opts, brid
                 R.max_turns = opts->max_turns;
                 (void)json_object_set_new(data, "max_turns", json_integer(opts->max_turns));
         }
+        json_t *raise = json_object();
+        if (raise && opts->budget_tokens > 0)
+                (void)json_object_set_new(raise, "tokens", json_integer(opts->budget_tokens));
+        if (raise && opts->budget_cost_usd > 0)
+                (void)json_object_set_new(raise, "cost_usd", json_real(opts->budget_cost_usd));
+        if (raise && opts->budget_wall_s > 0)
+                (void)json_object_set_new(raise, "wall", json_real(opts->budget_wall_s));
+        if (data && raise && json_object_size(raise)) {
+                (void)json_object_update(R.budget, raise);
+                (void)json_object_set(data, "budget", raise);
+        }
+        json_decref(raise);
         r = bridle__run_emit(&R, "run.resumed", data, err);
+        if (r == 0 && opts->from_checkpoint)
+                r = rewind_to(&R, opts->from_checkpoint, err);
         if (r == 0)
                 r = bridle__run_loop(&R, res, err);
         memcpy(res->run_id, R.id, sizeof(res->run_id));

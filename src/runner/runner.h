@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bridle/manifest.h"
 #include "bridle/run.h"
 #include "bridle/sandbox.h"
 #include "gateway/gateway.h"
@@ -65,6 +66,10 @@ typedef struct bridle__run {
         json_t *egress_queue;
         char output_dir[4096];    /* approvals mode end: where approved changes go ("" none) */
         const char *known[BRIDLE__AGENT_MAX]; /* the run's API keys (environment strings, borrowed) */
+        unsigned ckpt_every;      /* checkpoints: every N calls at least (0: none; docs/durability.md) */
+        unsigned rehydrations;    /* sandboxes remade in this process (a bound) */
+        bool in_rehydrate;        /* replaying writes into a new sandbox: the sandbox callback does not check */
+        json_t *manifests;        /* new run: path -> sha256 of the stored manifests */
         size_t n_known;  /* a new run's row, written with its first batch */
 } bridle__run;
 
@@ -121,6 +126,32 @@ int bridle__run_review(bridle__run *R, bool *ret_waiting, char *note, size_t cap
 /* The agent a transfer_to_<name> call of agent hands over to, if it is one of
  * that agent's handoffs; else NULL. */
 const char *bridle__run_handoff_target(const bridle__run *R, const char *agent, const char *fn);
+
+/* The run's sandbox (sandbox.c, docs/durability.md). The tools' sandbox
+ * callback: made from the run's manifest on first use; NULL with
+ * BRIDLE_E_SANDBOX when the run's sandbox is gone (the loop rehydrates). */
+const char *bridle__run_sandbox(void *ud, bridle_error *err);
+/* The run has a sandbox and it is gone (checked once per process; recheck
+ * checks again, after a failure). */
+bool bridle__run_sandbox_lost(bridle__run *R);
+bool bridle__run_sandbox_recheck(bridle__run *R);
+/* Is a checkpoint due before a call (writes: the call may change the workspace)? */
+bool bridle__run_checkpoint_due(const bridle__run *R, bool writes);
+/* Snapshot the sandbox; the checkpoint event is buffered (the call's
+ * tool.started writes it). */
+int bridle__run_checkpoint(bridle__run *R, const char *reason, const char *call_id, bridle_error *err);
+/* A new sandbox from the latest checkpoint (or the manifest), the writing
+ * calls finished since run again (tool.replayed); the old one destroyed. */
+int bridle__run_rehydrate(bridle__run *R, const char *reason, bridle_error *err);
+/* Run a recorded call again (rehydration): no events, output item discarded by the caller. */
+int bridle__run_call_again(bridle__run *R, const json_t *call, json_t **ret_item, bool *ok, bridle_error *err);
+
+/* Manifests stored with the run (manifest_store.c): store each agent's
+ * manifest file in the journal (*ret: path -> hash, for run.started); load
+ * one (the stored copy when the run has one); every stored one as text. */
+int bridle__run_store_manifests(bridle__run *R, json_t **ret, bridle_error *err);
+int bridle__run_manifest_load(bridle__run *R, const char *path, bridle_manifest **ret, bridle_error *err);
+int bridle__run_manifests_text(bridle__journal *j, const json_t *started, char **ret, bridle_error *err);
 
 /* Open an existing journal (NULL path: the default); 0 with *ret NULL when there is none. */
 int bridle__journal_open_existing(const char *journal_path, bridle__journal **ret, bridle_error *err);

@@ -100,9 +100,112 @@ static int on_run_started(bridle__run_state *st, const evctx *e, bridle_error *e
         return 0;
 }
 
+/* sandbox.created {sandbox_id, replaces?, restored_from?}: a fresh sandbox
+ * is the manifest's state, a restored one its snapshot's; what ran in the
+ * old one is gone from it (tool.replayed events bring it back). */
 static int on_sandbox_created(bridle__run_state *st, const evctx *e, bridle_error *err)
 {
-        return get_name(e, "sandbox_id", st->sandbox_id, sizeof(st->sandbox_id), err);
+        const char *from;
+        int r = get_str(e, "restored_from", false, &from, err);
+        if (r < 0)
+                return r;
+        if (from && (!*from || strlen(from) >= sizeof(st->base)))
+                return bad(err, e, "restored_from", "is empty or too long");
+        if ((r = get_name(e, "sandbox_id", st->sandbox_id, sizeof(st->sandbox_id), err)) < 0)
+                return r;
+        (void)snprintf(st->base, sizeof(st->base), "%s", from ? from : "");
+        st->dirty = false;
+        return 0;
+}
+
+/* checkpoint {snapshot_id, sandbox_id, reason, call_id?, ...}: the sandbox's
+ * workspace as it is now. */
+static int on_checkpoint(bridle__run_state *st, const evctx *e, bridle_error *err)
+{
+        const char *sid;
+        int r = get_str(e, "snapshot_id", true, &sid, err);
+        if (r < 0)
+                return r;
+        if (!*sid || strlen(sid) >= sizeof(st->base))
+                return bad(err, e, "snapshot_id", "is empty or too long");
+        json_t *d = json_deep_copy(e->data);
+        if (!d || json_object_set_new(d, "seq", json_integer(e->seq)) < 0 ||
+            json_array_append_new(st->checkpoints, d) < 0)
+                return oom(err);
+        (void)snprintf(st->base, sizeof(st->base), "%s", sid);
+        st->dirty = false;
+        st->calls_since = 0;
+        return 0;
+}
+
+/* tool.started {call_id, name, writes?}: in doubt until it finishes. */
+static int on_tool_started(bridle__run_state *st, const evctx *e, bridle_error *err)
+{
+        const char *call_id;
+        int r = get_str(e, "call_id", true, &call_id, err);
+        if (r < 0)
+                return r;
+        if (json_object_set(st->in_doubt, call_id, (json_t *)e->data) < 0)
+                return oom(err);
+        if (json_is_true(json_object_get(e->data, "writes")))
+                st->dirty = true;
+        return 0;
+}
+
+/* tool.replayed {call_id}: a writing call run again in a new sandbox. */
+static int on_tool_replayed(bridle__run_state *st, const evctx *e, bridle_error *err)
+{
+        const char *call_id;
+        int r = get_str(e, "call_id", true, &call_id, err);
+        if (r < 0)
+                return r;
+        st->dirty = true;
+        return 0;
+}
+
+/* run.rewound {checkpoint, to_seq}: the fold redoes the state from the
+ * events up to to_seq (bridle__run_state_fold). */
+static int on_run_rewound(bridle__run_state *st, const evctx *e, bridle_error *err)
+{
+        const json_t *to = json_object_get(e->data, "to_seq");
+        if (!json_is_integer(to) || json_integer_value(to) <= 0 || json_integer_value(to) >= e->seq)
+                return bad(err, e, "to_seq", "is not an earlier event");
+        st->rewind_to = (int64_t)json_integer_value(to);
+        return 0;
+}
+
+/* Consecutive failures of one tool (recovery.max_tool_failures). */
+static int count_failure(bridle__run_state *st, const evctx *e, const char *call_id)
+{
+        const char *name = json_string_value(json_object_get(e->data, "name"));
+        bool ok = json_is_true(json_object_get(e->data, "ok"));
+        bool denied = json_is_true(json_object_get(e->data, "denied"));
+        if (denied || !name)
+                return 0;
+        if (ok) {
+                if (!strcmp(st->fail_tool, name))
+                        st->fail_count = 0;
+                return 0;
+        }
+        if (strcmp(st->fail_tool, name) != 0) {
+                (void)snprintf(st->fail_tool, sizeof(st->fail_tool), "%s", name);
+                st->fail_count = 0;
+                json_array_clear(st->fail_notes);
+        }
+        if (st->fail_count == 0)
+                json_array_clear(st->fail_notes);
+        st->fail_count++;
+        const json_t *item = json_object_get(e->data, "output_item");
+        const json_t *o = json_object_get(item, "output");
+        char *text = json_is_string(o) ? NULL : json_dumps(o ? o : item, JSON_COMPACT | JSON_ENCODE_ANY);
+        const char *t = json_is_string(o) ? json_string_value(o) : text ? text : "";
+        json_t *note = json_sprintf("%s: %.160s", call_id, t);
+        free(text);
+        if (!note || json_array_append_new(st->fail_notes, note) < 0)
+                return -ENOMEM;
+        while (json_array_size(st->fail_notes) > 8)
+                (void)json_array_remove(st->fail_notes, 0);
+        return 0;
 }
 
 static bool is_call(const char *type)
@@ -210,6 +313,16 @@ static int on_tool_finished(bridle__run_state *st, const evctx *e, bridle_error 
         if (!json_is_object(item))
                 return bad(err, e, "output_item", item ? "is not an object" : "is missing");
         if (json_array_append(st->items, item) < 0)
+                return oom(err);
+        const json_t *started = json_object_get(st->in_doubt, call_id);
+        if (started && json_is_true(json_object_get(started, "writes"))) {
+                if (json_array_append_new(st->writes, json_pack("[I,s]", (json_int_t)e->seq, call_id)) < 0)
+                        return oom(err);
+                st->dirty = true;
+        }
+        (void)json_object_del(st->in_doubt, call_id);
+        st->calls_since++;
+        if (count_failure(st, e, call_id) < 0)
                 return oom(err);
         for (size_t i = json_array_size(st->pending); i-- > 0;) {
                 const char *c = json_string_value(
@@ -330,7 +443,9 @@ static const struct {
         {"run.started", on_run_started}, {"sandbox.created", on_sandbox_created},
         {"model.request", on_ignored},   {"model.response", on_model_response},
         {"model.retry", on_ignored},     {"model.error", on_ignored},
-        {"tool.started", on_ignored},    {"tool.finished", on_tool_finished},
+        {"tool.started", on_tool_started}, {"tool.finished", on_tool_finished},
+        {"checkpoint", on_checkpoint},   {"tool.replayed", on_tool_replayed},
+        {"run.rewound", on_run_rewound},
         {"handoff", on_handoff},         {"run.status", on_run_status},
         {"run.resumed", on_run_resumed},
         {"gateway.decision", on_gateway_decision},
@@ -380,7 +495,11 @@ static int ensure(bridle__run_state *st)
             (!st->approvals && !(st->approvals = json_object())) ||
             (!st->requested && !(st->requested = json_object())) ||
             (!st->always_rules && !(st->always_rules = json_object())) ||
-            (!st->denied && !(st->denied = json_object())))
+            (!st->denied && !(st->denied = json_object())) ||
+            (!st->checkpoints && !(st->checkpoints = json_array())) ||
+            (!st->writes && !(st->writes = json_array())) ||
+            (!st->in_doubt && !(st->in_doubt = json_object())) ||
+            (!st->fail_notes && !(st->fail_notes = json_array())))
                 return -ENOMEM;
         return 0;
 }
@@ -411,20 +530,51 @@ int bridle__run_state_apply(bridle__run_state *st, const json_t *event, bridle_e
         return 0;
 }
 
+/* The first n events. A run.rewound makes the state the fold of the events
+ * up to its to_seq again (each rewound event refolds a shorter prefix: the
+ * recursion ends), keeping what was spent (tokens, cost) and the counters. */
+static int fold_prefix(const json_t *events, size_t n, bridle__run_state *st, bridle_error *err)
+{
+        memset(st, 0, sizeof(*st));
+        for (size_t i = 0; i < n; i++) {
+                const json_t *ev = json_array_get(events, i);
+                int r = bridle__run_state_apply(st, ev, err);
+                if (r < 0)
+                        return r;
+                if (!st->rewind_to)
+                        continue;
+                size_t k = 0;
+                while (k < i && json_integer_value(json_object_get(json_array_get(events, k), "seq")) <= st->rewind_to)
+                        k++;
+                bridle__run_state keep = *st;
+                bridle__run_state redo;
+                r = fold_prefix(events, k, &redo, err);
+                if (r < 0) {
+                        bridle__run_state_clear(&redo);
+                        return r;
+                }
+                redo.input_tokens = keep.input_tokens;
+                redo.cached_tokens = keep.cached_tokens;
+                redo.output_tokens = keep.output_tokens;
+                redo.reasoning_tokens = keep.reasoning_tokens;
+                redo.cost_usd = keep.cost_usd;
+                redo.resumes = keep.resumes;
+                redo.started_at = keep.started_at;
+                redo.updated_at = keep.updated_at;
+                redo.last_seq = keep.last_seq;
+                redo.rewind_to = 0;
+                bridle__run_state_clear(st);
+                *st = redo;
+        }
+        return ensure(st) < 0 ? oom(err) : 0;
+}
+
 int bridle__run_state_fold(const json_t *events, bridle__run_state *st, bridle_error *err)
 {
         memset(st, 0, sizeof(*st));
         if (!json_is_array(events))
                 return bridle__err(err, -EINVAL, "events are not an array");
-        size_t i;
-        const json_t *ev;
-        json_array_foreach(events, i, ev)
-        {
-                int r = bridle__run_state_apply(st, ev, err);
-                if (r < 0)
-                        return r;
-        }
-        return ensure(st) < 0 ? oom(err) : 0;
+        return fold_prefix(events, json_array_size(events), st, err);
 }
 
 void bridle__run_state_clear(bridle__run_state *st)
@@ -438,6 +588,10 @@ void bridle__run_state_clear(bridle__run_state *st)
         json_decref(st->requested);
         json_decref(st->always_rules);
         json_decref(st->denied);
+        json_decref(st->checkpoints);
+        json_decref(st->writes);
+        json_decref(st->in_doubt);
+        json_decref(st->fail_notes);
         free(st->final_output);
         memset(st, 0, sizeof(*st));
 }

@@ -32,6 +32,18 @@ typedef struct bridle__run_state {
         json_t *always_rules;  /* rule -> true: approved always for this run */
         json_t *denied;        /* call_id -> true: calls denied, by the policy or a person */
         unsigned denials;      /* how many (each call once) */
+        /* Durability (docs/durability.md). */
+        json_t *checkpoints;   /* checkpoint events' data, with "seq", oldest first (this timeline: rewinds drop later ones) */
+        char base[65];         /* the checkpoint the sandbox's workspace was built on ("" the manifest) */
+        json_t *writes;        /* [seq, call_id] of each writing call's tool.finished, in order:
+                                * checkpoint C + those after C's seq = the workspace now */
+        json_t *in_doubt;      /* call_id -> tool.started data: started, not finished */
+        bool dirty;            /* a writing call started since base (a checkpoint is worth taking) */
+        unsigned calls_since;  /* calls finished since the last checkpoint */
+        char fail_tool[80];    /* the tool whose last calls failed in a row */
+        unsigned fail_count;   /* how many in a row */
+        json_t *fail_notes;    /* short notes of those attempts, oldest first (at most 8) */
+        int64_t rewind_to;     /* set by a run.rewound just applied: the fold redoes the state (see fold) */
         char *final_output;
         unsigned turns; /* model.response events */
         unsigned resumes;

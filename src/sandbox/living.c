@@ -607,6 +607,7 @@ int bridle__sandbox_connect(const char *id, bridle_error *err)
                 return r;
         if (!bridle__sandbox_alive(&st))
                 return bridle__err(err, -ECONNREFUSED, "sandbox '%s' is dead (destroy it to clean up)", id);
+        bridle__sandbox_thaw_stale(id);
         if ((r = bridle__sandbox_path(p, sizeof(p), id, "sock", err)) < 0)
                 return r;
         struct sockaddr_un a = { .sun_family = AF_UNIX };

@@ -31,6 +31,9 @@ struct bridle__sb_state {
 };
 /* $BRIDLE_HOME/sandboxes/<id>[/leaf] */
 int bridle__sandbox_path(char *out, size_t cap, const char *id, const char *leaf, bridle_error *err);
+/* A sandbox left frozen by a snapshot whose process died (its "quiesced"
+ * marker unlocked) is thawed; otherwise nothing (living_snapshot.c). */
+void bridle__sandbox_thaw_stale(const char *id);
 int bridle__sandbox_state_read(const char *id, struct bridle__sb_state *st, bridle_error *err);
 int bridle__sandbox_state_write(const char *id, const struct bridle__sb_state *st, bridle_error *err);
 bool bridle__sandbox_alive(const struct bridle__sb_state *st);

@@ -195,6 +195,7 @@ static int connect_fast(const char *ref)
 {
         if (!ref || strlen(ref) != 12 || strspn(ref, "0123456789abcdef") != 12)
                 return -1;
+        bridle__sandbox_thaw_stale(ref);
         struct sockaddr_un a = { .sun_family = AF_UNIX };
         if (bridle__sandbox_path(a.sun_path, sizeof(a.sun_path), ref, "sock", NULL) < 0)
                 return -1;

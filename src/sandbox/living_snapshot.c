@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -99,14 +100,15 @@ static int chain_of(const char *dir, const char *sid, char chain[MAX_CHAIN][65],
         return 0;
 }
 
-static int write_parent(const char *dir, const char *sid, const char *parent, bridle_error *err)
+static int write_parent(const char *dir, const char *sid, const char *parent, bool sync,
+                        bridle_error *err)
 {
         char p[4200];
         (void)snprintf(p, sizeof(p), "%s/%s.parent", dir, sid);
         _cleanup_close_ int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         char line[80];
         int n = snprintf(line, sizeof(line), "%s\n", parent);
-        if (fd < 0 || bridle__write_full(fd, line, (size_t)n) < 0 || fsync(fd) < 0)
+        if (fd < 0 || bridle__write_full(fd, line, (size_t)n) < 0 || (sync && fsync(fd) < 0))
                 return bridle__err(err, -errno, "write '%s'", p);
         return 0;
 }
@@ -202,6 +204,54 @@ static void resume(struct quiet *q)
                 (void)kill(q->stopped[i], SIGCONT);
 }
 
+/* While a sandbox is quiesced its directory holds "quiesced", locked (flock)
+ * by the process that froze it: one killed meanwhile leaves it unlocked, and
+ * whoever finds it so thaws the sandbox. The marker appears already locked
+ * (made under another name, locked, renamed into place). */
+static int quiet_mark(const char *id, bridle_error *err)
+{
+        char p[4200], tmp[4300];
+        int r = bridle__sandbox_path(p, sizeof(p), id, "quiesced", err);
+        if (r < 0)
+                return r;
+        (void)snprintf(tmp, sizeof(tmp), "%s.%d", p, (int)getpid());
+        int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return bridle__err(err, -errno, "create '%s'", tmp);
+        if (flock(fd, LOCK_EX) < 0 || rename(tmp, p) < 0) {
+                r = bridle__err(err, -errno, "mark '%s'", p);
+                (void)unlink(tmp);
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+static void quiet_unmark(const char *id, int fd)
+{
+        char p[4200];
+        if (bridle__sandbox_path(p, sizeof(p), id, "quiesced", NULL) == 0)
+                (void)unlink(p);
+        if (fd >= 0)
+                close(fd);
+}
+
+void bridle__sandbox_thaw_stale(const char *id)
+{
+        char p[4200];
+        if (bridle__sandbox_path(p, sizeof(p), id, "quiesced", NULL) < 0 || access(p, F_OK) < 0)
+                return;
+        _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return; /* gone, or a snapshot is being written: it thaws it */
+        struct bridle__sb_state st;
+        if (bridle__sandbox_state_read(id, &st, NULL) == 0) {
+                struct quiet q = {.st = &st, .frozen = st.cg_freezer[0] != '\0'};
+                resume(&q);
+        }
+        (void)unlink(p);
+}
+
 /* ---- snapshot ----------------------------------------------------------------- */
 
 static int open_source(const char *id, const struct bridle__sb_state *st, bridle_error *err)
@@ -218,8 +268,8 @@ static int open_source(const char *id, const struct bridle__sb_state *st, bridle
         return fd < 0 ? bridle__err(err, -errno, "open the workspace at '%s'", p) : fd;
 }
 
-int bridle_sandbox_snapshot(const char *ref, const char *label, char **ret_snapshot_id,
-                            bridle_error *err)
+static int snapshot(const char *ref, const char *label, bool sync, char **ret_snapshot_id,
+                    bridle_error *err)
 {
         if (!ref || !ret_snapshot_id)
                 return bridle__err(err, -EINVAL, "no sandbox");
@@ -245,6 +295,7 @@ int bridle_sandbox_snapshot(const char *ref, const char *label, char **ret_snaps
         (void)snprintf(meta.id, sizeof(meta.id), "%s", sid);
         (void)snprintf(meta.label, sizeof(meta.label), "%s", label ? label : "");
         meta.full = !st.overlay;
+        meta.no_sync = !sync;
         /* What the sandbox was made from: restore rebuilds it from this. */
         if ((r = bridle__sandbox_spec_read(id, &meta.manifest_json, err)) < 0)
                 return r;
@@ -257,16 +308,21 @@ int bridle_sandbox_snapshot(const char *ref, const char *label, char **ret_snaps
         }
         memset(q, 0, sizeof(*q));
         q->st = &st;
-        if ((r = quiesce(q, err)) == 0) {
+        int mark = quiet_mark(id, err);
+        if (mark < 0)
+                r = mark;
+        else if ((r = quiesce(q, err)) == 0) {
                 r = bridle__snapshot_write(src, path, &meta, err);
                 resume(q);
         }
+        if (mark >= 0)
+                quiet_unmark(id, mark);
         free(q);
         bridle__snapshot_meta_release(&meta);
         if (r < 0)
                 return r;
         if (st.overlay && st.restored_from[0] &&
-            (r = write_parent(dir, sid, st.restored_from, err)) < 0) {
+            (r = write_parent(dir, sid, st.restored_from, sync, err)) < 0) {
                 (void)unlink(path);
                 return r;
         }
@@ -275,6 +331,18 @@ int bridle_sandbox_snapshot(const char *ref, const char *label, char **ret_snaps
                 return bridle__err(err, -ENOMEM, "snapshot id");
         }
         return 0;
+}
+
+int bridle_sandbox_snapshot(const char *ref, const char *label, char **ret_snapshot_id,
+                            bridle_error *err)
+{
+        return snapshot(ref, label, true, ret_snapshot_id, err);
+}
+
+int bridle_sandbox_checkpoint(const char *ref, const char *label, char **ret_snapshot_id,
+                              bridle_error *err)
+{
+        return snapshot(ref, label, false, ret_snapshot_id, err);
 }
 
 /* ---- restore ------------------------------------------------------------------ */
@@ -375,6 +443,52 @@ int bridle_sandbox_restore(const char *snapshot_id, const char *name, char **ret
         if (r == 0)
                 r = bridle__sandbox_create_ex(spec, name, chain, n, snapshot_id, json, ret_id, err);
         bridle_sandbox_spec_free(spec);
+        free(json);
+        free(ids);
+        free(paths);
+        return r;
+}
+
+int bridle_sandbox_restore_with(const char *snapshot_id, const bridle_sandbox_spec *spec,
+                                const char *name, char **ret_id, bridle_error *err)
+{
+        if (!spec || !ret_id)
+                return bridle__err(err, -EINVAL, "no spec or result");
+        if (!snapid_ok(snapshot_id))
+                return bridle__err(err, -EINVAL, "'%s' is not a snapshot id",
+                                   snapshot_id ? snapshot_id : "");
+        char dir[4096];
+        int r = snapdir(dir, sizeof(dir), err);
+        if (r < 0)
+                return r;
+        char(*ids)[65] = bridle__malloc((size_t)MAX_CHAIN * 65);
+        char(*paths)[4200] = bridle__malloc((size_t)MAX_CHAIN * 4200);
+        const char *chain[MAX_CHAIN];
+        char *recorded = NULL, *json = NULL;
+        size_t n = 0;
+        bridle_sandbox_spec *use = NULL;
+        if (!ids || !paths)
+                r = bridle__err(err, -ENOMEM, "restore");
+        else
+                r = chain_of(dir, snapshot_id, ids, &n, err);
+        if (r == 0)
+                r = check_chain(snapshot_id, ids, paths, n, dir, &recorded, err);
+        for (size_t i = 0; r == 0 && i < n; i++)
+                chain[i] = paths[i];
+        /* The caller's spec less what the layers hold (as restore_spec does
+         * for the recorded one); the egress socket is not part of the JSON. */
+        if (r == 0)
+                r = bridle__spec_to_json(spec, &json, err);
+        if (r == 0)
+                r = bridle__spec_from_json(json, strlen(json), BRIDLE__SPEC_JSON_RESTORE, &use, err);
+        if (r == 0 && spec->egress_dir)
+                r = bridle_sandbox_spec_set_egress(use, spec->egress_dir, err);
+        if (r == 0)
+                r = check_inputs(use, snapshot_id, err);
+        if (r == 0)
+                r = bridle__sandbox_create_ex(use, name, chain, n, snapshot_id, json, ret_id, err);
+        bridle_sandbox_spec_free(use);
+        free(recorded);
         free(json);
         free(ids);
         free(paths);

@@ -26,6 +26,7 @@ struct bridle__snapshot_meta {
                               */
         uint64_t files;      /* entries in the tree (every type), filled by write */
         uint64_t bytes;      /* bytes of regular-file content, filled by write */
+        bool no_sync;        /* write: no fsync (a run's checkpoint: as durable as the journal) */
 };
 
 /* Write the tree under dirfd to path. path must not exist: the archive is

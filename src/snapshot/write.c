@@ -157,7 +157,7 @@ static int write_file(int rootfd, const char *path, const char *tmp, const char 
         if (fd < 0)
                 return bridle__err(err, -errno, "create '%s'", tmp);
         int r = write_archive(rootfd, fd, t, m, err);
-        if (r == 0 && fsync(fd) < 0)
+        if (r == 0 && !m->no_sync && fsync(fd) < 0)
                 r = bridle__err(err, -errno, "fsync '%s'", tmp);
         if (r == 0 && renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) < 0)
                 r = bridle__err(err, -errno, "rename to '%s'", path);
@@ -166,7 +166,8 @@ static int write_file(int rootfd, const char *path, const char *tmp, const char 
                 return r;
         }
         /* The archive is in place: a failed directory sync is not worth undoing it. */
-        (void)fsync_dir(dir);
+        if (!m->no_sync)
+                (void)fsync_dir(dir);
         return 0;
 }
 

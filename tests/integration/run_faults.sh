@@ -55,35 +55,42 @@ why = (resp, fin)'
         stop_server
 
         # ---- faults that fail the run ----
-        # fails NAME FAULT_JSON CLASS REQUESTS: one entry behind the fault(s); the run
-        # fails in the model with CLASS after REQUESTS requests.
+        # fails NAME FAULT_JSON CLASS REQUESTS [STATUS]: one entry behind the fault(s);
+        # the run ends in the model with CLASS after REQUESTS requests: failed, or
+        # stopped (resumable) when the class is transient (docs/durability.md, "Faults").
         fails() {
-                local name=$1 faults=$2 class=$3 nreq=$4
+                local name=$1 faults=$2 class=$3 nreq=$4 status=${5:-failed} rc=1
+                [ "$status" = stopped ] && rc=3
                 printf '[{"items": [{"type": "message", "content": "never"}], "faults": %s}]\n' "$faults" >"$T/$name.json"
                 start_server "$name-$provider" "$T/$name.json"
                 run "$BRIDLE" run --agent "$T/agent.yaml" --provider "$provider" --base-url "$URL" \
                         --journal "$JOURNAL" "Fail with $name"
-                assert_rc 1 "$provider $name: the run fails"
-                assert_contains "$ERR" "failed (model)" "$provider $name: the message says where: model"
+                assert_rc "$rc" "$provider $name: the run ends $status"
+                if [ "$status" = failed ]; then
+                        assert_contains "$ERR" "failed (model)" "$provider $name: the message says where: model"
+                else
+                        assert_contains "$ERR" "bridle resume" "$provider $name: the message says how to go on"
+                fi
                 assert_eq "$OUT" "" "$provider $name: nothing on stdout"
                 RUN=$(run_id_of "$ERR")
                 events "$RUN"
-                pycheck "$provider $name: model.error class $class, run.status failed where=model, $nreq request(s)" '
+                pycheck "$provider $name: model.error class $class, run.status $status where=model, $nreq request(s)" '
 me = [e["data"]["class"] for e in of("model.error")]
 s = last_status()
-ok = me == [args[0]] and s.get("status") == "failed" and s.get("where") == "model" and s.get("reason")
+ok = me == [args[0]] and s.get("status") == args[2] and s.get("where") == "model" and s.get("reason")
 ok = ok and len(req) == int(args[1]) and len(of("model.retry")) == int(args[1]) - 1
 ok = ok and of("model.response") == [] and of("tool.started") == []
-why = (me, s, len(req), types())' "$class" "$nreq"
+why = (me, s, len(req), types())' "$class" "$nreq" "$status"
                 stop_server
         }
         fails bad_request '["400"]' bad_request 1
-        fails failed '["failed"]' server 1
+        fails failed '["failed"]' server 1 stopped
         fails malformed '["malformed"]' protocol 1
-        fails many_500 '["500", "500", "500", "500", "500", "500"]' server 5
+        fails many_500 '["500", "500", "500", "500", "500", "500"]' server 5 stopped
 done
 
 # Every run is in the journal with its final status.
 run "$BRIDLE" runs --json --journal "$JOURNAL"
-assert_eq "$(printf '%s\n' "$OUT" | grep -c '"status": *"failed"')" 8 "runs: the 8 failed runs are failed"
+assert_eq "$(printf '%s\n' "$OUT" | grep -c '"status": *"failed"')" 4 "runs: the 4 failed runs are failed"
+assert_eq "$(printf '%s\n' "$OUT" | grep -c '"status": *"stopped"')" 4 "runs: the 4 runs the server failed are stopped (resumable)"
 assert_eq "$(printf '%s\n' "$OUT" | grep -c '"status": *"completed"')" 2 "runs: the 2 recovered runs completed"
