@@ -284,6 +284,7 @@ def one_seed(ctx, seed, period, kills_wanted=True):
     done = False
     durable = False
     dead_after_end = False
+    turns = 0
     for attempt in range(MAX_ATTEMPTS):
         args = run_args(ctx, chat) if run is None else ["resume", run, "--journal", ctx.journal]
         if THAW and attempt:
@@ -296,8 +297,10 @@ def one_seed(ctx, seed, period, kills_wanted=True):
         out = os.path.join(ctx.t, "out")
         err = os.path.join(ctx.t, "err")
         kill = kills_wanted and kills_here < KILLS_PER_SEED
-        # init: up to 4 kills a process, at instants spread over its first half
-        delays = [rng.uniform(0, period / 2 if ctx.case == "init" else period) for _ in range(4)]
+        # over what is left of the run (its turns so far of 26), so that most
+        # processes are killed; init: up to 4 kills a process, over its first half
+        left = period * max(0.15, 1.0 - turns / 26.0)
+        delays = [rng.uniform(0, left / 2 if ctx.case == "init" else left) for _ in range(4)]
         with open(out, "w") as fo, open(err, "w") as fe:
             p = subprocess.Popen([BRIDLE, *args], env=ctx.env, stdin=subprocess.DEVNULL, stdout=fo, stderr=fe)
         ctx.procs.append(p)
@@ -377,8 +380,10 @@ def one_seed(ctx, seed, period, kills_wanted=True):
             # run.started becomes durable with the run's first sync point (the
             # sandbox, a writing call): a run killed before it is not in the
             # journal (docs/durability.md); start again. Once there, it stays.
-            if run in (r["id"] for r in ctx.runs()):
+            mine = [r for r in ctx.runs() if r["id"] == run]
+            if mine:
                 durable = True
+                turns = mine[0].get("turns") or 0
             elif durable:
                 raise Fail("seed %d: run %s was in the journal and is gone" % (seed, run))
             else:
