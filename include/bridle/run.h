@@ -181,6 +181,12 @@ BRIDLE_EXPORT void bridle_approvals_release(bridle_pending_approval *v, size_t n
 BRIDLE_EXPORT int bridle_approval_answer(const char *journal_path, const char *run_ref, const char *call_id,
                                          bool approve, const char *reason, bridle_error *err);
 
+/* The manifests a run's sandboxes are made from, as stored with the run
+ * (docs/durability.md): each as "# PATH (sha256 HASH)" and its text;
+ * "" when the run stored none. *ret_text is the caller's to free. */
+BRIDLE_EXPORT int bridle_run_manifest(const char *journal_path, const char *run_ref, char **ret_text,
+                                      bridle_error *err);
+
 /* Status names, "completed" etc. */
 BRIDLE_EXPORT const char *bridle_run_status_name(enum bridle_run_status s);
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bridle runs [--json] [--journal PATH]
- * bridle runs show RUN [--json] [--journal PATH]
+ * bridle runs show RUN [--json] [--checkpoints | --manifest] [--journal PATH]
  * Runs in the journal, read back from their events (include/bridle/run.h).
  */
 #include <errno.h>
@@ -21,18 +21,21 @@ struct runs_opts {
         bool json;
         const char *journal;
         const char *run; /* show */
+        bool checkpoints, manifest;
 };
 
 static int usage(FILE *f, int status)
 {
         (void)fputs("usage: bridle runs [--json] [--journal PATH]\n"
-                    "       bridle runs show RUN [--json] [--journal PATH]\n"
+                    "       bridle runs show RUN [--json] [--checkpoints | --manifest] [--journal PATH]\n"
                     "\n"
                     "Lists the runs in the journal, newest first, or shows one run (RUN: its id\n"
                     "or a unique prefix of at least 4 characters) and its events.\n"
                     "\n"
                     "  --json           runs: one JSON object per run and line;\n"
                     "                   show: the run's events as JSON lines\n"
+                    "  --checkpoints    show: the run's checkpoints (snapshots of its workspace)\n"
+                    "  --manifest       show: the manifest(s) stored with the run\n"
                     "  --journal PATH   the journal (default $BRIDLE_HOME/journal.db)\n",
                     f);
         return status;
@@ -51,6 +54,10 @@ static int parse(int argc, char **argv, bool show, struct runs_opts *o)
                         o->journal = a + 10;
                 else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
                         return 0;
+                else if (show && strcmp(a, "--checkpoints") == 0)
+                        o->checkpoints = true;
+                else if (show && strcmp(a, "--manifest") == 0)
+                        o->manifest = true;
                 else if (show && !o->run && a[0] != '-')
                         o->run = a;
                 else {
@@ -285,16 +292,74 @@ static void print_events(const char *jsonl)
         }
 }
 
+/* One line per checkpoint event (text), or its data with "seq" (--json). */
+static void print_checkpoints(const char *jsonl, bool json)
+{
+        if (!json)
+                (void)printf("%-5s %-14s %-12s %-24s %6s %10s  %s\n", "SEQ", "CHECKPOINT", "REASON", "BEFORE CALL",
+                             "MS", "BYTES", "TAKEN");
+        for (const char *line = jsonl; *line;) {
+                const char *nl = strchr(line, '\n');
+                size_t len = nl ? (size_t)(nl - line) : strlen(line);
+                json_t *ev = json_loadb(line, len, 0, NULL);
+                line += len + (nl ? 1 : 0);
+                if (!ev || strcmp(json_string_value(json_object_get(ev, "type")) ?: "", "checkpoint") != 0) {
+                        json_decref(ev);
+                        continue;
+                }
+                json_t *d = json_object_get(ev, "data");
+                json_int_t seq = json_integer_value(json_object_get(ev, "seq"));
+                if (json) {
+                        json_t *c = json_deep_copy(d);
+                        (void)json_object_set_new(c, "seq", json_integer(seq));
+                        char *s = c ? json_dumps(c, JSON_COMPACT) : NULL;
+                        if (s)
+                                (void)printf("%s\n", s);
+                        free(s);
+                        json_decref(c);
+                } else {
+                        char when[32];
+                        local_time(json_integer_value(json_object_get(ev, "ts")) / 1000, when, sizeof(when), false);
+                        (void)printf("%-5lld %-14s %-12s %-24s %6lld %10lld  %s\n", (long long)seq,
+                                     json_string_value(json_object_get(d, "snapshot_id")) ?: "?",
+                                     json_string_value(json_object_get(d, "reason")) ?: "",
+                                     json_string_value(json_object_get(d, "call_id")) ?: "-",
+                                     (long long)json_integer_value(json_object_get(d, "ms")),
+                                     (long long)json_integer_value(json_object_get(d, "bytes")), when);
+                }
+                json_decref(ev);
+        }
+}
+
+static int cmd_manifest(const struct runs_opts *o)
+{
+        char *text = NULL;
+        bridle_error err = {0};
+        if (bridle_run_manifest(o->journal, o->run, &text, &err) < 0) {
+                (void)fprintf(stderr, "bridle runs show: %s\n", err.msg);
+                return 1;
+        }
+        if (!text[0])
+                (void)fprintf(stderr, "bridle runs show: run '%s' stored no manifest (its agents name none)\n", o->run);
+        (void)fputs(text, stdout);
+        free(text);
+        return fflush(stdout) != 0 ? 1 : 0;
+}
+
 static int cmd_show(const struct runs_opts *o)
 {
         bridle_run_info info;
         char *jsonl = NULL;
         bridle_error err = {0};
+        if (o->manifest)
+                return cmd_manifest(o);
         if (bridle_runs_show(o->journal, o->run, &info, &jsonl, &err) < 0) {
                 (void)fprintf(stderr, "bridle runs show: %s\n", err.msg);
                 return 1;
         }
-        if (o->json)
+        if (o->checkpoints)
+                print_checkpoints(jsonl, o->json);
+        else if (o->json)
                 (void)fputs(jsonl, stdout);
         else {
                 print_summary(&info);

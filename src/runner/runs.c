@@ -211,3 +211,28 @@ int bridle_runs_show(const char *journal_path, const char *run_ref, bridle_run_i
         bridle__journal_close(j);
         return r;
 }
+
+int bridle_run_manifest(const char *journal_path, const char *run_ref, char **ret_text, bridle_error *err)
+{
+        if (!run_ref || !ret_text)
+                return bridle__err(err, -EINVAL, "run manifest: no run given");
+        bridle__journal *j = NULL;
+        int r = bridle__journal_open_existing(journal_path, &j, err);
+        if (r < 0)
+                return r;
+        if (!j)
+                return bridle__err(err, -ENOENT, "no run '%s'", run_ref);
+        json_t *events = NULL;
+        char id[33];
+        r = bridle__journal_events(j, run_ref, id, &events, err);
+        const json_t *started = NULL;
+        size_t i;
+        json_t *ev;
+        json_array_foreach(events, i, ev) if (!started && !strcmp(json_string_value(json_object_get(ev, "type")) ?: "",
+                                                                  "run.started")) started = json_object_get(ev, "data");
+        if (r == 0)
+                r = bridle__run_manifests_text(j, started, ret_text, err);
+        json_decref(events);
+        bridle__journal_close(j);
+        return r;
+}
