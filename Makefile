@@ -48,6 +48,8 @@ bench: build
 	BRIDLE_INIT_PATH=$(CURDIR)/$(BUILD)/bridle-init bench/sandbox-exec $(BUILD)/bridle
 	BRIDLE_INIT_PATH=$(CURDIR)/$(BUILD)/bridle-init $(BUILD)/bench/living-snapshot 1024 5
 	bench/harness/run $(BUILD)
+	bench/resume-latency $(BUILD)
+	bench/checkpoint-cost $(BUILD)
 	$(BUILD)/bench/gateway-bench
 	$(BUILD)/bench/egress-bench
 

@@ -6,7 +6,7 @@
 //
 //   node fake-openai.mjs --script FILE.json [--port N] [--log FILE] [--chunk N]
 //                        [--delay-ms N] [--require-key KEY] [--loop | --by-outputs]
-//                        [--random-faults SEED:PERCENT[:TYPES]]
+//                        [--random-faults SEED:PERCENT[:TYPES]] [--log-ts]
 //
 // On start it prints `listening PORT` on stdout; it exits on SIGTERM/SIGINT.
 
@@ -20,7 +20,7 @@ function usage(msg) {
     `fake-openai: ${msg}\n` +
       'usage: fake-openai.mjs --script FILE.json [--port N] [--log FILE] [--chunk N]\n' +
       '                       [--delay-ms N] [--require-key KEY] [--loop | --by-outputs]\n' +
-      '                       [--random-faults SEED:PERCENT[:TYPE,...]]\n',
+      '                       [--random-faults SEED:PERCENT[:TYPE,...]] [--log-ts]\n',
   );
   process.exit(2);
 }
@@ -36,6 +36,7 @@ function parseArgs(argv) {
     loop: false,
     byOutputs: false,
     randomFaults: null,
+    logTs: false,
   };
   const intArg = (name, v, min) => {
     if (v === undefined || !/^\d+$/.test(v) || Number(v) < min) usage(`${name} wants an integer >= ${min}`);
@@ -60,6 +61,7 @@ function parseArgs(argv) {
       case '--loop': o.loop = true; break;
       case '--by-outputs': o.byOutputs = true; break;
       case '--random-faults': o.randomFaults = parseRandomFaults(val()); break;
+      case '--log-ts': o.logTs = true; break;
       case '-h': case '--help': usage('help');
       default: usage(`unknown argument '${a}'`);
     }
@@ -68,6 +70,7 @@ function parseArgs(argv) {
   if (o.port > 65535) usage('--port is out of range');
   if (o.requireKey === undefined || o.requireKey === '') usage('--require-key wants a key');
   if (o.log === undefined || o.script === undefined) usage('an option is missing its value');
+  if (o.logTs && !o.log) usage('--log-ts needs --log FILE');
   if (o.loop && o.byOutputs) usage('--loop and --by-outputs do not go together');
   return o;
 }
@@ -735,6 +738,7 @@ function main() {
     const parts = [];
     req.on('data', (c) => parts.push(c));
     req.on('end', () => {
+      const tArrived = opt.logTs ? Number(process.hrtime.bigint() / 1000n) / 1000 : 0;
       const raw = Buffer.concat(parts);
       const n = ++nRequests;
       const text = raw.toString('utf8');
@@ -761,6 +765,9 @@ function main() {
       const plan = isModelRequest ? choose({ kind, body }) : null;
       if (logFd !== null) {
         const line = { n, method: req.method, path: req.url, headers: req.headers, body };
+        // --log-ts: when the whole request had arrived, in ms on CLOCK_MONOTONIC
+        // (libuv's clock: Python's time.monotonic() * 1000 on Linux)
+        if (opt.logTs) line.t_mono_ms = tArrived;
         if (opt.byOutputs && plan) line.entry = plan.idx;
         if (plan && plan.random && !plan.exhausted) line.fault = plan.fault.type;
         fs.writeSync(logFd, JSON.stringify(line) + '\n');
