@@ -220,8 +220,17 @@ static int make_rt(bridle__run *R, const char *name, struct bridle__agent_rt **r
                 return r;
         rt->uses_sandbox = tool_uses_sandbox(a);
         const char *text = json_string_value(json_object_get(a, "instructions"));
-        if (rt->uses_sandbox)
+        if (rt->uses_sandbox) {
                 r = bridle__instructions_build(&R->env, text ? text : "", "/workspace", &rt->instructions, err);
+                /* The sandbox died as the files were read: the sandbox
+                 * callback remakes it on the next try (bounded there). */
+                for (int k = 0; k < 4 && r < 0 && R->st.sandbox_id[0] && bridle__run_sandbox_recheck(R); k++) {
+                        if (err)
+                                bridle_error_clear(err);
+                        r = bridle__instructions_build(&R->env, text ? text : "", "/workspace", &rt->instructions,
+                                                       err);
+                }
+        }
         else if (!(rt->instructions = bridle__strdup(text ? text : "")))
                 r = bridle__err(err, -ENOMEM, "instructions");
         if (r < 0)
@@ -692,6 +701,15 @@ static int model_turn(bridle__run *R, char **ret_final, const char **where, bool
 
 /* ---- the loop ------------------------------------------------------------------ */
 
+/* A failure worth a resume (docs/durability.md, "Faults"): a checkpoint that
+ * could not be written, a sandbox that kept dying, a full disk. */
+static bool resumable(const bridle__run *R, const char *where, const bridle_error *e)
+{
+        return !strcmp(where, "checkpoint") ||
+               ((!strcmp(where, "sandbox") || e->code == BRIDLE_E_SANDBOX) && R->rehydrations > 0) ||
+               e->code == -ENOSPC || e->code == -EDQUOT;
+}
+
 /* The model answered: the output guardrails, the end-of-run review (approvals
  * mode end), then completed. */
 static int complete(bridle__run *R, const char *text, bridle_agent_result *res, bridle_error *err)
@@ -701,6 +719,10 @@ static int complete(bridle__run *R, const char *text, bridle_agent_result *res, 
                 return bridle__run_finish(R, BRIDLE_RUN_FAILED, "guardrail", why, NULL, res, err);
         bool waiting = false;
         bridle_error e = { 0 };
+        /* The review reads the workspace: a sandbox lost since the last call is remade. */
+        if (bridle__run_review_at_end(R) && R->st.sandbox_id[0] && bridle__run_sandbox_recheck(R) &&
+            !bridle__run_sandbox(R, &e))
+                return bridle__run_finish(R, BRIDLE_RUN_STOPPED, "sandbox", e.msg, NULL, res, err);
         if (bridle__run_review(R, &waiting, why, sizeof(why), &e) < 0)
                 return bridle__run_finish(R, BRIDLE_RUN_FAILED, "sandbox", e.msg, NULL, res, err);
         if (waiting)
@@ -724,11 +746,10 @@ int bridle__run_loop(bridle__run *R, bridle_agent_result *res, bridle_error *err
                         if (run_pending(R, &where, &waiting, &e) < 0) {
                                 /* Resumable: a checkpoint that could not be written, a
                                  * sandbox that kept dying, a full disk. */
-                                bool again = !strcmp(where, "checkpoint") ||
-                                             (!strcmp(where, "sandbox") && R->rehydrations > 0) ||
-                                             e.code == -ENOSPC || e.code == -EDQUOT;
-                                return bridle__run_finish(R, again ? BRIDLE_RUN_STOPPED : BRIDLE_RUN_FAILED, where,
-                                                          e.msg, NULL, res, err);
+                                if (e.code == BRIDLE_E_SANDBOX)
+                                        where = "sandbox";
+                                return bridle__run_finish(R, resumable(R, where, &e) ? BRIDLE_RUN_STOPPED : BRIDLE_RUN_FAILED,
+                                                          where, e.msg, NULL, res, err);
                         }
                         if (waiting) {
                                 char why[128];
@@ -775,8 +796,10 @@ int bridle__run_loop(bridle__run *R, bridle_agent_result *res, bridle_error *err
                 if (model_turn(R, &text, &where, &transient, &e) < 0)
                         return e.code == BRIDLE_E_INTERRUPTED
                                        ? bridle__run_finish(R, BRIDLE_RUN_INTERRUPTED, NULL, "interrupted", NULL, res, err)
-                                       : bridle__run_finish(R, transient ? BRIDLE_RUN_STOPPED : BRIDLE_RUN_FAILED, where,
-                                                            e.msg, NULL, res, err);
+                                       : bridle__run_finish(R,
+                                                            transient || resumable(R, where, &e) ? BRIDLE_RUN_STOPPED
+                                                                                                 : BRIDLE_RUN_FAILED,
+                                                            where, e.msg, NULL, res, err);
                 if (text) {
                         int r = complete(R, text, res, err);
                         free(text);

@@ -73,6 +73,10 @@ static void run_release(bridle__run *R)
 int bridle__run_finish(bridle__run *R, enum bridle_run_status s, const char *where, const char *reason,
                        const char *final_output, bridle_agent_result *res, bridle_error *err)
 {
+        /* A sandbox kept for the person (--keep-sandbox) holds the run's
+         * workspace: one lost after the last call is remade first. */
+        if (s == BRIDLE_RUN_COMPLETED && R->keep_sandbox && R->st.sandbox_id[0] && bridle__run_sandbox_recheck(R))
+                (void)bridle__run_sandbox(R, NULL);
         json_t *d = json_pack("{s:s}", "status", bridle_run_status_name(s));
         if (d && where)
                 (void)json_object_set_new(d, "where", json_string(where));

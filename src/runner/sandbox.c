@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "bridle/manifest.h"
 #include "bridle/sandbox.h"
@@ -18,10 +19,15 @@
 #include "sandbox/living.h"
 #include "util/error.h"
 
+/* Its processes are there and its init answers (a sandbox whose init died
+ * may keep a process around for a moment: the socket says it). */
 static bool sandbox_alive(const char *id)
 {
-        struct bridle__sb_state st;
-        return bridle__sandbox_state_read(id, &st, NULL) == 0 && bridle__sandbox_alive(&st);
+        int fd = bridle__sandbox_connect(id, NULL);
+        if (fd < 0)
+                return false;
+        close(fd);
+        return true;
 }
 
 bool bridle__run_sandbox_lost(bridle__run *R)
@@ -135,8 +141,18 @@ const char *bridle__run_sandbox(void *ud, bridle_error *err)
                                           R->st.sandbox_id, R->rehydrations);
                         return NULL;
                 }
-                R->rehydrations++;
-                return bridle__run_rehydrate(R, "lost", err) < 0 ? NULL : R->st.sandbox_id;
+                while (R->rehydrations < MAX_REHYDRATIONS) {
+                        R->rehydrations++;
+                        if (bridle__run_rehydrate(R, "lost", err) == 0)
+                                return R->st.sandbox_id;
+                        if (!bridle__run_sandbox_recheck(R))
+                                return NULL; /* it failed for another reason */
+                        if (err)
+                                bridle_error_clear(err); /* the new one died too: again */
+                }
+                (void)bridle__err(err, BRIDLE_E_SANDBOX, "the run's sandbox '%s' is gone, and it was remade %u times in this process",
+                                  R->st.sandbox_id, R->rehydrations);
+                return NULL;
         }
         return new_sandbox(R, NULL, NULL, err) < 0 ? NULL : R->st.sandbox_id;
 }
@@ -236,6 +252,14 @@ static int replay_after(bridle__run *R, json_int_t seq, bridle_error *err)
                 bool ok = false;
                 r = bridle__run_call_again(R, call, &item, &ok, err);
                 json_decref(item);
+                /* A new sandbox that died under its replay is not up to date:
+                 * it must not be used (nor checkpointed). */
+                if ((r < 0 || !ok) && (R->in_rehydrate = false, bridle__run_sandbox_recheck(R))) {
+                        r = bridle__err(err, BRIDLE_E_SANDBOX, "the new sandbox '%s' died while it was brought up to date",
+                                        R->st.sandbox_id);
+                        break;
+                }
+                R->in_rehydrate = true;
                 if (r < 0)
                         break;
                 const char *name = json_string_value(json_object_get(call, "name"));
