@@ -169,6 +169,30 @@ static size_t descendants(pid_t init, pid_t *out, size_t cap)
         return n;
 }
 
+/* Is nothing running in the sandbox but bridle-init itself (its init, the
+ * zygote, the egress bridge: they write nothing to the workspace)? Then
+ * there is nothing to freeze, and freezing is not free: the first frozen
+ * cgroup switches a kernel static key, a code patch on every CPU. Processes
+ * are told by their executable (device and inode) against init's own. */
+static bool only_init(const struct bridle__sb_state *st)
+{
+        char p[64];
+        struct stat self, sb;
+        pid_t v[64];
+        (void)snprintf(p, sizeof(p), "/proc/%d/exe", (int)st->pid);
+        if (stat(p, &self) < 0)
+                return false;
+        size_t n = descendants(st->pid, v, sizeof(v) / sizeof(v[0]));
+        if (n >= sizeof(v) / sizeof(v[0]))
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                (void)snprintf(p, sizeof(p), "/proc/%d/exe", (int)v[i]);
+                if (stat(p, &sb) < 0 || sb.st_dev != self.st_dev || sb.st_ino != self.st_ino)
+                        return false;
+        }
+        return true;
+}
+
 static int quiesce(struct quiet *q, bridle_error *err)
 {
         const char *cg = q->st->cg_freezer;
@@ -308,8 +332,10 @@ static int snapshot(const char *ref, const char *label, bool sync, char **ret_sn
         }
         memset(q, 0, sizeof(*q));
         q->st = &st;
-        int mark = quiet_mark(id, err);
-        if (mark < 0)
+        int mark = only_init(&st) ? -EALREADY : quiet_mark(id, err);
+        if (mark == -EALREADY)
+                r = bridle__snapshot_write(src, path, &meta, err); /* nothing runs: nothing to freeze */
+        else if (mark < 0)
                 r = mark;
         else if ((r = quiesce(q, err)) == 0) {
                 r = bridle__snapshot_write(src, path, &meta, err);

@@ -28,7 +28,9 @@ extern const char *const bridle__snap_opaque_xattr[3]; /* [NONE] is NULL */
 struct snap_zout;
 struct snap_zin;
 /* Open a libarchive pax writer whose output is compressed onto fd. */
-int bridle__snap_zout_open(int fd, struct archive **ret_a, struct snap_zout **ret_z,
+/* size_hint: about how many bytes the tar stream holds (0: unknown); a small
+ * archive then gets small compression tables. */
+int bridle__snap_zout_open(int fd, uint64_t size_hint, struct archive **ret_a, struct snap_zout **ret_z,
                            bridle_error *err);
 /* Finish the archive and the zstd frame; frees a. */
 int bridle__snap_zout_close(struct archive *a, struct snap_zout *z, bridle_error *err);

@@ -120,7 +120,10 @@ static int write_archive(int rootfd, int fd, const struct snap_tree *t,
                 return bridle__err(err, -ENOMEM, "buffer");
         struct archive *a = NULL;
         struct snap_zout *z = NULL;
-        int r = bridle__snap_zout_open(fd, &a, &z, err);
+        /* Content, a header or two per entry, the metadata. */
+        uint64_t hint = t->bytes + (uint64_t)t->n * 1536 + 4096 +
+                        (m->manifest_json ? strlen(m->manifest_json) : 0);
+        int r = bridle__snap_zout_open(fd, hint, &a, &z, err);
         if (r < 0)
                 return r;
         r = write_meta(a, m, err);

@@ -99,7 +99,7 @@ static la_ssize_t zout_write(struct archive *a, void *ud, const void *buf, size_
         return (la_ssize_t)len;
 }
 
-static struct snap_zout *zout_new(int fd)
+static struct snap_zout *zout_new(int fd, uint64_t size_hint)
 {
         struct snap_zout *z = bridle__calloc(1, sizeof(*z));
         if (!z)
@@ -111,7 +111,9 @@ static struct snap_zout *zout_new(int fd)
             ZSTD_isError(
                     ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_compressionLevel, SNAP_ZSTD_LEVEL)) ||
             ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_checksumFlag, 1)) ||
-            ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_nbWorkers, 0))) {
+            ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_nbWorkers, 0)) ||
+            (size_hint && size_hint < (1u << 30) &&
+             ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_srcSizeHint, (int)size_hint)))) {
                 bridle__snap_zout_free(NULL, z);
                 return NULL;
         }
@@ -143,10 +145,10 @@ static int zout_setup(struct archive *a, struct snap_zout *z, bridle_error *err)
         return 0;
 }
 
-int bridle__snap_zout_open(int fd, struct archive **ret_a, struct snap_zout **ret_z,
+int bridle__snap_zout_open(int fd, uint64_t size_hint, struct archive **ret_a, struct snap_zout **ret_z,
                            bridle_error *err)
 {
-        struct snap_zout *z = zout_new(fd);
+        struct snap_zout *z = zout_new(fd, size_hint);
         if (!z)
                 return bridle__err(err, -ENOMEM, "zstd compressor");
         struct archive *a = archive_write_new();
