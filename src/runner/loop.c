@@ -59,14 +59,29 @@ int bridle__run_sync(bridle__run *R, bridle_error *err)
         }
         if (r == 0)
                 r = bridle__journal_commit(R->j, err);
-        if (r < 0)
+        if (r < 0) {
                 (void)bridle__journal_rollback(R->j);
+                /* The state holds events the journal does not: write nothing
+                 * more; the journal stays what it was, and resume goes on from it. */
+                if (!R->broken.code) {
+                        if (err)
+                                R->broken = *err;
+                        else
+                                (void)bridle__err(&R->broken, r, "journal: a write failed");
+                }
+        }
         json_array_clear(R->buf);
         return r;
 }
 
 int bridle__run_emit_sync(bridle__run *R, const char *type, json_t *data, bool sync, bridle_error *err)
 {
+        if (R->broken.code) {
+                json_decref(data);
+                if (err)
+                        *err = R->broken;
+                return R->broken.code;
+        }
         if (!data)
                 return bridle__err(err, -ENOMEM, "event '%s'", type);
         if (R->egress && R->egress_queue && strcmp(type, "egress.connection") != 0)

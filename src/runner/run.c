@@ -73,6 +73,14 @@ static void run_release(bridle__run *R)
 int bridle__run_finish(bridle__run *R, enum bridle_run_status s, const char *where, const char *reason,
                        const char *final_output, bridle_agent_result *res, bridle_error *err)
 {
+        if (R->broken.code) {
+                /* The journal could not be written: the run is as its last
+                 * written event says (resumable); say why, nothing else. */
+                memcpy(res->run_id, R->id, sizeof(res->run_id));
+                if (err)
+                        *err = R->broken;
+                return R->broken.code;
+        }
         /* A sandbox kept for the person (--keep-sandbox) holds the run's
          * workspace: one lost after the last call is remade first. */
         if (s == BRIDLE_RUN_COMPLETED && R->keep_sandbox && R->st.sandbox_id[0] && bridle__run_sandbox_recheck(R))

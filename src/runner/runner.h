@@ -70,6 +70,8 @@ typedef struct bridle__run {
         unsigned rehydrations;    /* sandboxes remade in this process (a bound) */
         bool in_rehydrate;        /* replaying writes into a new sandbox: the sandbox callback does not check */
         json_t *manifests;        /* new run: path -> sha256 of the stored manifests */
+        bridle_error broken;      /* a batch could not be written (disk full): the state is ahead of the
+                                   * journal; nothing more is written, the run ends with this error */
         size_t n_known;  /* a new run's row, written with its first batch */
 } bridle__run;
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sandbox/living.h"
 #include "tools/internal.h"
@@ -27,22 +28,41 @@ int bridle__tools_sandbox(const bridle__tool_env *env, const char **ret_id, brid
         return 0;
 }
 
-/* Whether the sandbox can still serve requests: known, and its init alive. */
+/* Whether the sandbox can still serve requests: known, its init alive, and
+ * its socket taking connections. */
 static bool sandbox_alive(const char *ref)
 {
         char id[16];
-        struct bridle__sb_state st;
-        if (bridle__sandbox_resolve(ref, id, NULL) < 0 ||
-            bridle__sandbox_state_read(id, &st, NULL) < 0)
+        if (bridle__sandbox_resolve(ref, id, NULL) < 0)
                 return false;
-        return bridle__sandbox_alive(&st);
+        int fd = bridle__sandbox_connect(id, NULL);
+        if (fd < 0)
+                return false;
+        close(fd);
+        return true;
 }
+
+/* The connection broke: what an init that was killed looks like. */
+static bool conn_error(int r)
+{
+        return r == -ECONNRESET || r == -EPIPE || r == -ECONNREFUSED || r == -ECONNABORTED || r == -ENOTCONN;
+}
+
+#define DEATH_WAIT_MS 1000
 
 int bridle__tools_sbfail(const char *id, int r, bridle_error *err)
 {
         if (r >= 0 || r == -ENOMEM)
                 return r;
-        if (!sandbox_alive(id)) {
+        /* A killed init closes its socket a moment before it is seen to be
+         * dead (its process, or the zygote's copy of the socket, lingers):
+         * after a broken connection, wait a bounded time for the death. */
+        bool alive = sandbox_alive(id);
+        for (int i = 0; alive && conn_error(r) && i < DEATH_WAIT_MS / 5; i++) {
+                (void)usleep(5000);
+                alive = sandbox_alive(id);
+        }
+        if (!alive) {
                 char msg[sizeof(err->msg)];
                 (void)snprintf(msg, sizeof(msg), "%s", err ? err->msg : "");
                 return bridle__err(err, BRIDLE_E_SANDBOX, "sandbox '%s' is gone: %s", id, msg);

@@ -395,6 +395,10 @@ def one_seed(ctx, seed, period, kills_wanted=True):
                 raise Fail("seed %d: exit 0 but stdout is %r, wanted %r" % (seed, stdout[:500], FINAL))
             done = True
             break
+        if rc == 2 and run and "has completed: there is nothing to resume" in stderr:
+            # the process killed last had written the run's end, not yet exited
+            done = True
+            break
         if rc in (-signal.SIGKILL, 3, 130):
             continue  # killed, stopped or interrupted: resumable
         # Failed (1) or anything else: the durable run must not end so.
