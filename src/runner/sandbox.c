@@ -7,6 +7,7 @@
  * finished since, when the old one is lost or a writing call is in doubt.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "bridle/sandbox.h"
 #include "runner/runner.h"
 #include "sandbox/living.h"
+#include "snapshot/archive_dl.h"
 #include "util/error.h"
 
 /* Its processes are there and its init answers (a sandbox whose init died
@@ -84,6 +86,27 @@ static int make_spec(bridle__run *R, const char *mpath, bridle_sandbox_spec **re
         return 0;
 }
 
+static void *preload(void *arg)
+{
+        (void)arg;
+        (void)bridle__archive_load(NULL);
+        return NULL;
+}
+
+/* Checkpoints need libarchive, loaded on first use (a few milliseconds):
+ * load it beside the run's first steps rather than in its first checkpoint. */
+static void preload_archive(const bridle__run *R)
+{
+        static int started;
+        pthread_t t;
+        pthread_attr_t a;
+        if (!R->ckpt_every || __atomic_exchange_n(&started, 1, __ATOMIC_SEQ_CST) || pthread_attr_init(&a) != 0)
+                return;
+        if (pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED) == 0)
+                (void)pthread_create(&t, &a, preload, NULL);
+        (void)pthread_attr_destroy(&a);
+}
+
 /* A new sandbox: restored from the snapshot `from`, or fresh ("" / NULL);
  * sandbox.created is journaled; the one it replaces is destroyed. */
 static int new_sandbox(bridle__run *R, const char *from, const char *reason, bridle_error *err)
@@ -120,6 +143,7 @@ static int new_sandbox(bridle__run *R, const char *from, const char *reason, bri
         }
         free(id);
         R->sandbox_checked = true;
+        preload_archive(R);
         if (old[0])
                 (void)bridle_sandbox_destroy(old, NULL);
         return 0;
