@@ -212,7 +212,8 @@ typedef struct bridle_gc_opts {
 } bridle_gc_opts;
 
 typedef struct bridle_gc_item {
-        char kind[16];       /* "checkpoint", "orphan_snapshot", "sandbox", "egress_dir" */
+        char kind[16];       /* "checkpoint", "orphan_snapshot", "sandbox", "egress_dir", "partial" (a
+                              * snapshot archive left half-written, <id>.tar.zst.tmp, its id) */
         char id[65];         /* snapshot id, sandbox id, or the run id for egress_dir */
         char run_id[33];
         char run_status[24]; /* bridle_run_status_name(), or "" */

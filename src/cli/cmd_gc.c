@@ -135,6 +135,8 @@ static const char *kind_text(const char *kind)
                 return "orphan snapshot";
         if (strcmp(kind, "egress_dir") == 0)
                 return "egress directory";
+        if (strcmp(kind, "partial") == 0)
+                return "half-written snapshot";
         return kind;
 }
 
@@ -143,7 +145,9 @@ static void print_item(const bridle_gc_item *it, bool dry_run)
         char size[32], age[32], what[160];
         human(it->bytes, size, sizeof(size));
         age_text(it->age_s, age, sizeof(age));
-        if (strcmp(it->kind, "egress_dir") == 0)
+        if (!it->run_id[0]) /* no run's: a half-written archive */
+                (void)snprintf(what, sizeof(what), "%s %s", kind_text(it->kind), it->id);
+        else if (strcmp(it->kind, "egress_dir") == 0)
                 (void)snprintf(what, sizeof(what), "%s of run %.12s", kind_text(it->kind),
                                it->run_id);
         else
@@ -153,6 +157,8 @@ static void print_item(const bridle_gc_item *it, bool dry_run)
                 (void)fprintf(stderr, "bridle gc: could not remove %s: %s\n", what, it->why);
         else if (it->kept)
                 (void)printf("kept %s (%s, %s): %s\n", what, it->run_status, age, it->why);
+        else if (!it->run_id[0])
+                (void)printf("%s %s (%s) %s\n", dry_run ? "would free" : "freed", what, age, size);
         else
                 (void)printf("%s %s (%s, %s) %s\n", dry_run ? "would free" : "freed", what,
                              it->run_status, age, size);

@@ -750,6 +750,41 @@ static void gc_release(struct gc *g)
         free(g->order);
 }
 
+/* Archives a snapshot left half-written (its writer killed: "<id>.tar.zst.tmp",
+ * older than an hour: none is being written). */
+static int collect_partial(struct gc *g, bridle_error *err)
+{
+        char dir[3200];
+        (void)snprintf(dir, sizeof(dir), "%s/snapshots", g->home);
+        DIR *d = opendir(dir);
+        if (!d)
+                return 0;
+        int r = 0;
+        size_t seen = 0;
+        for (struct dirent *e; r == 0 && seen < MAX_ITEMS && (e = readdir(d)); seen++) {
+                size_t n = strlen(e->d_name);
+                struct stat sb;
+                if (n < 9 || strcmp(e->d_name + n - 8, ".zst.tmp") != 0 ||
+                    fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(sb.st_mode) ||
+                    g->now - (int64_t)sb.st_mtime < ORPHAN_AGE_S)
+                        continue;
+                bridle_gc_item *it = add_item(g, "partial", e->d_name, NULL, (uint64_t)sb.st_size,
+                                              g->now - (int64_t)sb.st_mtime,
+                                              "a snapshot whose writer stopped half-way", err);
+                if (!it) {
+                        r = err && err->code ? err->code : -ENOMEM;
+                        break;
+                }
+                bridle_error e2 = {0};
+                int rr = 0;
+                if (!g->o->dry_run && unlinkat(dirfd(d), e->d_name, 0) < 0)
+                        rr = bridle__err(&e2, -errno, "remove '%s/%s'", dir, e->d_name);
+                settle_item(g, it, rr, &e2);
+        }
+        closedir(d);
+        return r;
+}
+
 int bridle_gc(const bridle_gc_opts *opts, bridle_gc_report *ret, bridle_error *err)
 {
         if (!opts || !ret)
@@ -775,6 +810,8 @@ int bridle_gc(const bridle_gc_opts *opts, bridle_gc_report *ret, bridle_error *e
                 r = collect_dirs(&g, err);
         if (r == 0)
                 r = collect_snapshots(&g, err);
+        if (r == 0)
+                r = collect_partial(&g, err);
         gc_release(&g);
         if (r < 0) {
                 bridle_gc_report_release(&g.rep);

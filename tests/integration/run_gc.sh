@@ -210,4 +210,19 @@ assert_rc 1 "a bad max_size in retention.yaml"
 assert_contains "$ERR" "'max_size' must be a size" "the message says what is wrong"
 rm -f "$BRIDLE_HOME/retention.yaml"
 
+# ---- half-written archives (a snapshot's writer killed) ----
+printf 'half' >"$BRIDLE_HOME/snapshots/0123456789ab.tar.zst.tmp"
+# the clock is $BRIDLE_GC_NOW: one two hours before it, one at it
+touch -d "@$((BRIDLE_GC_NOW - 7200))" "$BRIDLE_HOME/snapshots/0123456789ab.tar.zst.tmp"
+printf 'being written' >"$BRIDLE_HOME/snapshots/ba9876543210.tar.zst.tmp"
+touch -d "@$BRIDLE_GC_NOW" "$BRIDLE_HOME/snapshots/ba9876543210.tar.zst.tmp"
+run "$BRIDLE" gc --dry-run --json
+json_check 'any(i["kind"] == "partial" and i["id"] == "0123456789ab.tar.zst.tmp" and i["action"] == "would_free" for i in j["items"]) and not any(i["id"] == "ba9876543210.tar.zst.tmp" for i in j["items"])' "an old half-written archive would go, a fresh one (being written) stays"
+run "$BRIDLE" gc
+assert_rc 0 "gc with a half-written archive"
+assert_contains "$OUT" "freed half-written snapshot 0123456789ab.tar.zst.tmp" "it is named as such"
+[ ! -e "$BRIDLE_HOME/snapshots/0123456789ab.tar.zst.tmp" ] && [ -e "$BRIDLE_HOME/snapshots/ba9876543210.tar.zst.tmp" ] ||
+        fail "the old half-written archive is removed, the fresh one kept"
+rm -f "$BRIDLE_HOME/snapshots/ba9876543210.tar.zst.tmp"
+
 say "$_checks checks passed"
