@@ -47,6 +47,13 @@ typedef struct bridle_otlp_opts {
 /* Send a run's trace to a collector over OTLP/HTTP (JSON encoding). */
 BRIDLE_EXPORT int bridle_trace_export_otlp(const char *run_ref, const bridle_otlp_opts *opts, bridle_error *err);
 
+/* The price table in use (`bridle prices`), as JSON text in *ret_json (the
+ * caller's to free()): {"file": the override file read ($BRIDLE_PRICES, else
+ * $BRIDLE_HOME/prices.yaml), absent when none; "looked_at"; "unit": "USD per
+ * million tokens"; "models": [{"model","input","cached_input","output",
+ * "source": "built-in" | "file"}]}. */
+BRIDLE_EXPORT int bridle_prices(char **ret_json, bridle_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -112,3 +112,8 @@ int bridle__script_check(const json_t *script, const char *name, bridle_error *e
 double bridle__model_cost(const char *model, const bridle__model_usage *u, bool *known);
 /* Forget the loaded override file: the next bridle__model_cost() reads it again (tests). */
 void bridle__model_prices_reload(void);
+/* The price table in use (bridle prices): {"file": the override file read,
+ * or absent; "looked_at": where one is looked for; "unit"; "models":
+ * [{"model","input","cached_input","output","source":"built-in"|"file"}]}.
+ * NULL only on ENOMEM. */
+json_t *bridle__model_prices_table(void);

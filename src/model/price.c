@@ -33,6 +33,7 @@ static const struct price builtin[] = {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static bool loaded;
 static json_t *overrides; /* {MODEL: {input, cached_input, output}} */
+static char overrides_path[4096]; /* the file they came from ("" when none) */
 
 static const char *prices_path(char *buf, size_t size)
 {
@@ -92,6 +93,7 @@ static void load(void)
                                             path, model);
                 }
                 overrides = json_incref(root);
+                (void)snprintf(overrides_path, sizeof(overrides_path), "%s", path);
         } else {
                 bridle__log(4, "%s: expected a mapping of model names; ignored", path);
         }
@@ -103,6 +105,7 @@ void bridle__model_prices_reload(void)
         (void)pthread_mutex_lock(&lock);
         json_decref(overrides);
         overrides = NULL;
+        overrides_path[0] = '\0';
         loaded = false;
         (void)pthread_mutex_unlock(&lock);
 }
@@ -174,4 +177,58 @@ double bridle__model_cost(const char *model, const bridle__model_usage *u, bool 
         double cost = (double)(u->input_tokens - cached) * p.input +
                       (double)cached * p.cached_input + (double)u->output_tokens * p.output;
         return cost / 1e6;
+}
+
+static json_t *price_row(const char *model, const struct price *p, const char *source)
+{
+        return json_pack("{s:s, s:f, s:f, s:f, s:s}", "model", model, "input", p->input, "cached_input",
+                         p->cached_input, "output", p->output, "source", source);
+}
+
+/* The built-in rows (a file's entry of the same name replaces one), then the
+ * file's other entries. */
+static json_t *table_rows(void)
+{
+        json_t *rows = json_array();
+        for (size_t i = 0; rows && i < ELEMENTSOF(builtin); i++) {
+                struct price p = builtin[i];
+                bool file = from_override(builtin[i].model, &p);
+                if (json_array_append_new(rows, price_row(builtin[i].model, &p, file ? "file" : "built-in")) < 0) {
+                        json_decref(rows);
+                        return NULL;
+                }
+        }
+        const char *model;
+        json_t *v;
+        json_object_foreach(overrides, model, v)
+        {
+                struct price p;
+                bool known = false;
+                for (size_t i = 0; i < ELEMENTSOF(builtin); i++)
+                        known |= strcmp(builtin[i].model, model) == 0;
+                if (known || !rows || !from_override(model, &p))
+                        continue;
+                if (json_array_append_new(rows, price_row(model, &p, "file")) < 0) {
+                        json_decref(rows);
+                        return NULL;
+                }
+        }
+        return rows;
+}
+
+json_t *bridle__model_prices_table(void)
+{
+        char buf[4096];
+        (void)pthread_mutex_lock(&lock);
+        if (!loaded) {
+                load();
+                loaded = true;
+        }
+        const char *looked = prices_path(buf, sizeof(buf));
+        json_t *rows = table_rows();
+        json_t *out = rows ? json_pack("{s:s?, s:s?, s:s, s:o}", "file", overrides_path[0] ? overrides_path : NULL,
+                                       "looked_at", looked, "unit", "USD per million tokens", "models", rows)
+                           : NULL;
+        (void)pthread_mutex_unlock(&lock);
+        return out;
 }
