@@ -23,6 +23,7 @@ static void usage(FILE *f)
               "  approvals [RUN] / approve RUN [CALL_ID...|--all] / deny RUN CALL_ID [--reason T]\n"
               "                                             calls a stopped run waits for, and the answers\n"
               "  runs [show RUN] [--json] [--journal PATH]  runs in the journal, or one run's events\n"
+              "  test FILE|DIR... [--junit FILE] [--record]  run agent scenarios with scripted models\n"
               "  gc [--dry-run] [--older-than DAYS] ...     remove old runs' checkpoints and sandboxes\n"
               "  patch [--dir DIR] [PATCH]                  apply an apply_patch text (argument or stdin)\n"
               "  demo                                       run a few commands in a sandbox and show what is blocked\n"
@@ -58,6 +59,8 @@ int main(int argc, char **argv)
                 return bridle_cmd_runs(argc - 1, argv + 1);
         if (strcmp(cmd, "gc") == 0)
                 return bridle_cmd_gc(argc - 1, argv + 1);
+        if (strcmp(cmd, "test") == 0)
+                return bridle_cmd_test(argc - 1, argv + 1);
         if (strcmp(cmd, "patch") == 0)
                 return bridle_cmd_patch(argc - 1, argv + 1);
         if (strcmp(cmd, "demo") == 0)
