@@ -17,6 +17,7 @@
         X(curl_easy_cleanup) \
         X(curl_easy_getinfo) \
         X(curl_easy_init) \
+        X(curl_easy_perform) \
         X(curl_easy_setopt) \
         X(curl_easy_strerror) \
         X(curl_getdate) \
@@ -49,6 +50,7 @@ int bridle__curl_load(bridle_error *err);
 #define curl_easy_cleanup (*bridle__curl.curl_easy_cleanup)
 #define curl_easy_getinfo (*bridle__curl.curl_easy_getinfo)
 #define curl_easy_init (*bridle__curl.curl_easy_init)
+#define curl_easy_perform (*bridle__curl.curl_easy_perform)
 #define curl_easy_setopt (*bridle__curl.curl_easy_setopt)
 #define curl_easy_strerror (*bridle__curl.curl_easy_strerror)
 #define curl_getdate (*bridle__curl.curl_getdate)

@@ -29,7 +29,7 @@ static const char *const native_names[] = { "shell", "apply_patch", NULL };
 static const char *const top_keys[] = { "name",     "model",      "provider",   "base_url",      "api_key_env",
                                         "instructions", "tools",  "native_tools", "command_tools", "handoffs",
                                         "manifest", "max_turns",  "budget",     "script",        "handoff_description",
-                                        "policy", "guardrails", "outputs", "checkpoints", NULL };
+                                        "policy", "guardrails", "outputs", "checkpoints", "trace", NULL };
 static const char *const budget_keys[] = { "tokens", "cost_usd", "wall", NULL };
 
 struct actx {
@@ -209,6 +209,34 @@ static int checkpoints(const struct actx *c, const json_t *top, json_int_t *ret)
         return 0;
 }
 
+/* trace: {export: otlp, endpoint?: URL, headers?: {K: V}, gzip?: BOOL}: the
+ * run's trace goes to a collector as it goes (src/trace/otlp.h). Absent: null. */
+static int trace_export(const struct actx *c, const json_t *top, json_t **ret)
+{
+        static const char *const keys[] = { "export", "endpoint", "headers", "gzip", NULL };
+        json_t *v = json_object_get(top, "trace"), *e;
+        *ret = NULL;
+        if (!v || json_is_null(v))
+                return 0;
+        if (!json_is_object(v) || strcmp(json_string_value(json_object_get(v, "export")) ?: "", "otlp") != 0)
+                return fail(c, top, "trace", "expected a mapping {export: otlp, endpoint: URL}");
+        const char *k;
+        json_object_foreach(v, k, e) {
+                const char *s = json_string_value(e);
+                if (!one_of(k, keys))
+                        return fail(c, v, k, "unknown key (known: export, endpoint, headers, gzip)");
+                if (!strcmp(k, "endpoint") && (!s || (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)))
+                        return fail(c, v, k, "expected an http:// or https:// URL");
+                if ((!strcmp(k, "gzip") && !json_is_boolean(e)) || (!strcmp(k, "headers") && !json_is_object(e)))
+                        return fail(c, v, k, "expected %s", strcmp(k, "gzip") ? "a mapping {NAME: VALUE}" : "true or false");
+        }
+        json_t *h = json_object_get(v, "headers");
+        json_object_foreach(h, k, e) if (!json_is_string(e)) return fail(c, h, k, "expected text");
+        *ret = json_pack("{s:s,s:O?,s:o,s:b}", "export", "otlp", "endpoint", json_object_get(v, "endpoint"), "headers",
+                         h ? json_deep_copy(h) : json_object(), "gzip", json_is_true(json_object_get(v, "gzip")));
+        return *ret ? 0 : -ENOMEM;
+}
+
 /* ---- a cache of the last load (per thread) ---------------------------------
  * A program that runs many short runs of one agent (a benchmark, a batch
  * job) would parse the same files each time. The last load is kept with the
@@ -291,7 +319,8 @@ static int parse_agent(const struct actx *c, const json_t *top, json_t **ret, js
             (r = budget(c, top, &bud)) < 0)
                 return r;
         json_int_t every = 0;
-        if ((r = checkpoints(c, top, &every)) < 0)
+        _cleanup_json_ json_t *trace = NULL;
+        if ((r = checkpoints(c, top, &every)) < 0 || (r = trace_export(c, top, &trace)) < 0)
                 return r;
         if (json_array_size(native) && provider && strcmp(provider, "openai-responses") != 0)
                 return fail(c, top, "native_tools", "native tools need the openai-responses provider");
@@ -330,7 +359,8 @@ static int parse_agent(const struct actx *c, const json_t *top, json_t **ret, js
                          script ? abs_path(c, script) : json_null());
         if (*ret && (json_object_set_new(*ret, "policy", policy ? abs_path(c, policy) : json_null()) < 0 ||
                      json_object_set_new(*ret, "outputs", outputs ? abs_path(c, outputs) : json_null()) < 0 ||
-                     json_object_set_new(*ret, "checkpoint_every", json_integer(every)) < 0))
+                     json_object_set_new(*ret, "checkpoint_every", json_integer(every)) < 0 ||
+                     json_object_set(*ret, "trace", trace ? trace : json_null()) < 0))
                 return -ENOMEM;
         /* Guardrails: checked here (positions), kept in their canonical form. */
         json_t *gnode = json_object_get(top, "guardrails");

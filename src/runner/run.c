@@ -9,6 +9,7 @@
 
 #include "bridle/sandbox.h"
 #include "runner/runner.h"
+#include "trace/otlp.h"
 #include "util/alloc.h"
 #include "util/error.h"
 
@@ -154,6 +155,21 @@ static void policy_warnings(bridle__run *R)
         }
 }
 
+/* trace: {export: otlp} (the entry agent): the trace so far goes to the
+ * collector at the end of each part of the run, best effort: a failure is a
+ * run.warning, never the run's. */
+static void trace_export(bridle__run *R)
+{
+        json_t *a = json_object_get(json_object_get(R->def, "agents"), json_string_value(json_object_get(R->def, "entry")));
+        json_t *cfg = json_object_get(a, "trace");
+        bridle_error e = { 0 };
+        if (!json_is_object(cfg) || !R->id[0] || R->broken.code || bridle__run_sync(R, NULL) < 0 ||
+            bridle__trace_export_live(cfg, R->j, R->id, R->secrets, &e) == 0)
+                return;
+        (void)bridle__run_emit_sync(R, "run.warning", json_pack("{s:s,s:s}", "where", "trace", "message", e.msg), true,
+                                    NULL);
+}
+
 int bridle_agent_run(const bridle_agent_opts *opts, const char *task, bridle_agent_result *res, bridle_error *err)
 {
         if (!opts || !task || !res)
@@ -222,6 +238,7 @@ int bridle_agent_run(const bridle_agent_opts *opts, const char *task, bridle_age
         }
         if (r == 0)
                 r = bridle__run_loop(&R, res, err);
+        trace_export(&R);
         memcpy(res->run_id, R.id, sizeof(res->run_id));
         run_release(&R);
         return r;
@@ -379,6 +396,7 @@ int bridle_agent_resume(const char *run_ref, const bridle_agent_opts *opts, brid
                 r = rewind_to(&R, opts->from_checkpoint, err);
         if (r == 0)
                 r = bridle__run_loop(&R, res, err);
+        trace_export(&R);
         memcpy(res->run_id, R.id, sizeof(res->run_id));
         json_decref(keep_last);
         run_release(&R);
