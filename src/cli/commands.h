@@ -12,6 +12,8 @@ int bridle_cmd_approvals(int argc, char **argv);
 int bridle_cmd_approve(int argc, char **argv);
 int bridle_cmd_runs(int argc, char **argv);
 int bridle_cmd_gc(int argc, char **argv);
+int bridle_cmd_trace(int argc, char **argv);
+int bridle_cmd_prices(int argc, char **argv);
 int bridle_cmd_test(int argc, char **argv);
 /* Living sandboxes (cmd_living.c); argv[0] is the subcommand's name. */
 int bridle_cmd_sandbox_create(int argc, char **argv);

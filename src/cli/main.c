@@ -24,6 +24,8 @@ static void usage(FILE *f)
               "                                             calls a stopped run waits for, and the answers\n"
               "  runs [show RUN] [--json] [--journal PATH]  runs in the journal, or one run's events\n"
               "  test FILE|DIR... [--junit FILE] [--record]  run agent scenarios with scripted models\n"
+              "  trace RUN [--format text|jsonl|html] [--out FILE] / --export otlp  a run's trace\n"
+              "  prices [--json]                            the model price table in use\n"
               "  gc [--dry-run] [--older-than DAYS] ...     remove old runs' checkpoints and sandboxes\n"
               "  patch [--dir DIR] [PATCH]                  apply an apply_patch text (argument or stdin)\n"
               "  demo                                       run a few commands in a sandbox and show what is blocked\n"
@@ -59,6 +61,10 @@ int main(int argc, char **argv)
                 return bridle_cmd_runs(argc - 1, argv + 1);
         if (strcmp(cmd, "gc") == 0)
                 return bridle_cmd_gc(argc - 1, argv + 1);
+        if (strcmp(cmd, "trace") == 0)
+                return bridle_cmd_trace(argc - 1, argv + 1);
+        if (strcmp(cmd, "prices") == 0)
+                return bridle_cmd_prices(argc - 1, argv + 1);
         if (strcmp(cmd, "test") == 0)
                 return bridle_cmd_test(argc - 1, argv + 1);
         if (strcmp(cmd, "patch") == 0)

@@ -87,7 +87,7 @@ static void esc_json(bridle__tracebuf *b, const json_t *v)
                 esc_n(b, json_string_value(v), json_string_length(v));
                 return;
         }
-        _cleanup_free_ char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        _cleanup_free_ char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(12));
         esc(b, t ? t : "?");
 }
 
@@ -420,8 +420,8 @@ static void row(struct timeline *t, const json_t *s, unsigned depth)
         esc(b, str(s, "span_id"));
         bridle__tracebuf_puts(b, "\" data-name=\"");
         esc(b, name);
-        bridle__tracebuf_printf(b, "\"%s><summary><span class=\"label\" style=\"padding-left:%upx\" title=\"",
-                            depth == 0 ? " open" : "", depth * 16);
+        bridle__tracebuf_printf(b, "\"><summary><span class=\"label\" style=\"padding-left:%upx\" title=\"",
+                                depth * 16);
         esc(b, name);
         bridle__tracebuf_puts(b, "\">");
         tag(b, "span", "name", name);

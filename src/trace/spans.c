@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +150,12 @@ static void attr_copy(builder *b, long idx, const char *key, const json_t *data,
         const json_t *v = json_object_get(data, member);
         if (json_is_string(v) || json_is_integer(v) || json_is_real(v) || json_is_boolean(v))
                 attr(b, idx, key, json_copy((json_t *)v));
+}
+
+/* USD to the nano-dollar: prints short ("0.000636") and reads back the same. */
+static json_t *usd(double v)
+{
+        return json_real(round(v * 1e9) / 1e9);
 }
 
 static const char *str(const json_t *data, const char *key)
@@ -496,7 +503,7 @@ static void on_model_response(builder *b, int64_t seq, int64_t ts, const json_t 
         attr_copy(b, c, "bridle.usage.reasoning_tokens", u, "reasoning_tokens");
         attr_copy(b, c, "bridle.retries", d, "retries");
         const json_t *cost = json_object_get(d, "cost_usd");
-        attr(b, c, "bridle.cost_usd", json_real(json_is_number(cost) ? json_number_value(cost) : 0.0));
+        attr(b, c, "bridle.cost_usd", usd(json_is_number(cost) ? json_number_value(cost) : 0.0));
         b->in_tokens += json_integer_value(json_object_get(u, "input_tokens"));
         b->out_tokens += json_integer_value(json_object_get(u, "output_tokens"));
         b->cost += json_is_number(cost) ? json_number_value(cost) : 0.0;
@@ -778,7 +785,7 @@ static void finish_open(builder *b)
         }
         attr(b, b->run, "gen_ai.usage.input_tokens", json_integer((json_int_t)b->in_tokens));
         attr(b, b->run, "gen_ai.usage.output_tokens", json_integer((json_int_t)b->out_tokens));
-        attr(b, b->run, "bridle.cost_usd", json_real(b->cost));
+        attr(b, b->run, "bridle.cost_usd", usd(b->cost));
         attr(b, b->run, "bridle.turns", json_integer((json_int_t)b->responses));
 }
 

@@ -168,8 +168,8 @@ static void tools_line(bridle__tracebuf *b, unsigned width, const json_t *summar
                 char line[512];
                 long long failed = json_integer_value(json_object_get(v, "failed"));
                 long long denied = json_integer_value(json_object_get(v, "denied"));
-                int n = snprintf(line, sizeof(line), "%s: %lld calls", t,
-                                 (long long)json_integer_value(json_object_get(v, "calls")));
+                long long calls = json_integer_value(json_object_get(v, "calls"));
+                int n = snprintf(line, sizeof(line), "%s: %lld call%s", t, calls, calls == 1 ? "" : "s");
                 if (n > 0 && (size_t)n < sizeof(line) && failed)
                         n += snprintf(line + n, sizeof(line) - (size_t)n, ", %lld failed", failed);
                 if (n > 0 && (size_t)n < sizeof(line) && denied)
@@ -441,7 +441,7 @@ int bridle__trace_jsonl(const json_t *spans, char **ret, bridle_error *err)
         const json_t *s;
         json_array_foreach(spans, i, s)
         {
-                _cleanup_free_ char *line = json_dumps(s, JSON_COMPACT);
+                _cleanup_free_ char *line = json_dumps(s, JSON_COMPACT | JSON_REAL_PRECISION(12));
                 if (!line) {
                         b.failed = true;
                         break;
