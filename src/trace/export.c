@@ -14,8 +14,8 @@
 #include "util/error.h"
 
 /* The spans of events, through the scanner s, posted as o says. */
-static int export_events(const json_t *events, size_t cap, const bridle__secrets *s, const bridle__otlp_opts *o,
-                         bridle_error *err)
+static int export_events(const json_t *events, size_t cap, const bridle__secrets *s,
+                         const bridle__otlp_opts *o, bridle_error *err)
 {
         json_t *spans = NULL;
         int r = bridle__trace_build(events, cap ? cap : BRIDLE__TRACE_ATTR_CAP, &spans, err);
@@ -39,13 +39,18 @@ static void add_keys(bridle__secrets *s, const json_t *events)
         names[n++] = "OPENAI_API_KEY";
         size_t i;
         json_t *ev;
-        json_array_foreach(events, i, ev) {
-                if (strcmp(json_string_value(json_object_get(ev, "type")) ?: "", "run.started") != 0)
+        json_array_foreach(events, i, ev)
+        {
+                if (strcmp(json_string_value(json_object_get(ev, "type")) ?: "", "run.started") !=
+                    0)
                         continue;
                 const char *k;
                 json_t *a;
-                json_object_foreach(json_object_get(json_object_get(json_object_get(ev, "data"), "agents"), "agents"),
-                                    k, a) {
+                json_object_foreach(
+                        json_object_get(json_object_get(json_object_get(ev, "data"), "agents"),
+                                        "agents"),
+                        k, a)
+                {
                         const char *env = json_string_value(json_object_get(a, "api_key_env"));
                         if (env && n < BRIDLE__SECRETS_MAX_KNOWN)
                                 names[n++] = env;
@@ -79,7 +84,8 @@ int bridle_trace_export_otlp(const char *run_ref, const bridle_otlp_opts *opts, 
         bridle__secrets *s = NULL;
         if ((r = bridle__secrets_new(&s, err)) == 0) {
                 add_keys(s, events);
-                bridle__otlp_opts o = { .endpoint = opts->endpoint, .headers = opts->headers, .gzip = opts->gzip };
+                bridle__otlp_opts o = {
+                        .endpoint = opts->endpoint, .headers = opts->headers, .gzip = opts->gzip};
                 r = export_events(events, opts->attr_cap, s, &o, err);
         }
         bridle__secrets_free(s);
@@ -95,14 +101,16 @@ int bridle__trace_export_live(const json_t *cfg, bridle__journal *j, const char 
         json_t *hobj = json_object_get(cfg, "headers");
         size_t nh = json_object_size(hobj), i = 0;
         if (nh > BRIDLE__OTLP_MAX_HEADERS)
-                return bridle__err(err, BRIDLE_E_LIMIT, "trace.headers: more than %d", BRIDLE__OTLP_MAX_HEADERS);
+                return bridle__err(err, BRIDLE_E_LIMIT, "trace.headers: more than %d",
+                                   BRIDLE__OTLP_MAX_HEADERS);
         char **lines = bridle__calloc(nh + 1, sizeof(*lines));
         if (!lines)
                 return bridle__err(err, -ENOMEM, "trace export");
         int r = 0;
         const char *k;
         json_t *v;
-        json_object_foreach(hobj, k, v) {
+        json_object_foreach(hobj, k, v)
+        {
                 if (asprintf(&lines[i], "%s=%s", k, json_string_value(v) ?: "") < 0) {
                         lines[i] = NULL;
                         r = bridle__err(err, -ENOMEM, "trace export");
@@ -115,9 +123,10 @@ int bridle__trace_export_live(const json_t *cfg, bridle__journal *j, const char 
         if (r == 0)
                 r = bridle__journal_events(j, run_id, id, &events, err);
         if (r == 0) {
-                bridle__otlp_opts o = { .endpoint = json_string_value(json_object_get(cfg, "endpoint")),
-                                        .headers = (const char *const *)lines,
-                                        .gzip = json_is_true(json_object_get(cfg, "gzip")) };
+                bridle__otlp_opts o = {.endpoint =
+                                               json_string_value(json_object_get(cfg, "endpoint")),
+                                       .headers = (const char *const *)lines,
+                                       .gzip = json_is_true(json_object_get(cfg, "gzip"))};
                 r = export_events(events, 0, secrets, &o, err);
         }
         json_decref(events);

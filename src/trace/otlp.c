@@ -21,8 +21,11 @@ static int kind_of(const char *k)
         static const struct {
                 const char *name;
                 int v;
-        } kinds[] = { { "internal", KIND_INTERNAL }, { "server", KIND_SERVER },   { "client", KIND_CLIENT },
-                      { "producer", KIND_PRODUCER }, { "consumer", KIND_CONSUMER } };
+        } kinds[] = {{"internal", KIND_INTERNAL},
+                     {"server", KIND_SERVER},
+                     {"client", KIND_CLIENT},
+                     {"producer", KIND_PRODUCER},
+                     {"consumer", KIND_CONSUMER}};
         for (size_t i = 0; k && i < sizeof(kinds) / sizeof(kinds[0]); i++)
                 if (!strcmp(k, kinds[i].name))
                         return kinds[i].v;
@@ -53,7 +56,8 @@ static json_t *hex_id(const json_t *v, size_t n)
 /* Unix milliseconds as a decimal string of nanoseconds. */
 static json_t *nanos(const json_t *ms)
 {
-        json_int_t v = json_is_integer(ms) ? json_integer_value(ms) : (json_int_t)json_number_value(ms);
+        json_int_t v =
+                json_is_integer(ms) ? json_integer_value(ms) : (json_int_t)json_number_value(ms);
         if (v < 0)
                 v = 0;
         char buf[40];
@@ -84,7 +88,8 @@ static json_t *array_value(const json_t *v, size_t cap, bool *cut, unsigned dept
         json_t *vals = json_array();
         size_t i;
         json_t *e;
-        json_array_foreach(v, i, e) {
+        json_array_foreach(v, i, e)
+        {
                 json_t *a = any_value(e, cap, cut, depth + 1);
                 if (a && json_array_append_new(vals, a) < 0) {
                         json_decref(vals);
@@ -99,7 +104,8 @@ static json_t *kvlist_value(const json_t *v, size_t cap, bool *cut, unsigned dep
         json_t *vals = json_array();
         const char *k;
         json_t *e;
-        json_object_foreach((json_t *)v, k, e) {
+        json_object_foreach((json_t *)v, k, e)
+        {
                 json_t *a = any_value(e, cap, cut, depth + 1);
                 if (a && json_array_append_new(vals, kv(k, a)) < 0) {
                         json_decref(vals);
@@ -149,7 +155,8 @@ static json_t *attributes(const json_t *obj, size_t cap)
         json_t *out = json_array();
         const char *k;
         json_t *v;
-        json_object_foreach((json_t *)obj, k, v) {
+        json_object_foreach((json_t *)obj, k, v)
+        {
                 bool cut = false;
                 json_t *a = any_value(v, cap, &cut, 0);
                 if (!a)
@@ -176,9 +183,11 @@ static json_t *events(const json_t *evs, size_t cap)
         json_t *out = json_array();
         size_t i;
         json_t *e;
-        json_array_foreach(evs, i, e) {
+        json_array_foreach(evs, i, e)
+        {
                 const char *name = json_string_value(json_object_get(e, "name"));
-                json_t *o = json_pack("{s:o,s:s,s:o}", "timeUnixNano", nanos(json_object_get(e, "time_ms")), "name",
+                json_t *o = json_pack("{s:o,s:s,s:o}", "timeUnixNano",
+                                      nanos(json_object_get(e, "time_ms")), "name",
                                       name ? name : "event", "attributes",
                                       attributes(json_object_get(e, "attributes"), cap));
                 if (json_array_append_new(out, o) < 0) {
@@ -204,7 +213,8 @@ static json_t *status(const json_t *span)
 /* One span, or NULL (with *bad) when its ids are unusable. */
 static json_t *span(const json_t *sp, size_t cap, bool *bad)
 {
-        json_t *tid = hex_id(json_object_get(sp, "trace_id"), 32), *sid = hex_id(json_object_get(sp, "span_id"), 16);
+        json_t *tid = hex_id(json_object_get(sp, "trace_id"), 32),
+               *sid = hex_id(json_object_get(sp, "span_id"), 16);
         if (!tid || !sid) {
                 json_decref(tid);
                 json_decref(sid);
@@ -212,10 +222,11 @@ static json_t *span(const json_t *sp, size_t cap, bool *bad)
                 return NULL;
         }
         const char *name = json_string_value(json_object_get(sp, "name"));
-        json_t *o = json_pack("{s:o,s:o,s:s,s:i,s:o,s:o,s:o,s:o,s:o}", "traceId", tid, "spanId", sid, "name",
-                              name ? name : "span", "kind", kind_of(json_string_value(json_object_get(sp, "kind"))),
-                              "startTimeUnixNano", nanos(json_object_get(sp, "start_ms")), "endTimeUnixNano",
-                              nanos(json_object_get(sp, "end_ms")), "attributes",
+        json_t *o = json_pack("{s:o,s:o,s:s,s:i,s:o,s:o,s:o,s:o,s:o}", "traceId", tid, "spanId",
+                              sid, "name", name ? name : "span", "kind",
+                              kind_of(json_string_value(json_object_get(sp, "kind"))),
+                              "startTimeUnixNano", nanos(json_object_get(sp, "start_ms")),
+                              "endTimeUnixNano", nanos(json_object_get(sp, "end_ms")), "attributes",
                               attributes(json_object_get(sp, "attributes"), cap), "events",
                               events(json_object_get(sp, "events"), cap), "status", status(sp));
         json_t *pid = hex_id(json_object_get(sp, "parent_span_id"), 16);
@@ -230,9 +241,10 @@ static json_t *span(const json_t *sp, size_t cap, bool *bad)
 
 static json_t *resource(void)
 {
-        json_t *attrs = json_pack("[{s:s,s:{s:s}},{s:s,s:{s:s}},{s:s,s:{s:s}},{s:s,s:{s:s}}]", "key", "service.name",
-                                  "value", "stringValue", "bridle", "key", "service.version", "value", "stringValue",
-                                  BRIDLE_VERSION, "key", "telemetry.sdk.name", "value", "stringValue", "bridle", "key",
+        json_t *attrs = json_pack("[{s:s,s:{s:s}},{s:s,s:{s:s}},{s:s,s:{s:s}},{s:s,s:{s:s}}]",
+                                  "key", "service.name", "value", "stringValue", "bridle", "key",
+                                  "service.version", "value", "stringValue", BRIDLE_VERSION, "key",
+                                  "telemetry.sdk.name", "value", "stringValue", "bridle", "key",
                                   "telemetry.sdk.version", "value", "stringValue", BRIDLE_VERSION);
         return attrs ? json_pack("{s:o}", "attributes", attrs) : NULL;
 }
@@ -246,7 +258,8 @@ json_t *bridle__otlp_body(const json_t *spans, size_t cap)
         json_t *out = json_array();
         size_t i;
         json_t *sp;
-        json_array_foreach(spans, i, sp) {
+        json_array_foreach(spans, i, sp)
+        {
                 bool bad = false;
                 json_t *o = span(sp, cap, &bad);
                 if (bad)
@@ -258,8 +271,9 @@ json_t *bridle__otlp_body(const json_t *spans, size_t cap)
         }
         if (!out)
                 return NULL;
-        return json_pack("{s:[{s:o,s:[{s:{s:s,s:s},s:o}]}]}", "resourceSpans", "resource", resource(), "scopeSpans",
-                         "scope", "name", "bridle", "version", BRIDLE_VERSION, "spans", out);
+        return json_pack("{s:[{s:o,s:[{s:{s:s,s:s},s:o}]}]}", "resourceSpans", "resource",
+                         resource(), "scopeSpans", "scope", "name", "bridle", "version",
+                         BRIDLE_VERSION, "spans", out);
 }
 
 json_t *bridle__trace_otlp_body(const json_t *spans)
@@ -267,8 +281,8 @@ json_t *bridle__trace_otlp_body(const json_t *spans)
         return bridle__otlp_body(spans, 0);
 }
 
-int bridle__otlp_body_text(const json_t *spans, size_t cap, const bridle__secrets *s, char **ret, size_t *ret_len,
-                           bridle_error *err)
+int bridle__otlp_body_text(const json_t *spans, size_t cap, const bridle__secrets *s, char **ret,
+                           size_t *ret_len, bridle_error *err)
 {
         if (!json_is_array(spans))
                 return bridle__err(err, -EINVAL, "spans: not an array");

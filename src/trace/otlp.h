@@ -23,13 +23,13 @@
 #include "journal/journal.h"
 #include "trace/trace.h"
 
-#define BRIDLE__OTLP_MAX_HEADERS       64
-#define BRIDLE__OTLP_MAX_HEADER_LEN    8192 /* bytes of one "name: value" */
-#define BRIDLE__OTLP_MAX_RETRIES       10
-#define BRIDLE__OTLP_DEFAULT_RETRIES   4
-#define BRIDLE__OTLP_DEFAULT_TIMEOUT   10000 /* ms per attempt */
-#define BRIDLE__OTLP_MAX_BACKOFF_MS    5000
-#define BRIDLE__OTLP_MAX_RESPONSE      (64 << 10)
+#define BRIDLE__OTLP_MAX_HEADERS     64
+#define BRIDLE__OTLP_MAX_HEADER_LEN  8192 /* bytes of one "name: value" */
+#define BRIDLE__OTLP_MAX_RETRIES     10
+#define BRIDLE__OTLP_DEFAULT_RETRIES 4
+#define BRIDLE__OTLP_DEFAULT_TIMEOUT 10000 /* ms per attempt */
+#define BRIDLE__OTLP_MAX_BACKOFF_MS  5000
+#define BRIDLE__OTLP_MAX_RESPONSE    (64 << 10)
 
 /* The body of bridle__trace_otlp_body with a cap of cap bytes per string
  * attribute value (0: BRIDLE__TRACE_ATTR_CAP). NULL only on ENOMEM or when
@@ -55,7 +55,8 @@ int bridle__otlp_url(const char *endpoint, char **ret, bridle_error *err);
  * hold no control characters. Messages never quote a value. */
 int bridle__otlp_headers(const char *const *given, json_t **ret, bridle_error *err);
 /* One "k1=v1,k2=v2" list (percent-decoded) into an array as above. */
-int bridle__otlp_parse_header_list(const char *list, const char *what, json_t *into, bridle_error *err);
+int bridle__otlp_parse_header_list(const char *list, const char *what, json_t *into,
+                                   bridle_error *err);
 
 /* gzip (RFC 1952) of len bytes. */
 int bridle__otlp_gzip(const void *in, size_t len, void **ret, size_t *ret_len, bridle_error *err);

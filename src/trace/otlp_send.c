@@ -26,6 +26,8 @@
 /* url without user:password@ and without its query, for messages. */
 static void url_for_msg(const char *url, char *out, size_t cap)
 {
+        if (!url)
+                url = "";
         const char *p = strstr(url, "://");
         const char *host = p ? p + 3 : url;
         size_t hostlen = strcspn(host, "/?#");
@@ -63,11 +65,13 @@ int bridle__otlp_url(const char *endpoint, char **ret, bridle_error *err)
         }
         if (!base || !*base)
                 return bridle__err(err, BRIDLE_E_INVALID,
-                                   "no OTLP endpoint: give one (--endpoint URL) or set OTEL_EXPORTER_OTLP_ENDPOINT");
+                                   "no OTLP endpoint: give one (--endpoint URL) or set "
+                                   "OTEL_EXPORTER_OTLP_ENDPOINT");
         if (!url_ok(base)) {
                 char shown[256];
                 url_for_msg(base, shown, sizeof(shown));
-                return bridle__err(err, BRIDLE_E_INVALID, "%s '%s' is not an http:// or https:// URL", src, shown);
+                return bridle__err(err, BRIDLE_E_INVALID,
+                                   "%s '%s' is not an http:// or https:// URL", src, shown);
         }
         size_t n = strlen(base);
         if (append)
@@ -87,8 +91,13 @@ static bool is_tchar(unsigned char c)
         return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
-static const char *const reserved[] = { "content-type", "content-encoding", "content-length", "transfer-encoding",
-                                        "host", "expect", NULL };
+static const char *const reserved[] = {"content-type",
+                                       "content-encoding",
+                                       "content-length",
+                                       "transfer-encoding",
+                                       "host",
+                                       "expect",
+                                       NULL};
 
 static int check_header(const char *name, const char *value, const char *what, bridle_error *err)
 {
@@ -96,28 +105,35 @@ static int check_header(const char *name, const char *value, const char *what, b
                 return bridle__err(err, BRIDLE_E_INVALID, "%s: a header with no name", what);
         for (const char *p = name; *p; p++)
                 if (!is_tchar((unsigned char)*p))
-                        return bridle__err(err, BRIDLE_E_INVALID, "%s: '%.64s' is not a header name", what, name);
+                        return bridle__err(err, BRIDLE_E_INVALID,
+                                           "%s: '%.64s' is not a header name", what, name);
         for (const char *const *r = reserved; *r; r++)
                 if (!strcasecmp(name, *r))
-                        return bridle__err(err, BRIDLE_E_INVALID, "%s: the header '%s' is set by bridle", what, name);
+                        return bridle__err(err, BRIDLE_E_INVALID,
+                                           "%s: the header '%s' is set by bridle", what, name);
         for (const char *p = value; *p; p++)
                 if (((unsigned char)*p < ' ' && *p != '\t') || *p == 0x7f)
-                        return bridle__err(err, BRIDLE_E_INVALID,
-                                           "%s: the value of header '%.64s' holds a control character", what, name);
+                        return bridle__err(
+                                err, BRIDLE_E_INVALID,
+                                "%s: the value of header '%.64s' holds a control character", what,
+                                name);
         if (strlen(name) + strlen(value) + 2 > BRIDLE__OTLP_MAX_HEADER_LEN)
-                return bridle__err(err, BRIDLE_E_LIMIT, "%s: header '%.64s' is too long", what, name);
+                return bridle__err(err, BRIDLE_E_LIMIT, "%s: header '%.64s' is too long", what,
+                                   name);
         return 0;
 }
 
 /* Append [name, value] to into, replacing one of the same name. */
-static int put_header(json_t *into, const char *name, const char *value, const char *what, bridle_error *err)
+static int put_header(json_t *into, const char *name, const char *value, const char *what,
+                      bridle_error *err)
 {
         int r = check_header(name, value, what, err);
         if (r < 0)
                 return r;
         size_t i;
         json_t *h;
-        json_array_foreach(into, i, h) {
+        json_array_foreach(into, i, h)
+        {
                 if (!strcasecmp(json_string_value(json_array_get(h, 0)), name)) {
                         if (json_array_set_new(h, 1, json_string(value)) < 0)
                                 return bridle__err(err, -ENOMEM, "headers");
@@ -125,7 +141,8 @@ static int put_header(json_t *into, const char *name, const char *value, const c
                 }
         }
         if (json_array_size(into) >= BRIDLE__OTLP_MAX_HEADERS)
-                return bridle__err(err, BRIDLE_E_LIMIT, "%s: more than %d headers", what, BRIDLE__OTLP_MAX_HEADERS);
+                return bridle__err(err, BRIDLE_E_LIMIT, "%s: more than %d headers", what,
+                                   BRIDLE__OTLP_MAX_HEADERS);
         json_t *pair = json_pack("[s,s]", name, value);
         if (!pair || json_array_append_new(into, pair) < 0)
                 return bridle__err(err, -ENOMEM, "headers");
@@ -152,7 +169,7 @@ static bool decode(const char *s, size_t len, char *out, size_t cap)
         for (size_t i = 0; i < len; i++) {
                 char c = s[i];
                 if (c == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-                        c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+                        c = (char)(unsigned char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
                         if (!c)
                                 return false;
                         i += 2;
@@ -165,7 +182,8 @@ static bool decode(const char *s, size_t len, char *out, size_t cap)
         return true;
 }
 
-int bridle__otlp_parse_header_list(const char *list, const char *what, json_t *into, bridle_error *err)
+int bridle__otlp_parse_header_list(const char *list, const char *what, json_t *into,
+                                   bridle_error *err)
 {
         const char *p = list;
         for (unsigned n = 1; *p; n++) {
@@ -174,14 +192,17 @@ int bridle__otlp_parse_header_list(const char *list, const char *what, json_t *i
                 bool blank = strspn(p, " \t") >= len;
                 if (!blank) {
                         if (!eq)
-                                return bridle__err(err, BRIDLE_E_INVALID, "%s: entry %u has no '='", what, n);
+                                return bridle__err(err, BRIDLE_E_INVALID, "%s: entry %u has no '='",
+                                                   what, n);
                         _cleanup_free_ char *name = bridle__malloc(BRIDLE__OTLP_MAX_HEADER_LEN);
                         _cleanup_free_ char *value = bridle__malloc(BRIDLE__OTLP_MAX_HEADER_LEN);
                         if (!name || !value)
                                 return bridle__err(err, -ENOMEM, "headers");
                         if (!decode(p, (size_t)(eq - p), name, BRIDLE__OTLP_MAX_HEADER_LEN) ||
-                            !decode(eq + 1, len - (size_t)(eq - p) - 1, value, BRIDLE__OTLP_MAX_HEADER_LEN))
-                                return bridle__err(err, BRIDLE_E_INVALID, "%s: entry %u cannot be decoded", what, n);
+                            !decode(eq + 1, len - (size_t)(eq - p) - 1, value,
+                                    BRIDLE__OTLP_MAX_HEADER_LEN))
+                                return bridle__err(err, BRIDLE_E_INVALID,
+                                                   "%s: entry %u cannot be decoded", what, n);
                         int r = put_header(into, name, value, what, err);
                         explicit_bzero(value, BRIDLE__OTLP_MAX_HEADER_LEN);
                         if (r < 0)
@@ -199,7 +220,8 @@ int bridle__otlp_headers(const char *const *given, json_t **ret, bridle_error *e
         json_t *h = json_array();
         if (!h)
                 return bridle__err(err, -ENOMEM, "headers");
-        static const char *const envs[] = { "OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS" };
+        static const char *const envs[] = {"OTEL_EXPORTER_OTLP_HEADERS",
+                                           "OTEL_EXPORTER_OTLP_TRACES_HEADERS"};
         int r = 0;
         for (size_t i = 0; r == 0 && i < ELEMENTSOF(envs); i++) {
                 const char *v = getenv(envs[i]);
@@ -236,7 +258,8 @@ int bridle__otlp_gzip(const void *in, size_t len, void **ret, size_t *ret_len, b
         if (len > UINT32_MAX / 2)
                 return bridle__err(err, BRIDLE_E_LIMIT, "gzip: %zu bytes is too much", len);
         /* 15 + 16: a gzip wrapper, not zlib's. */
-        if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+            Z_OK)
                 return bridle__err(err, -ENOMEM, "gzip");
         size_t cap = deflateBound(&zs, (uLong)len) + 32;
         unsigned char *out = bridle__malloc(cap);
@@ -310,7 +333,8 @@ static void free_slist(struct curl_slist **l)
 
 static int build_slist(const json_t *extra, bool gzip, struct curl_slist **ret, bridle_error *err)
 {
-        const char *fixed[] = { "Content-Type: application/json", "Expect:", gzip ? "Content-Encoding: gzip" : NULL };
+        const char *fixed[] = {"Content-Type: application/json",
+                               "Expect:", gzip ? "Content-Encoding: gzip" : NULL};
         struct curl_slist *l = NULL;
         for (size_t i = 0; i < ELEMENTSOF(fixed); i++) {
                 struct curl_slist *n = fixed[i] ? curl_slist_append(l, fixed[i]) : l;
@@ -320,7 +344,8 @@ static int build_slist(const json_t *extra, bool gzip, struct curl_slist **ret, 
         }
         size_t i;
         json_t *h;
-        json_array_foreach(extra, i, h) {
+        json_array_foreach(extra, i, h)
+        {
                 char *line = NULL;
                 if (asprintf(&line, "%s: %s", json_string_value(json_array_get(h, 0)),
                              json_string_value(json_array_get(h, 1))) < 0)
@@ -363,16 +388,16 @@ static unsigned backoff_base_ms(void)
 
 static void sleep_ms(int64_t ms)
 {
-        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+        struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
         while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
                 ;
 }
 
 static bool retryable_curl(CURLcode c)
 {
-        return c == CURLE_COULDNT_CONNECT || c == CURLE_OPERATION_TIMEDOUT || c == CURLE_SEND_ERROR ||
-               c == CURLE_RECV_ERROR || c == CURLE_GOT_NOTHING || c == CURLE_COULDNT_RESOLVE_HOST ||
-               c == CURLE_PARTIAL_FILE;
+        return c == CURLE_COULDNT_CONNECT || c == CURLE_OPERATION_TIMEDOUT ||
+               c == CURLE_SEND_ERROR || c == CURLE_RECV_ERROR || c == CURLE_GOT_NOTHING ||
+               c == CURLE_COULDNT_RESOLVE_HOST || c == CURLE_PARTIAL_FILE;
 }
 
 static bool retryable_status(long s)
@@ -386,13 +411,14 @@ static int check_partial(const struct resp *rs, const char *shown, bridle_error 
         json_t *j = rs->len ? json_loadb(rs->buf, rs->len, 0, NULL) : NULL;
         json_t *ps = json_object_get(j, "partialSuccess");
         json_t *rej = json_object_get(ps, "rejectedSpans");
-        long long n = json_is_integer(rej) ? (long long)json_integer_value(rej)
+        long long n = json_is_integer(rej)  ? (long long)json_integer_value(rej)
                       : json_is_string(rej) ? strtoll(json_string_value(rej), NULL, 10)
                                             : 0;
         int r = 0;
         if (n > 0) {
                 const char *m = json_string_value(json_object_get(ps, "errorMessage"));
-                r = bridle__err(err, BRIDLE_E_PROTOCOL, "OTLP export to '%s': the collector rejected %lld span(s)%s%.200s",
+                r = bridle__err(err, BRIDLE_E_PROTOCOL,
+                                "OTLP export to '%s': the collector rejected %lld span(s)%s%.200s",
                                 shown, n, m ? ": " : "", m ? m : "");
         }
         json_decref(j);
@@ -405,7 +431,7 @@ static void excerpt(const struct resp *rs, char *out, size_t cap)
         size_t o = 0;
         for (size_t i = 0; i < rs->len && o + 1 < cap; i++) {
                 unsigned char c = (unsigned char)rs->buf[i];
-                out[o++] = c >= ' ' && c < 0x7f ? (char)c : ' ';
+                out[o++] = (char)(c >= ' ' && c < 0x7f ? c : ' ');
         }
         out[o] = 0;
 }
@@ -418,8 +444,8 @@ struct post {
         char errbuf[CURL_ERROR_SIZE];
 };
 
-static int setup(struct post *p, const char *url, const void *body, size_t len, struct curl_slist *hdrs,
-                 const char *noproxy)
+static int setup(struct post *p, const char *url, const void *body, size_t len,
+                 struct curl_slist *hdrs, const char *noproxy)
 {
         CURLcode c = CURLE_OK;
 #define SET(opt, val)                                                                              \
@@ -446,8 +472,39 @@ static int setup(struct post *p, const char *url, const void *body, size_t len, 
         return c == CURLE_OK ? 0 : -EINVAL;
 }
 
+/* The error of the last attempt (a: its index). */
+static int final_error(const struct post *p, CURLcode c, long status, unsigned a, bridle_error *err)
+{
+        char ex[240], tries[48] = "";
+        excerpt(p->rs, ex, sizeof(ex));
+        if (a)
+                (void)snprintf(tries, sizeof(tries), " (after %u attempts)", a + 1);
+        if (c == CURLE_OK)
+                return bridle__err(err, BRIDLE_E_PROTOCOL, "OTLP export to '%s': HTTP %ld%s%s%s",
+                                   p->shown, status, tries, ex[0] ? ": " : "", ex);
+        int code = c == CURLE_COULDNT_CONNECT      ? -ECONNREFUSED
+                   : c == CURLE_OPERATION_TIMEDOUT ? BRIDLE_E_TIMEOUT
+                                                   : BRIDLE_E_PROTOCOL;
+        return bridle__err(err, code, "OTLP export to '%s': %s%s", p->shown, curl_easy_strerror(c),
+                           tries);
+}
+
+/* The pause before attempt a + 1: exponential from base, capped, with
+ * jitter; the collector's Retry-After (capped) when it gave one. */
+static int64_t pause_ms(unsigned base, unsigned a, int64_t retry_after_ms, uint64_t *seed)
+{
+        if (retry_after_ms >= 0)
+                return retry_after_ms < BRIDLE__OTLP_MAX_BACKOFF_MS ? retry_after_ms
+                                                                    : BRIDLE__OTLP_MAX_BACKOFF_MS;
+        int64_t ms = (int64_t)base << (a < 10 ? a : 10);
+        if (ms > BRIDLE__OTLP_MAX_BACKOFF_MS)
+                ms = BRIDLE__OTLP_MAX_BACKOFF_MS;
+        *seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        return ms / 2 + (ms > 1 ? (int64_t)((*seed >> 33) % (uint64_t)(ms / 2 + 1)) : 0);
+}
+
 /* Attempts until one is final (success, or an error not worth retrying), at
- * most 1 + retries, with exponential backoff between them. */
+ * most 1 + retries, with backoff between them. */
 static int attempts(struct post *p, unsigned retries, bridle_error *err)
 {
         unsigned base = backoff_base_ms();
@@ -465,30 +522,9 @@ static int attempts(struct post *p, unsigned retries, bridle_error *err)
                 if (c == CURLE_OK && status >= 200 && status < 300)
                         return check_partial(p->rs, p->shown, err);
                 bool again = c == CURLE_OK ? retryable_status(status) : retryable_curl(c);
-                if (!again || a >= retries) {
-                        char ex[240], tries[48] = "";
-                        excerpt(p->rs, ex, sizeof(ex));
-                        if (a)
-                                (void)snprintf(tries, sizeof(tries), " (after %u attempts)", a + 1);
-                        if (c != CURLE_OK)
-                                return bridle__err(err,
-                                                   c == CURLE_COULDNT_CONNECT       ? -ECONNREFUSED
-                                                   : c == CURLE_OPERATION_TIMEDOUT ? BRIDLE_E_TIMEOUT
-                                                                                   : BRIDLE_E_PROTOCOL,
-                                                   "OTLP export to '%s': %s%s", p->shown, curl_easy_strerror(c), tries);
-                        return bridle__err(err, BRIDLE_E_PROTOCOL, "OTLP export to '%s': HTTP %ld%s%s%s", p->shown,
-                                           status, tries, ex[0] ? ": " : "", ex);
-                }
-                /* Exponential, capped, with jitter; Retry-After when the collector says. */
-                int64_t ms = (int64_t)base << (a < 10 ? a : 10);
-                if (ms > BRIDLE__OTLP_MAX_BACKOFF_MS)
-                        ms = BRIDLE__OTLP_MAX_BACKOFF_MS;
-                seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-                ms = ms / 2 + (ms > 1 ? (int64_t)((seed >> 33) % (uint64_t)(ms / 2 + 1)) : 0);
-                if (p->rs->retry_after_ms >= 0)
-                        ms = p->rs->retry_after_ms < BRIDLE__OTLP_MAX_BACKOFF_MS ? p->rs->retry_after_ms
-                                                                                 : BRIDLE__OTLP_MAX_BACKOFF_MS;
-                sleep_ms(ms);
+                if (!again || a >= retries)
+                        return final_error(p, c, status, a, err);
+                sleep_ms(pause_ms(base, a, p->rs->retry_after_ms, &seed));
         }
 }
 
@@ -522,12 +558,13 @@ int bridle__otlp_post(const char *body, size_t len, const bridle__otlp_opts *o, 
         }
         if ((r = bridle__curl_load(err)) < 0) {
                 json_decref(extra);
-                return bridle__err_prefix(err, "OTLP export");
+                return err ? bridle__err_prefix(err, "OTLP export") : r;
         }
         (void)pthread_once(&global_once, global_init);
         if (global_rc != CURLE_OK) {
                 json_decref(extra);
-                return bridle__err(err, BRIDLE_E_UNSUPPORTED, "libcurl: %s", curl_easy_strerror(global_rc));
+                return bridle__err(err, BRIDLE_E_UNSUPPORTED, "libcurl: %s",
+                                   curl_easy_strerror(global_rc));
         }
         _cleanup_(free_slist) struct curl_slist *hdrs = NULL;
         r = build_slist(extra, gzip, &hdrs, err);
@@ -538,17 +575,22 @@ int bridle__otlp_post(const char *body, size_t len, const bridle__otlp_opts *o, 
         _cleanup_free_ struct resp *rs = bridle__calloc(1, sizeof(*rs));
         if (!noproxy || !rs)
                 return bridle__err(err, -ENOMEM, "OTLP export");
-        struct post p = { .rs = rs, .shown = shown, .timeout_ms = o->timeout_ms ? o->timeout_ms
-                                                                                  : BRIDLE__OTLP_DEFAULT_TIMEOUT };
+        struct post p = {.rs = rs,
+                         .shown = shown,
+                         .timeout_ms =
+                                 o->timeout_ms ? o->timeout_ms : BRIDLE__OTLP_DEFAULT_TIMEOUT};
         if (!(p.e = curl_easy_init()))
                 return bridle__err(err, -ENOMEM, "OTLP export");
         r = setup(&p, url, gz ? gz : (const void *)body, gz ? gzlen : len, hdrs, noproxy);
         if (r < 0)
-                r = bridle__err(err, BRIDLE_E_UNSUPPORTED, "libcurl: cannot set the options of an OTLP export");
+                r = bridle__err(err, BRIDLE_E_UNSUPPORTED,
+                                "libcurl: cannot set the options of an OTLP export");
         else
-                r = attempts(&p, o->max_retries ? (o->max_retries < BRIDLE__OTLP_MAX_RETRIES ? o->max_retries
-                                                                                               : BRIDLE__OTLP_MAX_RETRIES)
-                                                : BRIDLE__OTLP_DEFAULT_RETRIES,
+                r = attempts(&p,
+                             o->max_retries ? (o->max_retries < BRIDLE__OTLP_MAX_RETRIES
+                                                       ? o->max_retries
+                                                       : BRIDLE__OTLP_MAX_RETRIES)
+                                            : BRIDLE__OTLP_DEFAULT_RETRIES,
                              err);
         curl_easy_cleanup(p.e);
         return r;

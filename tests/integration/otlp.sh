@@ -12,7 +12,8 @@
 #  - retries after 503 (the receiver fails twice, the export succeeds);
 #    a collector that keeps failing: exit 1, the status said;
 #  - a run whose agent file has trace: {export: otlp, ...} exports by itself
-#    (gzip, its headers); one whose collector is down completes with a
+#    (gzip, its headers), at the end of each part of it (stopped, resumed);
+#    one whose collector is down completes with a
 #    run.warning;
 #  - the canary key reaches no request (bodies and headers).
 . "$(dirname "$0")/lib.sh"
@@ -221,6 +222,30 @@ events "$LIVE"
 pycheck "no run.warning when the export worked" '
 ok = [e for e in of("run.warning") if e["data"].get("where") == "trace"] == [] and last_status().get("status") == "completed"
 why = types()'
+
+# each part of a run exports the trace so far: stopped by max_turns, then resumed
+start_receiver parts
+agent "$T/parts.yaml" parts openai-responses "exec_command" "manifest: $T/manifest.yaml" "max_turns: 1" \
+        "trace: {export: otlp, endpoint: \"$RURL\"}"
+start_server run4 "$T/script.json" --require-key "$KEY"
+set +e
+OPENAI_API_KEY=$KEY "$BRIDLE" run --agent "$T/parts.yaml" --base-url "$URL" --journal "$JOURNAL" "Print a lot" \
+        >"$T/.out" 2>"$T/.err" </dev/null
+RC=$?
+set -e
+OUT=$(cat "$T/.out")
+ERR=$(cat "$T/.err")
+assert_rc 3 "max_turns 1: the run stops"
+PARTS=$(run_id_of "$ERR")
+OPENAI_API_KEY=$KEY resume "$PARTS" --max-turns 5
+assert_rc 0 "the resumed run completes"
+stop_server
+stop_receiver
+rcheck "two exports, one per part, the second with the first's spans and more" "$ROUT" '
+ok = len(recs) == 2 and all(r.get("ok") for r in recs)
+a, b = (spans_of(r) for r in recs) if ok else ([], [])
+ok = ok and {s["traceId"] for s in a + b} == {args[0]} and {s["spanId"] for s in a} < {s["spanId"] for s in b}
+why = [len(x) for x in (a, b)]' "$PARTS"
 
 # a collector that is down: the run still completes, a run.warning says why
 agent "$T/dead.yaml" dead openai-responses "exec_command" "manifest: $T/manifest.yaml" "max_turns: 5" \
