@@ -236,7 +236,11 @@ static int write_out(const char *dir, const char *name, const char *text, char *
         _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (fd < 0)
                 return bridle__err(err, -errno, "'%s'", tmp);
-        int r = bridle__write_full(fd, text, strlen(text));
+        size_t len = strlen(text);
+        int r = bridle__write_full(fd, text, len);
+        /* A text file ends with a newline. */
+        if (r == 0 && (len == 0 || text[len - 1] != '\n'))
+                r = bridle__write_full(fd, "\n", 1);
         if (r < 0)
                 return bridle__err(err, r, "'%s'", tmp);
         if (rename(tmp, path) < 0)
