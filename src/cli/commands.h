@@ -12,6 +12,7 @@ int bridle_cmd_approvals(int argc, char **argv);
 int bridle_cmd_approve(int argc, char **argv);
 int bridle_cmd_runs(int argc, char **argv);
 int bridle_cmd_gc(int argc, char **argv);
+int bridle_cmd_eval(int argc, char **argv);
 int bridle_cmd_trace(int argc, char **argv);
 int bridle_cmd_prices(int argc, char **argv);
 int bridle_cmd_test(int argc, char **argv);

@@ -26,6 +26,7 @@ static void usage(FILE *f)
               "  test FILE|DIR... [--junit FILE] [--record]  run agent scenarios with scripted models\n"
               "  trace RUN [--format text|jsonl|html] [--out FILE] / --export otlp  a run's trace\n"
               "  prices [--json]                            the model price table in use\n"
+              "  eval SUITE.yaml [--baseline RESULTS.json]  grade real runs of an evaluation suite\n"
               "  gc [--dry-run] [--older-than DAYS] ...     remove old runs' checkpoints and sandboxes\n"
               "  patch [--dir DIR] [PATCH]                  apply an apply_patch text (argument or stdin)\n"
               "  demo                                       run a few commands in a sandbox and show what is blocked\n"
@@ -59,6 +60,8 @@ int main(int argc, char **argv)
                 return bridle_cmd_approve(argc - 1, argv + 1);
         if (strcmp(cmd, "runs") == 0)
                 return bridle_cmd_runs(argc - 1, argv + 1);
+        if (strcmp(cmd, "eval") == 0)
+                return bridle_cmd_eval(argc - 1, argv + 1);
         if (strcmp(cmd, "gc") == 0)
                 return bridle_cmd_gc(argc - 1, argv + 1);
         if (strcmp(cmd, "trace") == 0)
