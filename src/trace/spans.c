@@ -706,65 +706,107 @@ static void on_approval_given(builder *b, int64_t seq, int64_t ts, const json_t 
 
 /* ---- the pass ---------------------------------------------------------------------- */
 
-static void on_run_note(builder *b, int64_t ts, const char *type, const json_t *d)
+typedef void (*handler)(builder *b, int64_t seq, int64_t ts, const json_t *d);
+
+static void h_destroyed(builder *b, int64_t seq, int64_t ts, const json_t *d)
 {
-        static const char *const resumed[] = {"attempt", "max_turns", NULL};
-        static const char *const warning[] = {"agent", "message", NULL};
-        static const char *const rewound[] = {"checkpoint", "to_seq", NULL};
-        if (strcmp(type, "run.resumed") == 0)
-                span_event(b, b->run, "resumed", ts, d, resumed);
-        else if (strcmp(type, "run.warning") == 0)
-                span_event(b, b->run, "warning", ts, d, warning);
-        else if (strcmp(type, "run.rewound") == 0)
-                span_event(b, b->run, "rewound", ts, d, rewound);
-        else if (strcmp(type, "workspace.exported") == 0)
-                span_event(b, b->run, "exported", ts, d, NULL);
+        (void)seq;
+        on_sandbox_destroyed(b, ts, d);
 }
+
+static void h_retry(builder *b, int64_t seq, int64_t ts, const json_t *d)
+{
+        (void)seq;
+        on_model_retry(b, ts, d);
+}
+
+static void h_error(builder *b, int64_t seq, int64_t ts, const json_t *d)
+{
+        (void)seq;
+        on_model_error(b, ts, d);
+}
+
+static void h_in_doubt(builder *b, int64_t seq, int64_t ts, const json_t *d)
+{
+        (void)seq;
+        on_tool_note(b, ts, d, "in_doubt");
+}
+
+static void h_replayed(builder *b, int64_t seq, int64_t ts, const json_t *d)
+{
+        (void)seq;
+        on_tool_note(b, ts, d, "replayed");
+}
+
+static void h_egress(builder *b, int64_t seq, int64_t ts, const json_t *d)
+{
+        (void)seq;
+        on_egress(b, ts, d);
+}
+
+static void h_status(builder *b, int64_t seq, int64_t ts, const json_t *d)
+{
+        (void)seq;
+        on_run_status(b, ts, d);
+}
+
+static void h_resumed(builder *b, int64_t seq, int64_t ts, const json_t *d)
+{
+        static const char *const keys[] = {"attempt", "max_turns", NULL};
+        (void)seq;
+        span_event(b, b->run, "resumed", ts, d, keys);
+}
+
+static void h_warning(builder *b, int64_t seq, int64_t ts, const json_t *d)
+{
+        static const char *const keys[] = {"agent", "message", NULL};
+        (void)seq;
+        span_event(b, b->run, "warning", ts, d, keys);
+}
+
+static void h_rewound(builder *b, int64_t seq, int64_t ts, const json_t *d)
+{
+        static const char *const keys[] = {"checkpoint", "to_seq", NULL};
+        (void)seq;
+        span_event(b, b->run, "rewound", ts, d, keys);
+}
+
+static void h_exported(builder *b, int64_t seq, int64_t ts, const json_t *d)
+{
+        (void)seq;
+        span_event(b, b->run, "exported", ts, d, NULL);
+}
+
+static const struct {
+        const char *type;
+        handler fn;
+} handlers[] = {
+        {"sandbox.created", on_sandbox_created}, {"sandbox.destroyed", h_destroyed},
+        {"model.request", on_model_request},     {"model.response", on_model_response},
+        {"model.retry", h_retry},                {"model.error", h_error},
+        {"gateway.decision", on_gateway},        {"tool.started", on_tool_started},
+        {"tool.finished", on_tool_finished},     {"tool.in_doubt", h_in_doubt},
+        {"tool.replayed", h_replayed},           {"approval.requested", on_approval_requested},
+        {"approval.given", on_approval_given},   {"handoff", on_handoff},
+        {"checkpoint", on_checkpoint},           {"guardrail.tripped", on_guardrail},
+        {"egress.connection", h_egress},         {"run.status", h_status},
+        {"run.resumed", h_resumed},              {"run.warning", h_warning},
+        {"run.rewound", h_rewound},              {"workspace.exported", h_exported},
+};
 
 static void dispatch(builder *b, int64_t seq, int64_t ts, const char *type, const json_t *d)
 {
-        if (strcmp(type, "run.started") == 0)
+        if (strcmp(type, "run.started") == 0) {
                 on_run_started(b, seq, ts, d);
-        else if (b->run < 0) /* nothing before the run */
                 return;
-        else if (strcmp(type, "sandbox.created") == 0)
-                on_sandbox_created(b, seq, ts, d);
-        else if (strcmp(type, "sandbox.destroyed") == 0)
-                on_sandbox_destroyed(b, ts, d);
-        else if (strcmp(type, "model.request") == 0)
-                on_model_request(b, seq, ts, d);
-        else if (strcmp(type, "model.response") == 0)
-                on_model_response(b, seq, ts, d);
-        else if (strcmp(type, "model.retry") == 0)
-                on_model_retry(b, ts, d);
-        else if (strcmp(type, "model.error") == 0)
-                on_model_error(b, ts, d);
-        else if (strcmp(type, "gateway.decision") == 0)
-                on_gateway(b, seq, ts, d);
-        else if (strcmp(type, "tool.started") == 0)
-                on_tool_started(b, seq, ts, d);
-        else if (strcmp(type, "tool.finished") == 0)
-                on_tool_finished(b, seq, ts, d);
-        else if (strcmp(type, "tool.in_doubt") == 0)
-                on_tool_note(b, ts, d, "in_doubt");
-        else if (strcmp(type, "tool.replayed") == 0)
-                on_tool_note(b, ts, d, "replayed");
-        else if (strcmp(type, "approval.requested") == 0)
-                on_approval_requested(b, seq, ts, d);
-        else if (strcmp(type, "approval.given") == 0)
-                on_approval_given(b, seq, ts, d);
-        else if (strcmp(type, "handoff") == 0)
-                on_handoff(b, seq, ts, d);
-        else if (strcmp(type, "checkpoint") == 0)
-                on_checkpoint(b, seq, ts, d);
-        else if (strcmp(type, "guardrail.tripped") == 0)
-                on_guardrail(b, seq, ts, d);
-        else if (strcmp(type, "egress.connection") == 0)
-                on_egress(b, ts, d);
-        else if (strcmp(type, "run.status") == 0)
-                on_run_status(b, ts, d);
-        else
-                on_run_note(b, ts, type, d);
+        }
+        if (b->run < 0) /* nothing before the run */
+                return;
+        for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
+                if (strcmp(type, handlers[i].type) == 0) {
+                        handlers[i].fn(b, seq, ts, d);
+                        return;
+                }
 }
 
 /* ---- finishing: open spans, run totals, redaction, the cap, the order --------------- */

@@ -542,6 +542,85 @@ static void test_failed_run(void **state)
         json_decref(events);
 }
 
+/* Durability: a call in doubt rerun in a replacement sandbox, a replay, egress, a rewind. */
+static void test_durable(void **state)
+{
+        (void)state;
+        json_t *events = json_pack(
+                "[o,o,o,o,o,o,o,o,o,o,o]",
+                ev(1, 0, "run.started", json_pack("{s:s, s:s}", "task", "t", "agent", "a")),
+                ev(2, 100, "sandbox.created", json_pack("{s:s}", "sandbox_id", "sb1")),
+                ev(3, 200, "tool.started",
+                   json_pack("{s:s, s:s, s:s, s:b}", "call_id", "c1", "name", "exec_command", "arguments", "{}", "writes", 1)),
+                ev(4, 1000, "run.resumed", json_pack("{s:i}", "attempt", 2)),
+                ev(5, 1010, "tool.in_doubt",
+                   json_pack("{s:s, s:s, s:s, s:s}", "call_id", "c1", "name", "exec_command", "resolution", "rerun",
+                             "checkpoint", "snap1")),
+                ev(6, 1100, "sandbox.created",
+                   json_pack("{s:s, s:s, s:s, s:s}", "sandbox_id", "sb2", "replaces", "sb1", "reason", "in_doubt",
+                             "restored_from", "snap1")),
+                ev(7, 1200, "tool.started",
+                   json_pack("{s:s, s:s, s:s, s:b}", "call_id", "c1", "name", "exec_command", "arguments", "{}", "writes", 1)),
+                ev(8, 1300, "egress.connection",
+                   json_pack("{s:s, s:s, s:i, s:b, s:i}", "method", "CONNECT", "host", "example.org", "port", 443,
+                             "allowed", 0, "status", 403)),
+                ev(9, 1400, "tool.finished",
+                   json_pack("{s:s, s:s, s:b, s:{s:s}}", "call_id", "c1", "name", "exec_command", "ok", 1, "output_item",
+                             "output", "done")),
+                ev(10, 1500, "tool.replayed",
+                   json_pack("{s:s, s:s, s:b, s:i}", "call_id", "c1", "name", "exec_command", "ok", 1, "duration_ms", 7)),
+                ev(11, 1600, "run.rewound", json_pack("{s:s, s:i}", "checkpoint", "snap1", "to_seq", 2)));
+        assert_non_null(events);
+        json_t *spans = NULL;
+        assert_int_equal(bridle__trace_build(events, 0, &spans, NULL), 0);
+        const json_t *sb1 = NULL, *sb2 = NULL;
+        size_t i;
+        const json_t *s;
+        json_array_foreach(spans, i, s) if (!strcmp(json_string_value(json_object_get(s, "name")), "sandbox"))
+        {
+                if (!strcmp(sattr(s, "bridle.sandbox.id"), "sb1"))
+                        sb1 = s;
+                else
+                        sb2 = s;
+        }
+        assert_non_null(sb1);
+        assert_non_null(sb2);
+        assert_int_equal(num(sb1, "end_ms"), T0 + 1100);
+        assert_string_equal(sattr(sb1, "bridle.sandbox.replaced_by"), "sb2");
+        assert_string_equal(sattr(sb2, "bridle.sandbox.replaces"), "sb1");
+        assert_string_equal(sattr(sb2, "bridle.snapshot.id"), "snap1");
+        assert_int_equal(num(sb2, "end_ms"), T0 + 1600);
+        const json_t *egress = json_array_get(json_object_get(sb2, "events"), 0);
+        assert_string_equal(json_string_value(json_object_get(egress, "name")), "egress");
+        assert_string_equal(sattr(egress, "host"), "example.org");
+        const json_t *tool = span(spans, "tool exec_command");
+        const json_t *tev = json_object_get(tool, "events");
+        assert_int_equal(json_array_size(tev), 3);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(tev, 0), "name")), "in_doubt");
+        assert_string_equal(sattr(json_array_get(tev, 0), "resolution"), "rerun");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(tev, 1), "name")), "restarted");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(tev, 2), "name")), "replayed");
+        assert_int_equal(num(tool, "start_ms"), T0 + 200);
+        assert_int_equal(num(tool, "end_ms"), T0 + 1400);
+        size_t execs = 0, incomplete = 0;
+        json_array_foreach(spans, i, s) if (is_parent(tool, s))
+        {
+                execs++;
+                incomplete += json_is_true(json_object_get(json_object_get(s, "attributes"), "bridle.incomplete"));
+        }
+        assert_int_equal(execs, 2);
+        assert_int_equal(incomplete, 1);
+        const json_t *rev = json_object_get(span(spans, "run"), "events");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(rev, json_array_size(rev) - 1), "name")),
+                            "rewound");
+        json_t *sum = bridle__trace_summary(events, spans);
+        assert_float_equal(json_number_value(json_object_get(sum, "sandbox_seconds")), 1.5, 1e-9);
+        assert_string_equal(json_string_value(json_object_get(sum, "status")), "running");
+        json_decref(sum);
+        json_decref(spans);
+        json_decref(events);
+}
+
 static void test_errors(void **state)
 {
         (void)state;
@@ -570,7 +649,8 @@ int main(void)
                 cmocka_unit_test(test_tree),        cmocka_unit_test(test_tools),
                 cmocka_unit_test(test_ids),         cmocka_unit_test(test_summary),
                 cmocka_unit_test(test_text),        cmocka_unit_test(test_jsonl_html),
-                cmocka_unit_test(test_failed_run),  cmocka_unit_test(test_errors),
+                cmocka_unit_test(test_failed_run),  cmocka_unit_test(test_durable),
+                cmocka_unit_test(test_errors),
         };
         return cmocka_run_group_tests_name("trace", tests, setup, NULL);
 }
