@@ -27,7 +27,7 @@ line-01..line-20. At least CHAOS_MIN_KILLS (100) kills per case.
 Environment: BRIDLE, BRIDLE_SRCDIR (set by meson); CHAOS_SEED=N replays one
 seed (its kill delays; the instants still depend on the machine's speed);
 CHAOS_BASE=N the first seed (default: random, printed); CHAOS_MIN_KILLS,
-CHAOS_MAX_SEEDS, CHAOS_BUDGET (seconds, default 150); CHAOS_KEEP_GOING=1 goes
+CHAOS_MAX_SEEDS, CHAOS_BUDGET (seconds, default 420); CHAOS_KEEP_GOING=1 goes
 on after a failed seed (and fails at the end); CHAOS_KEEP=1 keeps the temporary
 folder; CHAOS_THAW=1 (diagnosis only) thaws a sandbox left frozen by a harness
 killed mid-snapshot before each resume. Exit 0 pass, 1 fail, 77 skip.
@@ -58,7 +58,7 @@ LINES = ["line-%02d" % i for i in range(1, 21)]
 
 MIN_KILLS = int(os.environ.get("CHAOS_MIN_KILLS", "100"))
 MAX_SEEDS = int(os.environ.get("CHAOS_MAX_SEEDS", "150"))
-BUDGET = float(os.environ.get("CHAOS_BUDGET", "150"))
+BUDGET = float(os.environ.get("CHAOS_BUDGET", "420"))
 MAX_ATTEMPTS = 40  # processes (run + resumes) per seed
 KILLS_PER_SEED = 12  # then the last resume runs unkilled
 PROC_TIMEOUT = 30.0  # seconds one run/resume may take
