@@ -49,7 +49,9 @@ static int fail(const struct lctx *c, const json_t *parent, const char *key, siz
         /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is right above */
         (void)vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        const bridle__docpos *p = bridle__doc_slot(c->doc, parent, key, index);
+        /* No key in a mapping: the mapping itself (what lacks a key). */
+        const bridle__docpos *p = !key && json_is_object(parent) ? bridle__doc_node(c->doc, parent)
+                                                                 : bridle__doc_slot(c->doc, parent, key, index);
         int line = p ? (at_key ? p->key_line : p->line) : 0, col = p ? (at_key ? p->key_col : p->col) : 0;
         return bridle__doc_err(c->doc, line, col, c->err, BRIDLE_E_INVALID, "%s: %s", kpath, msg);
 }
@@ -308,8 +310,10 @@ static int load_expect(const struct lctx *c, const json_t *task, const char *kpa
                 bool ok = false;
                 for (size_t i = 0; statuses[i]; i++)
                         ok = ok || !strcmp(statuses[i], t->expect_status);
+                char kps[200];
+                (void)snprintf(kps, sizeof(kps), "%s.status", kp);
                 if (!ok)
-                        return fail(c, exp, "status", 0, false, kp,
+                        return fail(c, exp, "status", 0, false, kps,
                                     "must be completed, failed, stopped or awaiting_approval");
         }
         if ((r = get_string_list(c, exp, "must_run", kp, &t->must_run, &t->n_must_run)) < 0 ||
@@ -319,8 +323,10 @@ static int load_expect(const struct lctx *c, const json_t *task, const char *kpa
                 return r;
         const json_t *mt = json_object_get(exp, "max_turns");
         if (mt && !json_is_null(mt)) {
+                char kpm[200];
+                (void)snprintf(kpm, sizeof(kpm), "%s.max_turns", kp);
                 if (!json_is_integer(mt) || json_integer_value(mt) < 1 || json_integer_value(mt) > 100000)
-                        return fail(c, exp, "max_turns", 0, false, kp, "must be an integer from 1 to 100000");
+                        return fail(c, exp, "max_turns", 0, false, kpm, "must be an integer from 1 to 100000");
                 t->max_turns = (long)json_integer_value(mt);
         }
         return 0;
