@@ -43,6 +43,7 @@ void bridle__tracebuf_printf(bridle__tracebuf *b, const char *fmt, ...)
         char tmp[1024];
         va_list ap;
         va_start(ap, fmt);
+        /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is right above */
         int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
         va_end(ap);
         if (n < 0) {
@@ -59,6 +60,7 @@ void bridle__tracebuf_printf(bridle__tracebuf *b, const char *fmt, ...)
                 return;
         }
         va_start(ap, fmt);
+        /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is right above */
         int m = vsnprintf(big, (size_t)n + 1, fmt, ap);
         va_end(ap);
         if (m == n)

@@ -443,8 +443,11 @@ static void walk(struct timeline *t, size_t idx, unsigned depth)
                 return;
         size_t i;
         const json_t *k;
-        json_array_foreach(json_object_get(t->children, str(s, "span_id") ?: ""), i, k)
+        const json_t *kids = json_object_get(t->children, str(s, "span_id") ?: "");
+        json_array_foreach(kids, i, k)
+        {
                 walk(t, (size_t)json_integer_value(k), depth + 1);
+        }
 }
 
 static int index_children(json_t *children, const json_t *spans)
@@ -480,7 +483,11 @@ static void timeline_html(struct timeline *t)
         bridle__tracebuf_puts(b, "</p>\n");
         size_t i;
         const json_t *s;
-        json_array_foreach(t->spans, i, s) if (!json_object_get(s, "parent_span_id")) walk(t, i, 0);
+        json_array_foreach(t->spans, i, s)
+        {
+                if (!json_object_get(s, "parent_span_id"))
+                        walk(t, i, 0);
+        }
         bridle__tracebuf_puts(b, "</section>\n");
 }
 

@@ -446,6 +446,25 @@ static void on_model_request(builder *b, int64_t seq, int64_t ts, const json_t *
         attr_copy(b, b->chat, "bridle.request.items", d, "items");
 }
 
+/* text += "\n" + t (the first without the line break). */
+static void append_text(builder *b, char **text, size_t *len, const char *t)
+{
+        if (!t)
+                return;
+        size_t tl = strlen(t);
+        char *nt = bridle__realloc(*text, *len + tl + 2);
+        if (!nt) {
+                b->oom = true;
+                return;
+        }
+        if (*len)
+                nt[(*len)++] = '\n';
+        memcpy(nt + *len, t, tl);
+        *len += tl;
+        nt[*len] = '\0';
+        *text = nt;
+}
+
 /* The response's message text and the names of the calls it asks for;
  * the call items are kept by call_id (a denied call has no tool.started). */
 static void response_output(builder *b, long chat, const json_t *output)
@@ -458,28 +477,16 @@ static void response_output(builder *b, long chat, const json_t *output)
         json_array_foreach(output, i, it)
         {
                 const char *cid = str(it, "call_id");
-                if (cid) {
-                        if (json_object_set(b->items, cid, (json_t *)it) < 0 ||
-                            (calls && json_array_append_new(calls, json_string(call_name(it))) < 0))
-                                b->oom = true;
+                if (!cid) {
+                        json_array_foreach(json_object_get(it, "content"), j, c)
+                        {
+                                append_text(b, &text, &len, str(c, "text"));
+                        }
                         continue;
                 }
-                json_array_foreach(json_object_get(it, "content"), j, c)
-                {
-                        const char *t = str(c, "text");
-                        size_t tl = t ? strlen(t) : 0;
-                        char *nt = t ? bridle__realloc(text, len + tl + 2) : text;
-                        if (!nt) {
-                                b->oom = true;
-                                continue;
-                        }
-                        text = nt;
-                        if (len)
-                                text[len++] = '\n';
-                        memcpy(text + len, t, tl);
-                        len += tl;
-                        text[len] = '\0';
-                }
+                if (json_object_set(b->items, cid, (json_t *)it) < 0 ||
+                    (calls && json_array_append_new(calls, json_string(call_name(it))) < 0))
+                        b->oom = true;
         }
         attr_str(b, chat, "bridle.response.text", text);
         free(text);
@@ -854,6 +861,22 @@ static json_t *clean(const bridle__secrets *sec, const json_t *v, size_t cap, bo
         return json_stringn_nocheck(red, n);
 }
 
+/* Each string of an array through clean(); *cut when one was cut. */
+static int clean_array(const bridle__secrets *sec, json_t *v, size_t cap, bool *cut)
+{
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e)
+        {
+                bool one = false;
+                json_t *c = json_is_string(e) ? clean(sec, e, cap, &one) : json_string("");
+                if (!c || json_array_set_new(v, i, c) < 0)
+                        return -ENOMEM;
+                *cut |= one;
+        }
+        return 0;
+}
+
 static int clean_attrs(const bridle__secrets *sec, json_t *a, size_t cap)
 {
         const char *k;
@@ -869,17 +892,8 @@ static int clean_attrs(const bridle__secrets *sec, json_t *a, size_t cap)
                         json_t *c = clean(sec, v, cap, &cut);
                         if (!c || json_object_set_new(a, k, c) < 0)
                                 return -ENOMEM;
-                } else if (json_is_array(v)) {
-                        size_t i;
-                        json_t *e;
-                        json_array_foreach(v, i, e)
-                        {
-                                bool one = false;
-                                json_t *c = json_is_string(e) ? clean(sec, e, cap, &one) : json_string("");
-                                if (!c || json_array_set_new(v, i, c) < 0)
-                                        return -ENOMEM;
-                                cut |= one;
-                        }
+                } else if (json_is_array(v) && clean_array(sec, v, cap, &cut) < 0) {
+                        return -ENOMEM;
                 }
                 if (cut && json_array_append_new(cuts, json_sprintf("%s.truncated", k)) < 0)
                         return -ENOMEM;

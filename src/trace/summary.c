@@ -38,7 +38,7 @@ static json_t *bucket(json_t *obj, const char *key)
 
 static bool add_int(json_t *o, const char *key, int64_t by)
 {
-        return o && json_object_set_new(o, key, json_integer((json_int_t)(num(o, key) + by))) == 0;
+        return o && json_object_set_new(o, key, json_integer((json_int_t)num(o, key) + (json_int_t)by)) == 0;
 }
 
 static bool add_real(json_t *o, const char *key, double by)
@@ -182,7 +182,10 @@ json_t *bridle__trace_summary(const json_t *events, const json_t *spans)
         }
         const char *id;
         json_t *t, *tmp;
-        json_object_foreach_safe(a.open_sandboxes, tmp, id, t) sandbox_close(&a, id, a.last_ts);
+        json_object_foreach_safe(a.open_sandboxes, tmp, id, t)
+        {
+                sandbox_close(&a, id, a.last_ts);
+        }
         if (a.ok)
                 out = assemble(&a, events, spans);
 done:

@@ -313,6 +313,22 @@ static void sub_line(struct tree *t, unsigned depth, bool has_children, const ch
         bridle__tracebuf_add(t->b, "\n", 1);
 }
 
+/* " key=value" (the key's last part) for a scalar attribute of an event. */
+static int event_attr(char *line, size_t cap, int n, const char *k, const json_t *v)
+{
+        if (n < 0 || (size_t)n >= cap || strstr(k, ".truncated"))
+                return n;
+        const char *dot = strrchr(k, '.');
+        const char *key = dot ? dot + 1 : k;
+        if (json_is_string(v))
+                return n + snprintf(line + n, cap - (size_t)n, " %s=%s", key, json_string_value(v));
+        if (json_is_integer(v))
+                return n + snprintf(line + n, cap - (size_t)n, " %s=%lld", key, (long long)json_integer_value(v));
+        if (json_is_boolean(v))
+                return n + snprintf(line + n, cap - (size_t)n, " %s=%s", key, json_is_true(v) ? "true" : "false");
+        return n;
+}
+
 static void event_lines(struct tree *t, const json_t *s, unsigned depth, bool has_children)
 {
         size_t i;
@@ -325,18 +341,7 @@ static void event_lines(struct tree *t, const json_t *s, unsigned depth, bool ha
                 const json_t *v;
                 json_object_foreach((json_t *)attrs(e), k, v)
                 {
-                        if (n < 0 || (size_t)n >= sizeof(line) || strstr(k, ".truncated"))
-                                continue;
-                        const char *dot = strrchr(k, '.');
-                        if (json_is_string(v))
-                                n += snprintf(line + n, sizeof(line) - (size_t)n, " %s=%s", dot ? dot + 1 : k,
-                                              json_string_value(v));
-                        else if (json_is_integer(v))
-                                n += snprintf(line + n, sizeof(line) - (size_t)n, " %s=%lld", dot ? dot + 1 : k,
-                                              (long long)json_integer_value(v));
-                        else if (json_is_boolean(v))
-                                n += snprintf(line + n, sizeof(line) - (size_t)n, " %s=%s", dot ? dot + 1 : k,
-                                              json_is_true(v) ? "true" : "false");
+                        n = event_attr(line, sizeof(line), n, k, v);
                 }
                 sub_line(t, depth, has_children, "! ", line, strlen(line));
         }
