@@ -59,41 +59,56 @@ static int usage(FILE *f, int status)
         return status;
 }
 
+/* An option with a value: 0, or -1 (said on stderr). */
+static int set_value(struct eval_cli *c, const char *a, const char *v)
+{
+        if (!strcmp(a, "--model")) {
+                c->o.model = v;
+        } else if (!strcmp(a, "--provider")) {
+                c->o.provider = v;
+        } else if (!strcmp(a, "--base-url")) {
+                c->o.base_url = v;
+        } else if (!strcmp(a, "--baseline")) {
+                c->o.baseline_file = v;
+        } else if (!strcmp(a, "--out")) {
+                c->o.out_dir = v;
+        } else {
+                char *end = NULL;
+                long n = strtol(v, &end, 10);
+                if (!*v || *end || n < 1 || n > 100) {
+                        (void)fprintf(stderr, "bridle eval: --repeat wants a number from 1 to 100, not '%s'\n", v);
+                        return -1;
+                }
+                c->o.repeat = (unsigned)n;
+        }
+        return 0;
+}
+
+static bool takes_value(const char *a)
+{
+        static const char *const opts[] = {"--model", "--provider", "--base-url", "--repeat", "--baseline", "--out"};
+        for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+                if (!strcmp(a, opts[i]))
+                        return true;
+        return false;
+}
+
 /* 1: parsed, 0: --help, -1: usage error. */
 static int parse(int argc, char **argv, struct eval_cli *c)
 {
         for (int i = 1; i < argc; i++) {
-                const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-                bool takes = !strcmp(a, "--model") || !strcmp(a, "--provider") || !strcmp(a, "--base-url") ||
-                             !strcmp(a, "--repeat") || !strcmp(a, "--baseline") || !strcmp(a, "--out");
-                if (takes && !v) {
-                        (void)fprintf(stderr, "bridle eval: %s needs a value\n", a);
-                        return -1;
-                }
-                if (takes)
-                        i++;
-                if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+                const char *a = argv[i];
+                if (takes_value(a)) {
+                        if (i + 1 >= argc) {
+                                (void)fprintf(stderr, "bridle eval: %s needs a value\n", a);
+                                return -1;
+                        }
+                        if (set_value(c, a, argv[++i]) < 0)
+                                return -1;
+                } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
                         return 0;
                 } else if (!strcmp(a, "--json")) {
                         c->json = true;
-                } else if (!strcmp(a, "--model")) {
-                        c->o.model = v;
-                } else if (!strcmp(a, "--provider")) {
-                        c->o.provider = v;
-                } else if (!strcmp(a, "--base-url")) {
-                        c->o.base_url = v;
-                } else if (!strcmp(a, "--baseline")) {
-                        c->o.baseline_file = v;
-                } else if (!strcmp(a, "--out")) {
-                        c->o.out_dir = v;
-                } else if (!strcmp(a, "--repeat")) {
-                        char *end = NULL;
-                        long n = strtol(v, &end, 10);
-                        if (!*v || *end || n < 1 || n > 100) {
-                                (void)fprintf(stderr, "bridle eval: --repeat wants a number from 1 to 100, not '%s'\n", v);
-                                return -1;
-                        }
-                        c->o.repeat = (unsigned)n;
                 } else if (a[0] == '-' && a[1]) {
                         (void)fprintf(stderr, "bridle eval: unknown option '%s'\n", a);
                         return -1;

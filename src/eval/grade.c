@@ -210,6 +210,22 @@ static bool cmdline_has(const char *cmd, const char *prefix)
         return false;
 }
 
+/* An argv list, joined with spaces. */
+static bool argv_has(const json_t *v, const char *prefix)
+{
+        char buf[4096] = "";
+        size_t n = 0, i;
+        const json_t *c;
+        json_array_foreach(v, i, c) {
+                int w = snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? " " : "",
+                                 json_string_value(c) ? json_string_value(c) : "");
+                if (w < 0 || (size_t)w >= sizeof(buf) - n)
+                        break;
+                n += (size_t)w;
+        }
+        return cmdline_has(buf, prefix);
+}
+
 /* The command lines of a tool call's arguments: cmd, commands, command. */
 static bool call_ran(const char *args_text, const char *prefix)
 {
@@ -231,20 +247,7 @@ static bool call_ran(const char *args_text, const char *prefix)
         v = json_object_get(a, "command");
         if (json_is_string(v))
                 return cmdline_has(json_string_value(v), prefix);
-        if (json_is_array(v)) {
-                /* argv form: joined with spaces. */
-                char buf[4096] = "";
-                size_t n = 0;
-                json_array_foreach(v, i, c) {
-                        int w = snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? " " : "",
-                                         json_string_value(c) ? json_string_value(c) : "");
-                        if (w < 0 || (size_t)w >= sizeof(buf) - n)
-                                break;
-                        n += (size_t)w;
-                }
-                return cmdline_has(buf, prefix);
-        }
-        return false;
+        return json_is_array(v) && argv_has(v, prefix);
 }
 
 static int check_must_run(const eval_task *t, const json_t *events, eval_grade *g)
@@ -310,23 +313,30 @@ static int check_files(const eval_task *t, eval_read_fn read, void *ud, eval_gra
         return 0;
 }
 
+/* How many before-files differ now; the first one said in first. */
+static unsigned count_changed(const eval_before *b, size_t nb, eval_read_fn read, void *ud, char *first,
+                              size_t first_size)
+{
+        unsigned changed = 0;
+        for (size_t i = 0; read && i < nb; i++) {
+                _cleanup_free_ char *data = NULL;
+                size_t len = 0;
+                bool exists = read(ud, b[i].path, &data, &len) >= 0;
+                bool same = exists == b[i].exists && (!exists || (len == b[i].len && !memcmp(data, b[i].data, len)));
+                if (!same && changed++ == 0)
+                        (void)snprintf(first, first_size, "%s %s", b[i].path,
+                                       !exists ? "deleted" : !b[i].exists ? "created" : "changed");
+        }
+        return changed;
+}
+
 static int check_unmodified(const eval_task *t, const eval_before *b, size_t nb, eval_read_fn read, void *ud,
                             eval_metrics *m, eval_grade *g)
 {
         if (t->n_must_not_modify == 0)
                 return 0;
-        unsigned changed = 0;
         char first[PATH_MAX] = "";
-        for (size_t i = 0; read && i < nb; i++) {
-                _cleanup_free_ char *data = NULL;
-                size_t len = 0;
-                int rr = read(ud, b[i].path, &data, &len);
-                bool exists = rr >= 0;
-                bool same = exists == b[i].exists && (!exists || (len == b[i].len && !memcmp(data, b[i].data, len)));
-                if (!same && changed++ == 0)
-                        (void)snprintf(first, sizeof(first), "%s %s", b[i].path,
-                                       !exists ? "deleted" : !b[i].exists ? "created" : "changed");
-        }
+        unsigned changed = count_changed(b, nb, read, ud, first, sizeof(first));
         m->violations += changed;
         char exp[SHOW_MAX + 1] = "", got[PATH_MAX + 64];
         size_t n = 0;

@@ -113,6 +113,8 @@ static void child(const eval_judge *j, const char *dir, int in, int out, char **
                 _exit(126);
         if (dir && chdir(dir) < 0)
                 _exit(126);
+        /* The CLI ignores SIGPIPE; a judge gets the default. */
+        (void)signal(SIGPIPE, SIG_DFL);
         execvpe(j->argv[0], j->argv, env);
         _exit(127);
 }
@@ -135,7 +137,7 @@ static int wait_bounded(pid_t pid, unsigned timeout_s, bool *timed_out)
                                 ;
                         return st;
                 }
-                struct timespec ts = {0, 10 * 1000 * 1000};
+                struct timespec ts = {0, 10L * 1000 * 1000};
                 (void)nanosleep(&ts, NULL);
         }
         return -ETIMEDOUT;

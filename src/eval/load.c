@@ -231,6 +231,31 @@ static int load_flags(const struct lctx *c, const json_t *exp, const char *kpath
         return 0;
 }
 
+static int load_file_check(const struct lctx *c, const json_t *v, const char *k, const json_t *fv, const char *kp,
+                           eval_file_check *f)
+{
+        char kpi[300];
+        (void)snprintf(kpi, sizeof(kpi), "%s.%s", kp, k);
+        if (!k[0])
+                return fail(c, v, k, 0, true, kpi, "the path must not be empty");
+        if (!json_is_object(fv))
+                return fail(c, v, k, 0, false, kpi, "must be a mapping {exists: BOOL, contains: TEXT}");
+        static const char *const keys[] = {"exists", "contains", NULL};
+        int r = only_keys(c, fv, kpi, keys);
+        if (r < 0)
+                return r;
+        const json_t *ex = json_object_get(fv, "exists");
+        if (ex && !json_is_boolean(ex))
+                return fail(c, fv, "exists", 0, false, kpi, "exists must be true or false");
+        if (ex)
+                f->exists = json_is_true(ex) ? 1 : 0;
+        if ((r = get_string(c, fv, "contains", kpi, false, false, &f->contains)) < 0)
+                return r;
+        if (f->exists == 0 && f->contains)
+                return fail(c, fv, "contains", 0, false, kpi, "a file that must not exist cannot contain text");
+        return 0;
+}
+
 static int load_files(const struct lctx *c, const json_t *exp, const char *kpath, eval_task *t)
 {
         const json_t *v = json_object_get(exp, "files");
@@ -248,30 +273,14 @@ static int load_files(const struct lctx *c, const json_t *exp, const char *kpath
         const char *k;
         const json_t *fv;
         json_object_foreach((json_t *)v, k, fv) {
-                char kpi[300];
-                (void)snprintf(kpi, sizeof(kpi), "%s.%s", kp, k);
                 eval_file_check *f = &t->files[t->n_files];
                 f->exists = -1;
                 if (!(f->path = bridle__strdup(k)))
                         return oom(c);
                 t->n_files++;
-                if (!k[0])
-                        return fail(c, v, k, 0, true, kpi, "the path must not be empty");
-                if (!json_is_object(fv))
-                        return fail(c, v, k, 0, false, kpi, "must be a mapping {exists: BOOL, contains: TEXT}");
-                static const char *const keys[] = {"exists", "contains", NULL};
-                int r = only_keys(c, fv, kpi, keys);
+                int r = load_file_check(c, v, k, fv, kp, f);
                 if (r < 0)
                         return r;
-                const json_t *ex = json_object_get(fv, "exists");
-                if (ex && !json_is_boolean(ex))
-                        return fail(c, fv, "exists", 0, false, kpi, "exists must be true or false");
-                if (ex)
-                        f->exists = json_is_true(ex) ? 1 : 0;
-                if ((r = get_string(c, fv, "contains", kpi, false, false, &f->contains)) < 0)
-                        return r;
-                if (f->exists == 0 && f->contains)
-                        return fail(c, fv, "contains", 0, false, kpi, "a file that must not exist cannot contain text");
         }
         return 0;
 }
@@ -405,7 +414,7 @@ static int load_judge(const struct lctx *c, const json_t *task, const char *kpat
             (r = get_string(c, j, "base_url", kp, false, true, &jd->base_url)) < 0 ||
             (r = get_string(c, j, "api_key_env", kp, false, true, &jd->api_key_env)) < 0)
                 return r;
-        if (jd->provider && strcmp(jd->provider, "openai-responses") && strcmp(jd->provider, "openai-chat"))
+        if (jd->provider && strcmp(jd->provider, "openai-responses") != 0 && strcmp(jd->provider, "openai-chat") != 0)
                 return fail(c, j, "provider", 0, false, kp, "must be openai-responses or openai-chat");
         return 0;
 }
