@@ -78,7 +78,9 @@ typedef struct bridle_eval_opts {
         volatile int *interrupt;   /* as in bridle_agent_opts: stops the eval after the current run */
 } bridle_eval_opts;
 
-/* One task's (or the total's) figures, over its runs. */
+/* One task's figures, over its runs. In bridle_eval_report.total, cost_usd,
+ * duration_ms, turns, calls and repeated_calls are sums over every run, and
+ * regressed says whether any task regressed. */
 typedef struct bridle_eval_task_result {
         char *name;
         unsigned runs, completed, passed;
