@@ -8,3 +8,6 @@
 #include "bridle/patch.h"
 #include "bridle/run.h"
 #include "bridle/sandbox.h"
+#include "bridle/scenario.h"
+#include "bridle/trace.h"
+#include "bridle/eval.h"
