@@ -197,10 +197,10 @@ no_canary "nor on the output of bridle trace" "$T/.out" "$T/.err"
 # ---- live export: trace: {export: otlp} in the agent file ----
 start_receiver live
 agent "$T/live.yaml" live openai-responses "exec_command" "manifest: $T/manifest.yaml" "max_turns: 5" \
-        "trace: {export: otlp, endpoint: \"$RURL\", gzip: true, headers: {x-live: yes-$RPORT}}"
+        "trace: {export: otlp, endpoint: \"$RURL\", gzip: true, headers: {x-live: yes-$RPORT, x-token: \"Bearer \${COLLECTOR_TOKEN}\"}}"
 start_server run2 "$T/script.json" --require-key "$KEY"
 set +e
-OPENAI_API_KEY=$KEY "$BRIDLE" run --agent "$T/live.yaml" --base-url "$URL" --journal "$JOURNAL" "Print a lot" \
+COLLECTOR_TOKEN=collector-secret-$RPORT OPENAI_API_KEY=$KEY "$BRIDLE" run --agent "$T/live.yaml" --base-url "$URL" --journal "$JOURNAL" "Print a lot" \
         >"$T/.out" 2>"$T/.err" </dev/null
 RC=$?
 set -e
@@ -213,12 +213,16 @@ LIVE=$(run_id_of "$ERR")
 rcheck "the run exported its own trace at its end: gzip, its headers, its spans, the run span ok" "$ROUT" '
 r = good[-1] if good else {}
 ok = len(recs) == 1 and r.get("encoding") == "gzip" and r["headers"].get("x-live") == "yes-" + args[1]
+ok = ok and r["headers"].get("x-token") == "Bearer collector-secret-" + args[1]
 ok = ok and {s["traceId"] for s in spans} == {args[0]}
 run = [s for s in spans if s["name"] == "run"]
 ok = ok and len(run) == 1 and run[0].get("status", {}).get("code") == 1
 why = (recs and recs[-1].get("error"), [(s["name"], s.get("status")) for s in spans])' "$LIVE" "$RPORT"
 no_canary "the live export does not hold the canary either" "$T/live.jsonl"
 events "$LIVE"
+pycheck "a header given as \${COLLECTOR_TOKEN} is expanded when sent, never journaled" '
+ok = "collector-secret" not in json.dumps(ev) and "${COLLECTOR_TOKEN}" in json.dumps(ev)
+why = "the journal holds the secret, or not the template"'
 pycheck "no run.warning when the export worked" '
 ok = [e for e in of("run.warning") if e["data"].get("where") == "trace"] == [] and last_status().get("status") == "completed"
 why = types()'
