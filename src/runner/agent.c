@@ -209,11 +209,13 @@ static int checkpoints(const struct actx *c, const json_t *top, json_int_t *ret)
         return 0;
 }
 
-/* trace: {export: otlp, endpoint?: URL, headers?: {K: V}, gzip?: BOOL}: the
- * run's trace goes to a collector as it goes (src/trace/otlp.h). Absent: null. */
+/* trace: {export: otlp, endpoint?: URL, headers?: {K: V}, gzip?: BOOL,
+ * interval?: SECONDS}: the run's trace goes to a collector as it goes
+ * (src/trace/otlp.h; spans that ended, at most every interval seconds,
+ * default 10). Absent: null. */
 static int trace_export(const struct actx *c, const json_t *top, json_t **ret)
 {
-        static const char *const keys[] = { "export", "endpoint", "headers", "gzip", NULL };
+        static const char *const keys[] = { "export", "endpoint", "headers", "gzip", "interval", NULL };
         json_t *v = json_object_get(top, "trace"), *e;
         *ret = NULL;
         if (!v || json_is_null(v))
@@ -224,7 +226,10 @@ static int trace_export(const struct actx *c, const json_t *top, json_t **ret)
         json_object_foreach(v, k, e) {
                 const char *s = json_string_value(e);
                 if (!one_of(k, keys))
-                        return fail(c, v, k, "unknown key (known: export, endpoint, headers, gzip)");
+                        return fail(c, v, k, "unknown key (known: export, endpoint, headers, gzip, interval)");
+                if (!strcmp(k, "interval") &&
+                    (!json_is_number(e) || json_number_value(e) < 0 || json_number_value(e) > 86400))
+                        return fail(c, v, k, "expected a number of seconds from 0 to 86400");
                 if (!strcmp(k, "endpoint") && (!s || (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)))
                         return fail(c, v, k, "expected an http:// or https:// URL");
                 if ((!strcmp(k, "gzip") && !json_is_boolean(e)) || (!strcmp(k, "headers") && !json_is_object(e)))
@@ -232,8 +237,10 @@ static int trace_export(const struct actx *c, const json_t *top, json_t **ret)
         }
         json_t *h = json_object_get(v, "headers");
         json_object_foreach(h, k, e) if (!json_is_string(e)) return fail(c, h, k, "expected text");
-        *ret = json_pack("{s:s,s:O?,s:o,s:b}", "export", "otlp", "endpoint", json_object_get(v, "endpoint"), "headers",
-                         h ? json_deep_copy(h) : json_object(), "gzip", json_is_true(json_object_get(v, "gzip")));
+        json_t *iv = json_object_get(v, "interval");
+        *ret = json_pack("{s:s,s:O?,s:o,s:b,s:f}", "export", "otlp", "endpoint", json_object_get(v, "endpoint"), "headers",
+                         h ? json_deep_copy(h) : json_object(), "gzip", json_is_true(json_object_get(v, "gzip")),
+                         "interval", iv ? json_number_value(iv) : 10.0);
         return *ret ? 0 : -ENOMEM;
 }
 

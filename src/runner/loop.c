@@ -772,6 +772,7 @@ int bridle__run_loop(bridle__run *R, bridle_agent_result *res, bridle_error *err
                                                json_object_size(R->st.requested));
                                 return bridle__run_finish(R, BRIDLE_RUN_WAITING, NULL, why, NULL, res, err);
                         }
+                        bridle__run_trace(R, false);
                         unsigned stop = bridle__policy_settings_get(R->policy)->stop_on_deny;
                         if (stop && R->st.denials >= stop) {
                                 char why[128];
@@ -815,6 +816,7 @@ int bridle__run_loop(bridle__run *R, bridle_agent_result *res, bridle_error *err
                                                             transient || resumable(R, where, &e) ? BRIDLE_RUN_STOPPED
                                                                                                  : BRIDLE_RUN_FAILED,
                                                             where, e.msg, NULL, res, err);
+                bridle__run_trace(R, false);
                 if (text) {
                         int r = complete(R, text, res, err);
                         free(text);

@@ -158,16 +158,37 @@ static void policy_warnings(bridle__run *R)
 /* trace: {export: otlp} (the entry agent): the trace so far goes to the
  * collector at the end of each part of the run, best effort: a failure is a
  * run.warning, never the run's. */
-static void trace_export(bridle__run *R)
+void bridle__run_trace(bridle__run *R, bool end)
 {
         json_t *a = json_object_get(json_object_get(R->def, "agents"), json_string_value(json_object_get(R->def, "entry")));
         json_t *cfg = json_object_get(a, "trace");
-        bridle_error e = { 0 };
-        if (!json_is_object(cfg) || !R->id[0] || R->broken.code || bridle__run_sync(R, NULL) < 0 ||
-            bridle__trace_export_live(cfg, R->j, R->id, R->secrets, &e) == 0)
+        if (!json_is_object(cfg) || !R->id[0] || R->broken.code)
                 return;
-        (void)bridle__run_emit_sync(R, "run.warning", json_pack("{s:s,s:s}", "where", "trace", "message", e.msg), true,
-                                    NULL);
+        int64_t now = bridle__now_ms();
+        if (!R->trace_last_ms)
+                R->trace_last_ms = R->segment_start_ms; /* the first export: an interval in */
+        double every = json_is_number(json_object_get(cfg, "interval")) ? json_number_value(json_object_get(cfg, "interval")) : 10.0;
+        if (!end && (double)(now - R->trace_last_ms) < every * 1000.0)
+                return;
+        R->trace_last_ms = now;
+        if (bridle__run_sync(R, NULL) < 0) /* the export reads the journal */
+                return;
+        enum bridle__live_mode mode = !end ? BRIDLE__LIVE_TICK
+                                      : R->st.status == BRIDLE_RUN_COMPLETED || R->st.status == BRIDLE_RUN_FAILED
+                                              ? BRIDLE__LIVE_FINAL
+                                              : BRIDLE__LIVE_SEGMENT;
+        int64_t upto = R->st.trace_upto;
+        bridle_error e = { 0 };
+        int r = bridle__trace_export_live(cfg, R->j, R->id, R->secrets, mode, &upto, &e);
+        if (r == 0 && upto != R->st.trace_upto)
+                (void)bridle__run_emit_sync(R, "trace.exported", json_pack("{s:I}", "upto_seq", (json_int_t)upto), end,
+                                            NULL);
+        else if (r < 0 && (end || !R->trace_warned)) {
+                /* During the run one warning; what was not sent goes with the next export. */
+                R->trace_warned = true;
+                (void)bridle__run_emit_sync(R, "run.warning",
+                                            json_pack("{s:s,s:s}", "where", "trace", "message", e.msg), end, NULL);
+        }
 }
 
 int bridle_agent_run(const bridle_agent_opts *opts, const char *task, bridle_agent_result *res, bridle_error *err)
@@ -238,7 +259,7 @@ int bridle_agent_run(const bridle_agent_opts *opts, const char *task, bridle_age
         }
         if (r == 0)
                 r = bridle__run_loop(&R, res, err);
-        trace_export(&R);
+        bridle__run_trace(&R, true);
         memcpy(res->run_id, R.id, sizeof(res->run_id));
         run_release(&R);
         return r;
@@ -396,7 +417,7 @@ int bridle_agent_resume(const char *run_ref, const bridle_agent_opts *opts, brid
                 r = rewind_to(&R, opts->from_checkpoint, err);
         if (r == 0)
                 r = bridle__run_loop(&R, res, err);
-        trace_export(&R);
+        bridle__run_trace(&R, true);
         memcpy(res->run_id, R.id, sizeof(res->run_id));
         json_decref(keep_last);
         run_release(&R);

@@ -70,6 +70,8 @@ typedef struct bridle__run {
         unsigned rehydrations;    /* sandboxes remade in this process (a bound) */
         bool in_rehydrate;        /* replaying writes into a new sandbox: the sandbox callback does not check */
         json_t *manifests;        /* new run: path -> sha256 of the stored manifests */
+        int64_t trace_last_ms;    /* the live OTLP export's last try (trace: {export: otlp}) */
+        bool trace_warned;        /* a failed live export was said (once a process) */
         bridle_error broken;      /* a batch could not be written (disk full): the state is ahead of the
                                    * journal; nothing more is written, the run ends with this error */
         size_t n_known;  /* a new run's row, written with its first batch */
@@ -154,6 +156,12 @@ int bridle__run_call_again(bridle__run *R, const json_t *call, json_t **ret_item
 int bridle__run_store_manifests(bridle__run *R, json_t **ret, bridle_error *err);
 int bridle__run_manifest_load(bridle__run *R, const char *path, bridle_manifest **ret, bridle_error *err);
 int bridle__run_manifests_text(bridle__journal *j, const json_t *started, char **ret, bridle_error *err);
+
+/* The agent file's trace: {export: otlp} (run.c): the spans that ended go
+ * to the collector, at most every `interval` seconds while the run goes on
+ * (end false), and at the end of each part of the run (end true: all of
+ * them once the run completed or failed). trace.exported records how far. */
+void bridle__run_trace(bridle__run *R, bool end);
 
 /* Open an existing journal (NULL path: the default); 0 with *ret NULL when there is none. */
 int bridle__journal_open_existing(const char *journal_path, bridle__journal **ret, bridle_error *err);

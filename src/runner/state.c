@@ -174,6 +174,16 @@ static int on_run_rewound(bridle__run_state *st, const evctx *e, bridle_error *e
         return 0;
 }
 
+/* trace.exported {upto_seq}: the live OTLP export got this far. */
+static int on_trace_exported(bridle__run_state *st, const evctx *e, bridle_error *err)
+{
+        const json_t *u = json_object_get(e->data, "upto_seq");
+        if (!json_is_integer(u) || json_integer_value(u) < 0 || json_integer_value(u) >= e->seq)
+                return bad(err, e, "upto_seq", "is not an earlier event");
+        st->trace_upto = (int64_t)json_integer_value(u);
+        return 0;
+}
+
 /* Consecutive failures of one tool (recovery.max_tool_failures). */
 static int count_failure(bridle__run_state *st, const evctx *e, const char *call_id)
 {
@@ -445,7 +455,7 @@ static const struct {
         {"model.retry", on_ignored},     {"model.error", on_ignored},
         {"tool.started", on_tool_started}, {"tool.finished", on_tool_finished},
         {"checkpoint", on_checkpoint},   {"tool.replayed", on_tool_replayed},
-        {"run.rewound", on_run_rewound},
+        {"run.rewound", on_run_rewound}, {"trace.exported", on_trace_exported},
         {"handoff", on_handoff},         {"run.status", on_run_status},
         {"run.resumed", on_run_resumed},
         {"gateway.decision", on_gateway_decision},

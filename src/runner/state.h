@@ -44,6 +44,7 @@ typedef struct bridle__run_state {
         unsigned fail_count;   /* how many in a row */
         json_t *fail_notes;    /* short notes of those attempts, oldest first (at most 8) */
         int64_t rewind_to;     /* set by a run.rewound just applied: the fold redoes the state (see fold) */
+        int64_t trace_upto;    /* trace.exported: the events whose ended spans went to the collector */
         char *final_output;
         unsigned turns; /* model.response events */
         unsigned resumes;

@@ -69,5 +69,17 @@ int bridle__otlp_post(const char *body, size_t len, const bridle__otlp_opts *o, 
 /* Export a run's trace as the agent file's `trace:` asks (cfg: the canonical
  * {"export":"otlp","endpoint":URL|null,"headers":{K:V},"gzip":bool}) from the
  * open journal j. secrets: the run's scanner (it knows the API keys). */
+enum bridle__live_mode {
+        BRIDLE__LIVE_TICK = 0,    /* during the run: the spans that ended since the last
+                                   * export, one quick attempt */
+        BRIDLE__LIVE_SEGMENT = 1, /* a part of the run ended (stopped, waiting): the same,
+                                   * with retries */
+        BRIDLE__LIVE_FINAL = 2,   /* the run completed or failed: every span not sent yet,
+                                   * run, agent and turn spans too */
+};
+/* *io_upto_seq: the events already exported (their ended spans were sent;
+ * 0 none); on success it becomes the last event's seq. Nothing to send is
+ * success and sends nothing. */
 int bridle__trace_export_live(const json_t *cfg, bridle__journal *j, const char *run_id,
-                              const bridle__secrets *secrets, bridle_error *err);
+                              const bridle__secrets *secrets, enum bridle__live_mode mode,
+                              int64_t *io_upto_seq, bridle_error *err);

@@ -245,11 +245,42 @@ OPENAI_API_KEY=$KEY resume "$PARTS" --max-turns 5
 assert_rc 0 "the resumed run completes"
 stop_server
 stop_receiver
-rcheck "two exports, one per part, the second with the first's spans and more" "$ROUT" '
+rcheck "two exports, one per part: the first the spans that had ended, the second the rest (run, agent, turns); none twice" "$ROUT" '
 ok = len(recs) == 2 and all(r.get("ok") for r in recs)
 a, b = (spans_of(r) for r in recs) if ok else ([], [])
-ok = ok and {s["traceId"] for s in a + b} == {args[0]} and {s["spanId"] for s in a} < {s["spanId"] for s in b}
-why = [len(x) for x in (a, b)]' "$PARTS"
+ida, idb = {s["spanId"] for s in a}, {s["spanId"] for s in b}
+ok = ok and {s["traceId"] for s in a + b} == {args[0]} and ida.isdisjoint(idb) and len(ida) == len(a) and len(idb) == len(b)
+ok = ok and a and not any(s["name"] == "run" or s["name"].startswith(("agent ", "turn ")) for s in a)
+ok = ok and [s["name"] for s in b].count("run") == 1
+why = [[s["name"] for s in x] for x in (a, b)]' "$PARTS"
+events "$PARTS"
+pycheck "trace.exported records how far each export got" '
+t = [e["data"]["upto_seq"] for e in of("trace.exported")]
+ok = len(t) == 2 and t[0] < t[1]
+why = t'
+
+# interval: 0 sends the spans that ended at every step, each span once
+start_receiver steps
+agent "$T/steps.yaml" steps openai-responses "exec_command" "manifest: $T/manifest.yaml" "max_turns: 5" \
+        "trace: {export: otlp, endpoint: \"$RURL\", interval: 0}"
+start_server run5 "$T/script.json" --require-key "$KEY"
+set +e
+OPENAI_API_KEY=$KEY "$BRIDLE" run --agent "$T/steps.yaml" --base-url "$URL" --journal "$JOURNAL" "Print a lot" \
+        >"$T/.out" 2>"$T/.err" </dev/null
+RC=$?
+set -e
+OUT=$(cat "$T/.out")
+ERR=$(cat "$T/.err")
+stop_server
+stop_receiver
+assert_rc 0 "a run exporting as it goes completes"
+STEPS=$(run_id_of "$ERR")
+rcheck "exports as it goes: several requests, the last with the run span, every span exactly once" "$ROUT" '
+ok = len(recs) >= 3 and all(r.get("ok") for r in recs)
+ids = [s["spanId"] for r in recs for s in spans_of(r)]
+ok = ok and len(ids) == len(set(ids)) and [s["name"] for s in spans_of(recs[-1])].count("run") == 1
+ok = ok and all(s["name"] != "run" for r in recs[:-1] for s in spans_of(r))
+why = [[s["name"] for s in spans_of(r)] for r in recs]' "$STEPS"
 
 # a collector that is down: the run still completes, a run.warning says why
 agent "$T/dead.yaml" dead openai-responses "exec_command" "manifest: $T/manifest.yaml" "max_turns: 5" \
