@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The MCP client (docs/mcp.md, "Client"): an agent uses an MCP server's
+ * tools. One client talks to one server over a transport:
+ *
+ *   - stdio (transport_stdio.c): argv spawned on the host with pipes, one
+ *     JSON-RPC message per line (jsonrpc.h); its stderr is kept (the last
+ *     4 KiB) for error messages; its death is reported with the exit status
+ *     or the signal's name. A sandbox-session transport (the server run
+ *     inside the sandbox) is another implementation of the same vtable.
+ *   - streamable HTTP (transport_http.c): each message is a POST with
+ *     Accept: application/json, text/event-stream; the answer is JSON or an
+ *     SSE stream (several POSTs may be in flight: a server request seen in
+ *     a stream is answered with another POST); Mcp-Session-Id is kept from
+ *     the initialize answer; MCP-Protocol-Version is sent once negotiated;
+ *     DELETE ends the session at close. HTTP failures of a request come back
+ *     as JSON-RPC errors for its id. The GET stream is not opened.
+ *
+ * Protocol: initialize offers 2025-11-25 and accepts an answer of
+ * 2025-11-25, 2025-06-18 or 2025-03-26 (others: BRIDLE_E_PROTOCOL naming
+ * it); then notifications/initialized. Responses are matched by id in any
+ * order; server requests are answered (ping: {}, others: method not
+ * found); notifications/tools/list_changed sets a flag the caller reads
+ * with bridle__mcp_client_tools_changed() (and re-lists).
+ *
+ * Errors: BRIDLE_E_TOOL for a dead server (the message names the server,
+ * the exit status or signal, and the stderr tail), BRIDLE_E_TIMEOUT for a
+ * start-up or call time limit, BRIDLE_E_PROTOCOL for a broken peer, a
+ * JSON-RPC error answer as BRIDLE_E_TOOL with its code and message.
+ *
+ * The library never prints or exits. Not thread-safe: one caller at a time.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "bridle/common.h"
+
+#define BRIDLE__MCP_VERSION_LATEST "2025-11-25"
+#define BRIDLE__MCP_LIST_PAGES_MAX 64       /* tools/list pages followed */
+#define BRIDLE__MCP_TOOLS_MAX      4096     /* tools kept from one listing */
+#define BRIDLE__MCP_STDERR_TAIL    4096
+
+/* ---- transports ---- */
+
+typedef struct bridle__mcp_transport bridle__mcp_transport;
+
+typedef struct bridle__mcp_transport_ops {
+        /* Send one message (not stolen) within timeout_ms. */
+        int (*send)(bridle__mcp_transport *t, const json_t *msg, int timeout_ms, bridle_error *err);
+        /* The next message from the server within timeout_ms (-1: no limit):
+         * 0 and *ret (new reference); -ETIMEDOUT; -EAGAIN when nothing is in
+         * flight that could bring one (HTTP with no open response); a
+         * negative code with err when the server is gone. */
+        int (*recv)(bridle__mcp_transport *t, int timeout_ms, json_t **ret, bridle_error *err);
+        /* The negotiated protocol version (HTTP sends it as a header); may be NULL. */
+        void (*set_version)(bridle__mcp_transport *t, const char *version);
+        /* End the session and free everything (stdio: close stdin, then
+         * TERM and KILL the process group, bounded). */
+        void (*close)(bridle__mcp_transport *t);
+} bridle__mcp_transport_ops;
+
+struct bridle__mcp_transport {
+        const bridle__mcp_transport_ops *ops;
+};
+
+/* Spawn argv (PATH searched) with pipes; envp NULL: this process's
+ * environment; cwd NULL: ours. The server runs in its own process group. */
+int bridle__mcp_stdio_new(const char *const *argv, const char *const *envp, const char *cwd,
+                          bridle__mcp_transport **ret, bridle_error *err);
+/* The exit of a stdio server as text ("exited with status 3", "was killed by
+ * signal SIGKILL"), after its output ended; "" while it runs. */
+const char *bridle__mcp_stdio_exit(bridle__mcp_transport *t);
+
+/* Streamable HTTP to url (http or https); headers: "Name: value" lines
+ * (NULL-terminated list, may be NULL), sent with every request. libcurl is
+ * loaded here (model/curl_dl.h). */
+int bridle__mcp_http_new(const char *url, const char *const *headers, bridle__mcp_transport **ret,
+                         bridle_error *err);
+
+/* ---- the client ---- */
+
+typedef struct bridle__mcp_client bridle__mcp_client;
+
+typedef struct bridle__mcp_client_opts {
+        const char *name;      /* the server's name in error messages ("" : "mcp") */
+        int startup_timeout_ms; /* initialize; 0: 30000 */
+        int request_timeout_ms; /* tools/list and others; 0: 30000 */
+} bridle__mcp_client_opts;
+
+/* Initialize over t (stolen, also on failure). */
+int bridle__mcp_client_connect(bridle__mcp_transport *t, const bridle__mcp_client_opts *opts,
+                               bridle__mcp_client **ret, bridle_error *err);
+/* Closes the transport. */
+bridle__mcp_client *bridle__mcp_client_free(bridle__mcp_client *c);
+
+const char *bridle__mcp_client_version(const bridle__mcp_client *c);  /* negotiated */
+const json_t *bridle__mcp_client_server_info(const bridle__mcp_client *c); /* serverInfo or NULL */
+const char *bridle__mcp_client_instructions(const bridle__mcp_client *c); /* or NULL */
+
+/* All tools, following nextCursor (at most BRIDLE__MCP_LIST_PAGES_MAX pages,
+ * BRIDLE__MCP_TOOLS_MAX tools; more: BRIDLE_E_LIMIT). *ret: a new array of
+ * the server's Tool objects (those without a string name dropped). Clears
+ * the list_changed flag. */
+int bridle__mcp_client_list_tools(bridle__mcp_client *c, json_t **ret, bridle_error *err);
+
+/* Whether notifications/tools/list_changed came since the last listing. */
+bool bridle__mcp_client_tools_changed(const bridle__mcp_client *c);
+
+/* Read what the server sent (notifications, requests) for up to timeout_ms
+ * without a request of ours. 0, or the server's death. */
+int bridle__mcp_client_poll(bridle__mcp_client *c, int timeout_ms, bridle_error *err);
+
+typedef struct bridle__mcp_result {
+        bool is_error;     /* the tool said isError */
+        char *text;        /* content items joined with "\n" (malloc'd, never NULL on success):
+                            * text as is; image/audio "[image/png, N bytes]";
+                            * resource "[resource URI]" (and its text); resource_link
+                            * "[resource URI]"; then structuredContent as JSON text
+                            * when no text item was given */
+        json_t *structured; /* structuredContent or NULL (owned) */
+} bridle__mcp_result;
+
+/* tools/call name with args (an object or NULL) within timeout_ms (0: the
+ * request timeout). A JSON-RPC error answer is BRIDLE_E_TOOL; on timeout the
+ * request is cancelled (notifications/cancelled) and BRIDLE_E_TIMEOUT. */
+int bridle__mcp_client_call(bridle__mcp_client *c, const char *name, const json_t *args, int timeout_ms,
+                            bridle__mcp_result *res, bridle_error *err);
+void bridle__mcp_result_clear(bridle__mcp_result *res);
+
+/* Turn a CallToolResult object into res (exposed for tests). */
+int bridle__mcp_result_from_json(const json_t *result, bridle__mcp_result *res);
