@@ -5,6 +5,7 @@
 #include "bridle/common.h"
 #include "bridle/doctor.h"
 #include "bridle/manifest.h"
+#include "bridle/mcp.h"
 #include "bridle/patch.h"
 #include "bridle/run.h"
 #include "bridle/sandbox.h"

@@ -16,6 +16,7 @@ int bridle_cmd_eval(int argc, char **argv);
 int bridle_cmd_trace(int argc, char **argv);
 int bridle_cmd_prices(int argc, char **argv);
 int bridle_cmd_test(int argc, char **argv);
+int bridle_cmd_mcp(int argc, char **argv);
 /* Living sandboxes (cmd_living.c); argv[0] is the subcommand's name. */
 int bridle_cmd_sandbox_create(int argc, char **argv);
 int bridle_cmd_sandbox_exec(int argc, char **argv);

@@ -29,6 +29,7 @@ static void usage(FILE *f)
               "  eval SUITE.yaml [--baseline RESULTS.json]  grade real runs of an evaluation suite\n"
               "  gc [--dry-run] [--older-than DAYS] ...     remove old runs' checkpoints and sandboxes\n"
               "  patch [--dir DIR] [PATCH]                  apply an apply_patch text (argument or stdin)\n"
+              "  mcp serve [--manifest FILE] [--policy FILE]  a sandbox as an MCP server on stdio\n"
               "  demo                                       run a few commands in a sandbox and show what is blocked\n"
               "  version                                    print the version\n"
               "\n"
@@ -72,6 +73,8 @@ int main(int argc, char **argv)
                 return bridle_cmd_test(argc - 1, argv + 1);
         if (strcmp(cmd, "patch") == 0)
                 return bridle_cmd_patch(argc - 1, argv + 1);
+        if (strcmp(cmd, "mcp") == 0)
+                return bridle_cmd_mcp(argc - 1, argv + 1);
         if (strcmp(cmd, "demo") == 0)
                 return bridle_cmd_demo(argc - 1, argv + 1);
         if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

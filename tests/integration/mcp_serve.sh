@@ -1,0 +1,53 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# `bridle mcp serve` against the official MCP TypeScript SDK client
+# (tests/mcp/client.mjs: every tool, deny, ask through elicitation), raw
+# malformed JSON-RPC (tests/mcp/raw.mjs: the error codes) and the inspector's
+# CLI mode; no sandbox is left behind. Skips (77) without node or
+# tests/mcp/node_modules (scripts/install-deps runs npm ci there).
+. "$(dirname "$0")/lib.sh"
+
+dir=$(cd "$(dirname "$0")/../mcp" && pwd)
+command -v node >/dev/null 2>&1 || skip "node is not installed (scripts/install-deps)"
+[ -d "$dir/node_modules/@modelcontextprotocol/sdk" ] || skip "tests/mcp/node_modules is missing (run scripts/install-deps)"
+
+BRIDLE_HOME=$(mktemp -d "${TMPDIR:-/tmp}/bridle-mcp-serve.XXXXXX")
+export BRIDLE_HOME
+at_exit 'rm -rf "$BRIDLE_HOME"'
+alive() { "$BRIDLE" sandbox list 2>/dev/null | grep -c . || true; }
+
+run timeout 120 node "$dir/client.mjs" "$BRIDLE" "$T"
+assert_rc 0 "the SDK client: every tool, deny, ask, elicitation, errors"
+assert_eq "$(alive)" 0 "no sandbox left after the SDK client's sessions"
+
+run timeout 60 node "$dir/raw.mjs" "$BRIDLE"
+assert_rc 0 "raw JSON-RPC: malformed input answered with the right codes"
+
+insp=$dir/node_modules/.bin/mcp-inspector
+if [ -x "$insp" ]; then
+        printf 'version: 1\nentries:\n  - {type: file, path: hello.txt, content: "from the inspector\\n"}\n' >"$T/m.yaml"
+        printf 'tools: {read_file: allow}\n' >"$T/p.yaml"
+        run timeout 60 "$insp" --cli "$BRIDLE" mcp serve --manifest "$T/m.yaml" --policy "$T/p.yaml" --method tools/list
+        assert_rc 0 "inspector --cli tools/list"
+        n=$("$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["tools"]))' <<<"$OUT")
+        assert_eq "$n" 9 "inspector: nine tools"
+        run timeout 60 "$insp" --cli "$BRIDLE" mcp serve --manifest "$T/m.yaml" --policy "$T/p.yaml" \
+                --method tools/call --tool-name read_file --tool-arg path=hello.txt
+        assert_rc 0 "inspector --cli tools/call read_file"
+        assert_contains "$OUT" "from the inspector" "inspector: the file's text"
+        run timeout 60 "$insp" --cli "$BRIDLE" mcp serve --manifest "$T/m.yaml" --policy "$T/p.yaml" \
+                --method tools/call --tool-name write_file --tool-arg path=x --tool-arg content=y
+        assert_contains "$OUT" "cannot be asked" "inspector: a call the policy asks about is refused"
+else
+        say "inspector not installed: its CLI checks skipped"
+fi
+assert_eq "$(alive)" 0 "no sandbox left"
+
+# Usage and a policy that does not load.
+run "$BRIDLE" mcp serve --bogus
+assert_rc 2 "a bad option"
+printf 'defualt: allow\n' >"$T/bad.yaml"
+run "$BRIDLE" mcp serve --policy "$T/bad.yaml"
+assert_rc 1 "a bad policy"
+assert_contains "$ERR" "bad.yaml:1:1" "the policy's error names the place"
+say "all $_checks checks passed"
