@@ -27,9 +27,14 @@ typedef struct bridle_mcp_serve_opts {
         const char *manifest_path; /* NULL: an empty workspace */
         const char *policy_path;   /* NULL: the built-in policy (docs/gateway.md) */
         uint32_t elicit_timeout_ms; /* how long an approval may take; 0: 10 minutes */
+        /* Non-NULL: serving ends (0, the sandbox destroyed) once *stop is
+         * non-zero, e.g. set by a SIGTERM handler. Checked between messages,
+         * at least every 250 ms while waiting for one; a tool call that is
+         * running finishes first (exec_command within its yield_time_ms). */
+        const volatile int *stop;
 } bridle_mcp_serve_opts;
 
-/* Serve until the client closes in_fd (0), or a write to out_fd fails, or
+/* Serve until the client closes in_fd (0), or *o->stop is set (0), or a write to out_fd fails, or
  * the manifest or policy cannot be loaded (checked before anything is read;
  * BRIDLE_E_INVALID with FILE:LINE:COL). Nothing is printed. */
 BRIDLE_EXPORT int bridle_mcp_serve(const bridle_mcp_serve_opts *o, bridle_error *err);

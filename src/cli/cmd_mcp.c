@@ -3,6 +3,7 @@
  * bridle mcp serve [--manifest FILE] [--policy FILE]: a sandbox as an MCP
  * server on stdin/stdout (include/bridle/mcp.h, docs/mcp.md).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,14 @@
 #include "bridle/bridle.h"
 #include "bridle/mcp.h"
 #include "commands.h"
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+        (void)sig;
+        stop_flag = 1;
+}
 
 static int usage(FILE *f, int status)
 {
@@ -51,6 +60,13 @@ int bridle_cmd_mcp(int argc, char **argv)
                         return usage(stderr, 2);
                 }
         }
+        /* TERM, INT, HUP: stop between messages and destroy the sandbox. */
+        struct sigaction sa = {.sa_handler = on_signal};
+        (void)sigemptyset(&sa.sa_mask);
+        (void)sigaction(SIGTERM, &sa, NULL);
+        (void)sigaction(SIGINT, &sa, NULL);
+        (void)sigaction(SIGHUP, &sa, NULL);
+        o.stop = (const volatile int *)&stop_flag;
         /* stdout is the protocol's: nothing else may be written there. */
         (void)fflush(stdout);
         bridle_error err = {0};

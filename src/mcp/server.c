@@ -37,6 +37,7 @@ static const char *const builtin_names[] = {"exec_command", "write_stdin", "read
 typedef struct srv {
         int out_fd;
         uint32_t elicit_ms;
+        const volatile int *stop;
         bridle__rpc_reader *rd;
         bridle__policy *policy;
         bridle_manifest *manifest;
@@ -53,6 +54,13 @@ typedef struct srv {
         bridle_error werr; /* a failed write ends the server */
         bool write_failed;
 } srv;
+
+#define STOP_POLL_MS 250
+
+static bool stopped(const srv *s)
+{
+        return s->stop && *s->stop;
+}
 
 static int64_t mono_ms(void)
 {
@@ -327,9 +335,14 @@ static enum approval elicit(srv *s, const json_t *call_id, const char *name, con
                 int64_t left = deadline - mono_ms();
                 if (left <= 0)
                         break;
+                if (stopped(s)) {
+                        s->eof = true;
+                        (void)snprintf(why, cap, "the server is stopping");
+                        return CANCELLED;
+                }
                 char *line = NULL;
                 size_t len = 0;
-                int r = bridle__rpc_read_line(s->rd, (int)(left > 60000 ? 60000 : left), &line, &len);
+                int r = bridle__rpc_read_line(s->rd, (int)(left > STOP_POLL_MS ? STOP_POLL_MS : left), &line, &len);
                 if (r == -ETIMEDOUT)
                         continue;
                 if (r == -EMSGSIZE) {
@@ -494,7 +507,7 @@ int bridle_mcp_serve(const bridle_mcp_serve_opts *o, bridle_error *err)
 {
         if (!o || o->in_fd < 0 || o->out_fd < 0)
                 return bridle__err(err, -EINVAL, "mcp serve: no input or output");
-        srv s = {.out_fd = o->out_fd, .elicit_ms = o->elicit_timeout_ms ?: BRIDLE__MCP_ELICIT_MS};
+        srv s = {.out_fd = o->out_fd, .elicit_ms = o->elicit_timeout_ms ?: BRIDLE__MCP_ELICIT_MS, .stop = o->stop};
         int r = 0;
         if (o->policy_path)
                 r = bridle__policy_load(o->policy_path, &s.policy, err);
@@ -506,7 +519,7 @@ int bridle_mcp_serve(const bridle_mcp_serve_opts *o, bridle_error *err)
                 r = add_tools(&s, err);
         if (r == 0 && !(s.rd = bridle__rpc_reader_new(o->in_fd)))
                 r = bridle__err(err, -ENOMEM, "mcp reader");
-        while (r == 0 && !s.eof && !s.write_failed) {
+        while (r == 0 && !s.eof && !s.write_failed && !stopped(&s)) {
                 if (s.nq > 0) {
                         char *line = s.queue[0];
                         size_t len = s.queue_len[0];
@@ -518,7 +531,9 @@ int bridle_mcp_serve(const bridle_mcp_serve_opts *o, bridle_error *err)
                 }
                 char *line = NULL;
                 size_t len = 0;
-                int rr = bridle__rpc_read_line(s.rd, -1, &line, &len);
+                int rr = bridle__rpc_read_line(s.rd, s.stop ? STOP_POLL_MS : -1, &line, &len);
+                if (rr == -ETIMEDOUT)
+                        continue;
                 if (rr == -EMSGSIZE) {
                         send_error(&s, NULL, BRIDLE__RPC_INVALID_REQUEST, "message too large");
                         continue;

@@ -43,6 +43,35 @@ else
 fi
 assert_eq "$(alive)" 0 "no sandbox left"
 
+# SIGTERM while the client keeps stdin open: the server stops between
+# messages and destroys its sandbox.
+printf 'version: 1\nentries:\n  - {type: file, path: t.txt, content: "term\\n"}\n' >"$T/mt.yaml"
+printf 'tools: {read_file: allow}\n' >"$T/pt.yaml"
+cat >"$T/term.py" <<'PYEOF'
+import json, signal, subprocess, sys
+bridle, m, p = sys.argv[1:4]
+c = subprocess.Popen([bridle, "mcp", "serve", "--manifest", m, "--policy", p],
+                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+def send(o):
+    c.stdin.write((json.dumps(o) + "\n").encode()); c.stdin.flush()
+send({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+      "params": {"protocolVersion": "2025-11-25", "capabilities": {}}})
+send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+send({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+      "params": {"name": "read_file", "arguments": {"path": "t.txt"}}})
+a = [json.loads(c.stdout.readline()) for _ in range(2)]
+assert "term" in a[1]["result"]["content"][0]["text"], a
+alive = subprocess.run([bridle, "sandbox", "list"], capture_output=True, text=True).stdout.strip()
+print("alive-before:%d" % len(alive.splitlines()))
+c.send_signal(signal.SIGTERM)
+print("exit:%d" % c.wait(timeout=30))
+PYEOF
+run timeout 60 "$PY" "$T/term.py" "$BRIDLE" "$T/mt.yaml" "$T/pt.yaml"
+assert_rc 0 "SIGTERM: the server was driven"
+assert_contains "$OUT" "alive-before:1" "SIGTERM: a sandbox while serving"
+assert_contains "$OUT" "exit:0" "SIGTERM: the server ends with status 0"
+assert_eq "$(alive)" 0 "SIGTERM: its sandbox is destroyed"
+
 # Usage and a policy that does not load.
 run "$BRIDLE" mcp serve --bogus
 assert_rc 2 "a bad option"
