@@ -132,3 +132,23 @@ void bridle__mcp_result_clear(bridle__mcp_result *res);
 
 /* Turn a CallToolResult object into res (exposed for tests). */
 int bridle__mcp_result_from_json(const json_t *result, bridle__mcp_result *res);
+
+/* ---- the server's tools in a tool registry (tools/tools.h) ---- */
+
+typedef struct bridle__tools bridle__tools;
+typedef struct bridle__mcp_bridge bridle__mcp_bridge;
+
+/* Adds every tool of c (listed now) to t as "<server>__<tool>": characters
+ * outside [A-Za-z0-9_-] become '_', the name is cut to 64; the description
+ * is the tool's (or its title); an inputSchema the registry's checker
+ * refuses becomes {"type":"object"} (the server checks the arguments);
+ * read_only from annotations.readOnlyHint. A call runs tools/call with the
+ * call's timeout_ms (0: the client's request timeout); an isError result
+ * is an error result for the model ("error: " and the text); a dead server
+ * or a timeout is an error result naming it. c is borrowed and must outlive
+ * the registry's use of these tools; *ret holds what the calls need and is
+ * freed after the registry. On failure tools already added point into freed
+ * memory: drop the registry. On list_changed, make a new registry. */
+int bridle__mcp_bridge_add(bridle__mcp_client *c, const char *server, bridle__tools *t,
+                           bridle__mcp_bridge **ret, bridle_error *err);
+bridle__mcp_bridge *bridle__mcp_bridge_free(bridle__mcp_bridge *b);

@@ -113,6 +113,19 @@ json_check 'j["ok"] and "a.txt" in j["text"] and "sub" in j["text"]' "filesystem
 line 5
 json_check 'j["ok"] and j["is_error"]' "filesystem: a path outside the allowed dir is an isError result"
 
+# --- the tools in a registry (bridle__mcp_bridge_add): <server>__<tool>, schema checks, isError as an error result
+probe --stdio bridge fs tcall fs__read_text_file "{\"path\":\"$T/fs/a.txt\"}" \
+        tcall fs__read_text_file '{"path":"/etc/passwd"}' tcall fs__read_text_file '{}' \
+        -- node "$FS" "$T/fs"
+line 2
+json_check '"fs__read_text_file" in j["defs"] and all(n.startswith("fs__") for n in j["defs"])' "bridge: tools named <server>__<tool>"
+line 3
+json_check 'j["ok"] and j["output"].startswith("hello mcp")' "bridge: a call through the registry"
+line 4
+json_check 'not j["ok"] and j["output"].startswith("error: ") and "/etc/passwd" in j["output"]' "bridge: isError is an error result with the server's text"
+line 5
+json_check 'not j["ok"] and "arguments.path" in j["output"]' "bridge: the server's inputSchema checks the arguments before the call"
+
 # --- server-everything over streamable HTTP on loopback
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 PORT=$port node "$EVERY" streamableHttp >"$T/http.log" 2>&1 &

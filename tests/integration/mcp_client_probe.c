@@ -9,6 +9,8 @@
  *   call NAME JSON    {"ok":true,"is_error":b,"text":...,"structured":...}
  *                     or {"ok":false,"code":N,"error":"..."}
  *   poll MS           {"changed":bool}
+ *   bridge SERVER     the tools in a registry as SERVER__TOOL: {"defs":[names...]}
+ *   tcall NAME JSON   a call through that registry: {"ok":b,"output":...}
  * The connection prints {"connected":true,"version":...,"server":{...}} first,
  * or {"connected":false,"code":N,"error":...} and exits 1.
  */
@@ -19,6 +21,7 @@
 #include <string.h>
 
 #include "mcp/client.h"
+#include "tools/tools.h"
 
 static void out(json_t *j)
 {
@@ -73,8 +76,34 @@ int main(int argc, char **argv)
         }
         out(json_pack("{s:b,s:s,s:O*}", "connected", 1, "version", bridle__mcp_client_version(c), "server",
                       (json_t *)bridle__mcp_client_server_info(c)));
+        bridle__tools *reg = NULL;
+        bridle__mcp_bridge *bridge = NULL;
         for (i = cmds; i < dd; i++) {
-                if (strcmp(argv[i], "list") == 0) {
+                if (strcmp(argv[i], "bridge") == 0 && i + 1 < dd && !reg) {
+                        const char *server = argv[++i];
+                        if (bridle__tools_new(&reg, &err) < 0 ||
+                            bridle__mcp_bridge_add(c, server, reg, &bridge, &err) < 0) {
+                                out(json_pack("{s:b,s:s}", "ok", 0, "error", err.msg));
+                                reg = bridle__tools_free(reg);
+                                continue;
+                        }
+                        json_t *defs = bridle__tools_defs(reg), *names = json_array();
+                        size_t k;
+                        json_t *d;
+                        json_array_foreach(defs, k, d) json_array_append(names, json_object_get(d, "name"));
+                        json_decref(defs);
+                        out(json_pack("{s:o}", "defs", names));
+                } else if (strcmp(argv[i], "tcall") == 0 && i + 2 < dd && reg) {
+                        bridle__tool_env env = {0};
+                        bridle__tool_result tr = {0};
+                        r = bridle__tools_call(reg, &env, argv[i + 1], argv[i + 2], &tr, &err);
+                        i += 2;
+                        if (r < 0)
+                                out(json_pack("{s:b,s:i,s:s}", "ok", 0, "code", r, "error", err.msg));
+                        else
+                                out(json_pack("{s:b,s:s}", "ok", tr.ok, "output", tr.output ? tr.output : ""));
+                        bridle__tool_result_clear(&tr);
+                } else if (strcmp(argv[i], "list") == 0) {
                         json_t *tools = NULL;
                         r = bridle__mcp_client_list_tools(c, &tools, &err);
                         bool changed = bridle__mcp_client_tools_changed(c); /* came during the listing */
@@ -111,10 +140,14 @@ int main(int argc, char **argv)
                                 out(json_pack("{s:b}", "changed", bridle__mcp_client_tools_changed(c)));
                 } else {
                         fprintf(stderr, "mcp_client_probe: unknown command '%s'\n", argv[i]);
+                        bridle__tools_free(reg);
+                        bridle__mcp_bridge_free(bridge);
                         bridle__mcp_client_free(c);
                         return 2;
                 }
         }
+        bridle__tools_free(reg);
+        bridle__mcp_bridge_free(bridge);
         bridle__mcp_client_free(c);
         return 0;
 }
