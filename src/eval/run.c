@@ -18,33 +18,11 @@
 
 #include "bridle/sandbox.h"
 #include "eval/eval.h"
+#include "runner/collect.h"
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/fd.h"
 
-struct collect {
-        json_t *events;
-        bool full;
-};
-
-static void on_event(const char *line, void *userdata)
-{
-        struct collect *c = userdata;
-        if (!c->events || c->full)
-                return;
-        json_t *e = json_loads(line, 0, NULL);
-        if (!e)
-                return;
-        /* Transient events (seq 0) are not part of the run. */
-        if (json_integer_value(json_object_get(e, "seq")) == 0 ||
-            json_array_size(c->events) >= BRIDLE__EVAL_MAX_EVENTS) {
-                c->full = json_array_size(c->events) >= BRIDLE__EVAL_MAX_EVENTS;
-                json_decref(e);
-                return;
-        }
-        if (json_array_append_new(c->events, e) < 0)
-                c->full = true;
-}
 
 static int64_t mono_ms(void)
 {
@@ -68,17 +46,6 @@ static int sandbox_read(void *ud, const char *path, char **ret, size_t *ret_len)
         return 0;
 }
 
-static void destroy_sandboxes(const json_t *events)
-{
-        size_t i;
-        const json_t *e;
-        json_array_foreach(events, i, e) {
-                const char *t = json_string_value(json_object_get(e, "type"));
-                const char *id = json_string_value(json_object_get(json_object_get(e, "data"), "sandbox_id"));
-                if (t && id && !strcmp(t, "sandbox.created"))
-                        (void)bridle_sandbox_destroy(id, NULL);
-        }
-}
 
 /* What every run of the eval shares. */
 struct ectx {
@@ -123,7 +90,7 @@ static json_t *run_one(const struct ectx *c, const struct tctx *tc)
                 _cleanup_evjson_ json_t *none = json_array();
                 return none ? graded(c, tc, none, "", 0, tc->setup_error) : NULL;
         }
-        struct collect col = {.events = json_array()};
+        bridle__collector col = {.events = json_array(), .max = BRIDLE__EVAL_MAX_EVENTS};
         if (!col.events)
                 return NULL;
         bridle_agent_opts ao = {
@@ -134,7 +101,7 @@ static json_t *run_one(const struct ectx *c, const struct tctx *tc)
                 .manifest_file = tc->manifest,
                 .keep_sandbox = true,
                 .journal_path = c->journal,
-                .on_event = on_event,
+                .on_event = bridle__collect_event,
                 .userdata = &col,
                 .interrupt = c->o->interrupt,
                 .policy_file = c->s->policy,
@@ -151,7 +118,7 @@ static json_t *run_one(const struct ectx *c, const struct tctx *tc)
                                        : NULL;
         json_t *j = graded(c, tc, col.events, r < 0 ? "" : res.run_id, ms, error);
         bridle_agent_result_release(&res);
-        destroy_sandboxes(col.events);
+        bridle__collected_destroy_sandboxes(col.events);
         json_decref(col.events);
         return j;
 }

@@ -15,33 +15,11 @@
 
 #include "bridle/sandbox.h"
 #include "scenario/internal.h"
+#include "runner/collect.h"
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/fd.h"
 
-struct collect {
-        json_t *events;
-        bool full;
-};
-
-static void on_event(const char *line, void *userdata)
-{
-        struct collect *c = userdata;
-        if (!c->events || c->full)
-                return;
-        json_t *e = json_loads(line, 0, NULL);
-        if (!e)
-                return;
-        /* Transient events (seq 0) are not part of the run. */
-        if (json_integer_value(json_object_get(e, "seq")) == 0 ||
-            json_array_size(c->events) >= BRIDLE__SCENARIO_MAX_EVENTS) {
-                c->full = json_array_size(c->events) >= BRIDLE__SCENARIO_MAX_EVENTS;
-                json_decref(e);
-                return;
-        }
-        if (json_array_append_new(c->events, e) < 0)
-                c->full = true;
-}
 
 static enum bridle_approval_decision approve_all(const bridle_approval_request *req, char *reason, size_t cap,
                                                  void *userdata)
@@ -100,17 +78,6 @@ static void script_remove(struct tmpscript *t)
 }
 
 /* Every sandbox the run made (a run may replace a lost one). */
-static void destroy_sandboxes(const json_t *events)
-{
-        size_t i;
-        const json_t *e;
-        json_array_foreach(events, i, e) {
-                const char *t = json_string_value(json_object_get(e, "type"));
-                const char *id = json_string_value(json_object_get(json_object_get(e, "data"), "sandbox_id"));
-                if (t && id && !strcmp(t, "sandbox.created"))
-                        (void)bridle_sandbox_destroy(id, NULL);
-        }
-}
 
 static const char *last_sandbox(const json_t *events)
 {
@@ -133,7 +100,7 @@ static void set_error(bridle_scenario_result *ret, const char *msg)
 }
 
 static void fill_opts(const bridle_scenario *s, const bridle_scenario_opts *o, const char *script,
-                      struct collect *col, bridle_agent_opts *ao)
+                      bridle__collector *col, bridle_agent_opts *ao)
 {
         *ao = (bridle_agent_opts){
                 .agent_file = s->agent,
@@ -143,7 +110,7 @@ static void fill_opts(const bridle_scenario *s, const bridle_scenario_opts *o, c
                 .max_turns = s->max_turns,
                 .keep_sandbox = true,
                 .journal_path = o->journal_path,
-                .on_event = on_event,
+                .on_event = bridle__collect_event,
                 .userdata = col,
                 .interrupt = o->interrupt,
                 .approvals = s->approve ? BRIDLE_APPROVALS_ASK : BRIDLE_APPROVALS_DENY,
@@ -157,7 +124,7 @@ static void fill_opts(const bridle_scenario *s, const bridle_scenario_opts *o, c
         }
 }
 
-static int run_checked(const bridle_scenario *s, const bridle_scenario_opts *o, struct collect *col,
+static int run_checked(const bridle_scenario *s, const bridle_scenario_opts *o, bridle__collector *col,
                        bridle_scenario_result *ret, bridle_error *err)
 {
         struct tmpscript ts = {0};
@@ -207,10 +174,10 @@ int bridle_scenario_run(const bridle_scenario *s, const bridle_scenario_opts *op
                 return bridle__err(err, -EINVAL, "%s: recording needs 'record: true' in the scenario", s->path);
         *ret = (bridle_scenario_result){0};
         int64_t t0 = now_ms();
-        struct collect col = {.events = json_array()};
+        bridle__collector col = {.events = json_array(), .max = BRIDLE__SCENARIO_MAX_EVENTS};
         int r = run_checked(s, o, &col, ret, err);
         if (col.events)
-                destroy_sandboxes(col.events);
+                bridle__collected_destroy_sandboxes(col.events);
         json_decref(col.events);
         ret->duration_ms = now_ms() - t0;
         if (r < 0) {
