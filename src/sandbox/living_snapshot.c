@@ -438,8 +438,33 @@ static int check_chain(const char *sid, char (*ids)[65], char (*paths)[4200], si
         return r;
 }
 
-int bridle_sandbox_restore(const char *snapshot_id, const char *name, char **ret_id,
-                           bridle_error *err)
+/* The spec to restore with when the caller gives one: it, less what the
+ * layers hold (as restore_spec does for the recorded one); the egress
+ * socket is not part of the JSON. *ret_json is what the sandbox records. */
+static int given_spec(const char *sid, const bridle_sandbox_spec *given, bridle_sandbox_spec **ret,
+                      char **ret_json, bridle_error *err)
+{
+        bridle_sandbox_spec *use = NULL;
+        int r = bridle__spec_to_json(given, ret_json, err);
+        if (r == 0)
+                r = bridle__spec_from_json(*ret_json, strlen(*ret_json), BRIDLE__SPEC_JSON_RESTORE,
+                                           &use, err);
+        if (r == 0 && given->egress_dir)
+                r = bridle_sandbox_spec_set_egress(use, given->egress_dir, err);
+        if (r == 0)
+                r = check_inputs(use, sid, err);
+        if (r < 0) {
+                bridle_sandbox_spec_free(use);
+                return r;
+        }
+        *ret = use;
+        return 0;
+}
+
+/* A sandbox on the snapshot's chain of layers, made with the given spec, or
+ * (given NULL) with the one the snapshot recorded. */
+static int restore(const char *snapshot_id, const bridle_sandbox_spec *given, const char *name,
+                   char **ret_id, bridle_error *err)
 {
         if (!ret_id)
                 return bridle__err(err, -EINVAL, "no result");
@@ -453,46 +478,9 @@ int bridle_sandbox_restore(const char *snapshot_id, const char *name, char **ret
         char(*ids)[65] = bridle__malloc((size_t)MAX_CHAIN * 65);
         char(*paths)[4200] = bridle__malloc((size_t)MAX_CHAIN * 4200);
         const char *chain[MAX_CHAIN];
-        char *json = NULL;
-        size_t n = 0;
-        bridle_sandbox_spec *spec = NULL;
-        if (!ids || !paths)
-                r = bridle__err(err, -ENOMEM, "restore");
-        else
-                r = chain_of(dir, snapshot_id, ids, &n, err);
-        if (r == 0)
-                r = check_chain(snapshot_id, ids, paths, n, dir, &json, err);
-        for (size_t i = 0; r == 0 && i < n; i++)
-                chain[i] = paths[i];
-        if (r == 0)
-                r = restore_spec(snapshot_id, json, &spec, err);
-        if (r == 0)
-                r = bridle__sandbox_create_ex(spec, name, chain, n, snapshot_id, json, ret_id, err);
-        bridle_sandbox_spec_free(spec);
-        free(json);
-        free(ids);
-        free(paths);
-        return r;
-}
-
-int bridle_sandbox_restore_with(const char *snapshot_id, const bridle_sandbox_spec *spec,
-                                const char *name, char **ret_id, bridle_error *err)
-{
-        if (!spec || !ret_id)
-                return bridle__err(err, -EINVAL, "no spec or result");
-        if (!snapid_ok(snapshot_id))
-                return bridle__err(err, -EINVAL, "'%s' is not a snapshot id",
-                                   snapshot_id ? snapshot_id : "");
-        char dir[4096];
-        int r = snapdir(dir, sizeof(dir), err);
-        if (r < 0)
-                return r;
-        char(*ids)[65] = bridle__malloc((size_t)MAX_CHAIN * 65);
-        char(*paths)[4200] = bridle__malloc((size_t)MAX_CHAIN * 4200);
-        const char *chain[MAX_CHAIN];
         char *recorded = NULL, *json = NULL;
         size_t n = 0;
-        bridle_sandbox_spec *use = NULL;
+        bridle_sandbox_spec *spec = NULL;
         if (!ids || !paths)
                 r = bridle__err(err, -ENOMEM, "restore");
         else
@@ -501,24 +489,32 @@ int bridle_sandbox_restore_with(const char *snapshot_id, const bridle_sandbox_sp
                 r = check_chain(snapshot_id, ids, paths, n, dir, &recorded, err);
         for (size_t i = 0; r == 0 && i < n; i++)
                 chain[i] = paths[i];
-        /* The caller's spec less what the layers hold (as restore_spec does
-         * for the recorded one); the egress socket is not part of the JSON. */
         if (r == 0)
-                r = bridle__spec_to_json(spec, &json, err);
+                r = given ? given_spec(snapshot_id, given, &spec, &json, err)
+                          : restore_spec(snapshot_id, recorded, &spec, err);
         if (r == 0)
-                r = bridle__spec_from_json(json, strlen(json), BRIDLE__SPEC_JSON_RESTORE, &use, err);
-        if (r == 0 && spec->egress_dir)
-                r = bridle_sandbox_spec_set_egress(use, spec->egress_dir, err);
-        if (r == 0)
-                r = check_inputs(use, snapshot_id, err);
-        if (r == 0)
-                r = bridle__sandbox_create_ex(use, name, chain, n, snapshot_id, json, ret_id, err);
-        bridle_sandbox_spec_free(use);
+                r = bridle__sandbox_create_ex(spec, name, chain, n, snapshot_id,
+                                              given ? json : recorded, ret_id, err);
+        bridle_sandbox_spec_free(spec);
         free(recorded);
         free(json);
         free(ids);
         free(paths);
         return r;
+}
+
+int bridle_sandbox_restore(const char *snapshot_id, const char *name, char **ret_id,
+                           bridle_error *err)
+{
+        return restore(snapshot_id, NULL, name, ret_id, err);
+}
+
+int bridle_sandbox_restore_with(const char *snapshot_id, const bridle_sandbox_spec *spec,
+                                const char *name, char **ret_id, bridle_error *err)
+{
+        if (!spec)
+                return bridle__err(err, -EINVAL, "no spec");
+        return restore(snapshot_id, spec, name, ret_id, err);
 }
 
 /* ---- list and prune ----------------------------------------------------------- */
