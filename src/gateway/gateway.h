@@ -115,7 +115,8 @@ const bridle__policy_settings *bridle__policy_settings_get(const bridle__policy 
 
 /*
  * Rules that cannot apply to an agent with these tools (names as in the agent
- * file, plus "shell" and "apply_patch" for native tools): a tools.NAME rule
+ * file, plus "shell" and "apply_patch" for native tools, and "<server>__*"
+ * for each MCP server, whose tools are known only once it runs): a tools.NAME rule
  * for a tool it does not have, command rules with neither exec_command nor
  * shell. Returns the number of warnings (>= 0) and *ret, a NULL-terminated
  * list of messages ("FILE:LINE:COL: tools.x: ..." when positions are known)

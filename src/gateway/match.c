@@ -252,7 +252,7 @@ static struct fallback fallback_for(const bridle__policy *p, const char *tool, c
 {
         const struct trule *t = bridle__policy_tool(p, tool);
         if (t) {
-                (void)snprintf(buf, size, "tools.%s", tool);
+                (void)snprintf(buf, size, "tools.%s", t->name); /* the rule: fs__* for fs__write */
                 return (struct fallback){t->decision, buf};
         }
         return (struct fallback){p->set.default_decision, "default"};

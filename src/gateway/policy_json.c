@@ -179,7 +179,15 @@ const struct trule *bridle__policy_tool(const bridle__policy *p, const char *nam
 {
         if (!p->n_tools || !name)
                 return NULL;
-        return bsearch(name, p->tools, p->n_tools, sizeof(*p->tools), tool_key_cmp);
+        const struct trule *t = bsearch(name, p->tools, p->n_tools, sizeof(*p->tools), tool_key_cmp);
+        /* An MCP server's tool (<server>__<tool>): a rule for the whole server. */
+        const char *sep = t ? NULL : strstr(name, "__");
+        if (sep && sep > name) {
+                char pat[200];
+                (void)snprintf(pat, sizeof(pat), "%.*s__*", (int)(sep - name), name);
+                t = bsearch(pat, p->tools, p->n_tools, sizeof(*p->tools), tool_key_cmp);
+        }
+        return t;
 }
 
 /* ---- warnings -------------------------------------------------------------------------- */
@@ -194,9 +202,16 @@ char **bridle__policy_warnings_free(char **w)
 
 static bool has_tool(const char *const *tools, size_t n, const char *name)
 {
-        for (size_t i = 0; i < n; i++)
-                if (tools[i] && strcmp(tools[i], name) == 0)
+        for (size_t i = 0; i < n; i++) {
+                if (!tools[i])
+                        continue;
+                if (strcmp(tools[i], name) == 0)
                         return true;
+                /* "<server>__*": an MCP server's tools, known only once it runs */
+                size_t l = strlen(tools[i]);
+                if (l > 3 && strcmp(tools[i] + l - 3, "__*") == 0 && strncmp(name, tools[i], l - 1) == 0)
+                        return true;
+        }
         return false;
 }
 

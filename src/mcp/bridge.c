@@ -13,11 +13,15 @@
 
 struct entry {
         bridle__mcp_bridge *b;
-        char *tool; /* the server's name for it */
+        char *tool;      /* the server's name for it */
+        char full[65];   /* the registry's */
+        bool idempotent; /* annotations.idempotentHint */
 };
 
 struct bridle__mcp_bridge {
         bridle__mcp_client *c;
+        bridle__mcp_revive_fn revive;
+        void *revive_ud;
         struct entry *v;
         size_t n;
 };
@@ -26,6 +30,13 @@ static int call(void *ud, const bridle__tool_env *env, const json_t *args, char 
 {
         struct entry *e = ud;
         bridle__mcp_result res;
+        if (bridle__mcp_client_dead(e->b->c)) {
+                if (!e->b->revive)
+                        return bridle__err(err, BRIDLE_E_TOOL, "the MCP server is down");
+                int rr = e->b->revive(e->b->revive_ud, &e->b->c, err);
+                if (rr < 0)
+                        return rr == -ENOMEM ? rr : BRIDLE_E_TOOL;
+        }
         int timeout = env && env->timeout_ms && env->timeout_ms < 0x7fffffff ? (int)env->timeout_ms : 0;
         int r = bridle__mcp_client_call(e->b->c, e->tool, args, timeout, &res, err);
         if (r < 0)
@@ -66,8 +77,24 @@ bridle__mcp_bridge *bridle__mcp_bridge_free(bridle__mcp_bridge *b)
         return NULL;
 }
 
+static bool wanted(const json_t *only, const char *name)
+{
+        size_t i;
+        json_t *v;
+        if (!only)
+                return true;
+        json_array_foreach(only, i, v) if (json_is_string(v) && !strcmp(json_string_value(v), name)) return true;
+        return false;
+}
+
 int bridle__mcp_bridge_add(bridle__mcp_client *c, const char *server, bridle__tools *t,
                            bridle__mcp_bridge **ret, bridle_error *err)
+{
+        return bridle__mcp_bridge_add_only(c, server, NULL, t, ret, err);
+}
+
+int bridle__mcp_bridge_add_only(bridle__mcp_client *c, const char *server, const json_t *only, bridle__tools *t,
+                                bridle__mcp_bridge **ret, bridle_error *err)
 {
         *ret = NULL;
         json_t *tools = NULL;
@@ -88,6 +115,8 @@ int bridle__mcp_bridge_add(bridle__mcp_client *c, const char *server, bridle__to
         for (size_t i = 0; r == 0 && i < n; i++) {
                 const json_t *tool = json_array_get(tools, i);
                 const char *name = json_string_value(json_object_get(tool, "name"));
+                if (!wanted(only, name))
+                        continue;
                 const char *desc = json_string_value(json_object_get(tool, "description"));
                 if (!desc)
                         desc = json_string_value(json_object_get(tool, "title"));
@@ -97,6 +126,7 @@ int bridle__mcp_bridge_add(bridle__mcp_client *c, const char *server, bridle__to
                 bool ro = json_is_true(json_object_get(json_object_get(tool, "annotations"), "readOnlyHint"));
                 struct entry *e = &b->v[b->n];
                 e->b = b;
+                e->idempotent = json_is_true(json_object_get(json_object_get(tool, "annotations"), "idempotentHint"));
                 e->tool = bridle__strdup(name);
                 if (!e->tool || !fallback) {
                         free(e->tool);
@@ -104,7 +134,7 @@ int bridle__mcp_bridge_add(bridle__mcp_client *c, const char *server, bridle__to
                         break;
                 }
                 b->n++;
-                char full[65];
+                char *full = e->full;
                 tool_name(server, name, full);
                 r = bridle__tools_add_fn(t, full, desc ? desc : "", schema, ro, call, e, err);
                 if (r < 0)
@@ -118,4 +148,21 @@ int bridle__mcp_bridge_add(bridle__mcp_client *c, const char *server, bridle__to
         }
         *ret = b;
         return 0;
+}
+
+void bridle__mcp_bridge_on_dead(bridle__mcp_bridge *b, bridle__mcp_revive_fn fn, void *ud)
+{
+        b->revive = fn;
+        b->revive_ud = ud;
+}
+
+bool bridle__mcp_bridge_has(const bridle__mcp_bridge *b, const char *name, bool *idempotent)
+{
+        for (size_t i = 0; b && name && i < b->n; i++)
+                if (!strcmp(b->v[i].full, name)) {
+                        if (idempotent)
+                                *idempotent = b->v[i].idempotent;
+                        return true;
+                }
+        return false;
 }

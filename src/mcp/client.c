@@ -23,6 +23,7 @@ struct bridle__mcp_client {
         char version[16];
         json_t *init; /* the initialize result */
         bool tools_changed;
+        bool dead; /* the transport failed: the server is gone or broken */
         int request_timeout_ms;
 };
 
@@ -42,8 +43,10 @@ static int send_msg(bridle__mcp_client *c, json_t *msg /* stolen */, bridle_erro
         bridle_error e = {0};
         int r = c->t->ops->send(c->t, msg, 10000, &e);
         json_decref(msg);
-        if (r < 0)
+        if (r < 0) {
+                c->dead = c->dead || r != BRIDLE_E_TIMEOUT;
                 return bridle__err(err, r, "mcp server '%s': %s", c->name, e.msg);
+        }
         return 0;
 }
 
@@ -83,8 +86,10 @@ static int read_one(bridle__mcp_client *c, int wait_ms, json_t **ret, bridle_err
         int r = c->t->ops->recv(c->t, wait_ms, &msg, &e);
         if (r == -ETIMEDOUT || r == -EAGAIN)
                 return r;
-        if (r < 0)
+        if (r < 0) {
+                c->dead = true;
                 return bridle__err(err, r, "mcp server '%s': %s", c->name, e.msg);
+        }
         if (is_response(msg)) {
                 *ret = msg;
                 return 0;
@@ -448,4 +453,9 @@ int bridle__mcp_client_call(bridle__mcp_client *c, const char *name, const json_
         if (r < 0)
                 return bridle__err(err, r, "mcp");
         return 0;
+}
+
+bool bridle__mcp_client_dead(const bridle__mcp_client *c)
+{
+        return !c || c->dead;
 }

@@ -74,6 +74,16 @@ int bridle__mcp_stdio_new(const char *const *argv, const char *const *envp, cons
  * signal SIGKILL"), after its output ended; "" while it runs. */
 const char *bridle__mcp_stdio_exit(bridle__mcp_transport *t);
 
+/* A stdio server run inside the living sandbox sandbox_id as a session with
+ * pipes (transport_session.c): argv is not searched on the host; envp
+ * ("NAME=VALUE", NULL-terminated, may be NULL) is added to the sandbox's
+ * environment; cwd NULL: the workspace. The session's stdout and stderr
+ * come together: lines that are not JSON objects are the server's log (the
+ * last 4 KiB named when it dies). A sandbox that is replaced or destroyed
+ * takes the server with it (the next send or recv names that). */
+int bridle__mcp_session_new(const char *sandbox_id, const char *const *argv, const char *const *envp,
+                            const char *cwd, bridle__mcp_transport **ret, bridle_error *err);
+
 /* Streamable HTTP to url (http or https); headers: "Name: value" lines
  * (NULL-terminated list, may be NULL), sent with every request. libcurl is
  * loaded here (model/curl_dl.h). */
@@ -108,6 +118,11 @@ int bridle__mcp_client_list_tools(bridle__mcp_client *c, json_t **ret, bridle_er
 
 /* Whether notifications/tools/list_changed came since the last listing. */
 bool bridle__mcp_client_tools_changed(const bridle__mcp_client *c);
+
+/* Whether the server is gone or broken (a transport error: a dead
+ * process, a sandbox that went away, cut output). Calls then fail at once;
+ * make a new client to go on. */
+bool bridle__mcp_client_dead(const bridle__mcp_client *c);
 
 /* Read what the server sent (notifications, requests) for up to timeout_ms
  * without a request of ours. 0, or the server's death. */
@@ -151,4 +166,16 @@ typedef struct bridle__mcp_bridge bridle__mcp_bridge;
  * memory: drop the registry. On list_changed, make a new registry. */
 int bridle__mcp_bridge_add(bridle__mcp_client *c, const char *server, bridle__tools *t,
                            bridle__mcp_bridge **ret, bridle_error *err);
+/* The same, only the tools named in only (a list of the server's names; NULL: all). */
+int bridle__mcp_bridge_add_only(bridle__mcp_client *c, const char *server, const json_t *only, bridle__tools *t,
+                                bridle__mcp_bridge **ret, bridle_error *err);
 bridle__mcp_bridge *bridle__mcp_bridge_free(bridle__mcp_bridge *b);
+
+/* A call that finds the client dead asks fn for a live one first: fn
+ * replaces *c (freeing the dead one) and returns 0, or returns < 0 with err
+ * (the call is then an error result). Without fn such calls fail. */
+typedef int (*bridle__mcp_revive_fn)(void *ud, bridle__mcp_client **c, bridle_error *err);
+void bridle__mcp_bridge_on_dead(bridle__mcp_bridge *b, bridle__mcp_revive_fn fn, void *ud);
+/* Whether the registry name is one of b's tools; *idempotent (may be NULL):
+ * its annotations.idempotentHint. */
+bool bridle__mcp_bridge_has(const bridle__mcp_bridge *b, const char *name, bool *idempotent);

@@ -24,11 +24,6 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 
-static void json_unrefp(json_t **p)
-{
-        json_decref(*p);
-}
-
 const char *const bridle__mcp_versions[3] = {"2025-11-25", "2025-06-18", "2025-03-26"};
 
 static const char *const builtin_names[] = {"exec_command", "write_stdin", "read_file",  "write_file",
@@ -206,11 +201,11 @@ static int add_tools(srv *s, bridle_error *err)
                 r = bridle__tools_add_builtin(s->tools, builtin_names[i], err);
         if (r < 0)
                 return r;
-        _cleanup_(json_unrefp) json_t *snap_params = json_loads(
+        _cleanup_json_ json_t *snap_params = json_loads(
                 "{\"type\":\"object\",\"properties\":{\"label\":{\"type\":\"string\",\"maxLength\":200,"
                 "\"description\":\"A label kept with the snapshot.\"}},\"additionalProperties\":false}",
                 0, NULL);
-        _cleanup_(json_unrefp) json_t *restore_params = json_loads(
+        _cleanup_json_ json_t *restore_params = json_loads(
                 "{\"type\":\"object\",\"properties\":{\"snapshot_id\":{\"type\":\"string\",\"minLength\":1,"
                 "\"maxLength\":128,\"description\":\"A snapshot's id, as snapshot returned it.\"}},"
                 "\"required\":[\"snapshot_id\"],\"additionalProperties\":false}",
@@ -406,7 +401,7 @@ static int do_tools_call(srv *s, const bridle__rpc_msg *m)
         const json_t *def = tool_def(s, name);
         if (!def)
                 return send_error(s, m->id, BRIDLE__RPC_INVALID_PARAMS, "unknown tool '%.200s'", name);
-        _cleanup_(json_unrefp) json_t *empty = json_object();
+        _cleanup_json_ json_t *empty = json_object();
         if (!args || json_is_null(args))
                 args = empty;
         if (!json_is_object(args))

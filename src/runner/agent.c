@@ -29,7 +29,7 @@ static const char *const native_names[] = { "shell", "apply_patch", NULL };
 static const char *const top_keys[] = { "name",     "model",      "provider",   "base_url",      "api_key_env",
                                         "instructions", "tools",  "native_tools", "command_tools", "handoffs",
                                         "manifest", "max_turns",  "budget",     "script",        "handoff_description",
-                                        "policy", "guardrails", "outputs", "checkpoints", "trace", NULL };
+                                        "policy", "guardrails", "outputs", "checkpoints", "trace", "mcp_servers", NULL };
 static const char *const budget_keys[] = { "tokens", "cost_usd", "wall", NULL };
 
 struct actx {
@@ -278,11 +278,6 @@ static bool deps_fresh(const json_t *deps)
         return true;
 }
 
-static void jdecref(json_t **j)
-{
-        json_decref(*j);
-}
-#define _cleanup_json_ _cleanup_(jdecref)
 
 /* Check one agent document and build its canonical object. handoff paths are
  * returned (absolute) in *ret_files for the caller to follow. */
@@ -326,8 +321,9 @@ static int parse_agent(const struct actx *c, const json_t *top, json_t **ret, js
             (r = budget(c, top, &bud)) < 0)
                 return r;
         json_int_t every = 0;
-        _cleanup_json_ json_t *trace = NULL;
-        if ((r = checkpoints(c, top, &every)) < 0 || (r = trace_export(c, top, &trace)) < 0)
+        _cleanup_json_ json_t *trace = NULL, *mcp = NULL;
+        if ((r = checkpoints(c, top, &every)) < 0 || (r = trace_export(c, top, &trace)) < 0 ||
+            (r = bridle__agent_mcp_servers(c->doc, top, &mcp, c->err)) < 0)
                 return r;
         if (json_array_size(native) && provider && strcmp(provider, "openai-responses") != 0)
                 return fail(c, top, "native_tools", "native tools need the openai-responses provider");
@@ -367,7 +363,8 @@ static int parse_agent(const struct actx *c, const json_t *top, json_t **ret, js
         if (*ret && (json_object_set_new(*ret, "policy", policy ? abs_path(c, policy) : json_null()) < 0 ||
                      json_object_set_new(*ret, "outputs", outputs ? abs_path(c, outputs) : json_null()) < 0 ||
                      json_object_set_new(*ret, "checkpoint_every", json_integer(every)) < 0 ||
-                     json_object_set(*ret, "trace", trace ? trace : json_null()) < 0))
+                     json_object_set(*ret, "trace", trace ? trace : json_null()) < 0 ||
+                     json_object_set(*ret, "mcp_servers", mcp) < 0))
                 return -ENOMEM;
         /* Guardrails: checked here (positions), kept in their canonical form. */
         json_t *gnode = json_object_get(top, "guardrails");

@@ -9,7 +9,8 @@
  *    "tools":[..],"native_tools":[..],"command_tools":[..],"handoffs":[names],
  *    "handoff_description","manifest":PATH|null,"max_turns":N,
  *    "budget":{"tokens":N|null,"cost_usd":X|null,"wall":S|null},
- *    "script":[..]|null,"script_name":NAME|null,"file":PATH|null}
+ *    "script":[..]|null,"script_name":NAME|null,"file":PATH|null,
+ *    "mcp_servers":[..] (see bridle__agent_mcp_servers)}
  * A set of agents is an object name -> agent; its "entry" agent is the one the
  * run starts with. Handoff files are loaded recursively (cycles allowed, at
  * most 32 agents; two different files with the same name are an error).
@@ -25,6 +26,7 @@
 #define BRIDLE__DEFAULT_MODEL "gpt-5.1"
 #define BRIDLE__DEFAULT_MAX_TURNS 40
 #define BRIDLE__DEFAULT_CHECKPOINT_EVERY 10
+#define BRIDLE__AGENT_MCP_MAX 16 /* mcp_servers of one agent */
 
 /* Load path (NULL: the built-in default agent) and its handoffs, apply the
  * overrides of opts (provider, model, base_url, script_file, manifest_file,
@@ -38,6 +40,15 @@ int bridle__agents_load(const char *path, const bridle_agent_opts *opts, json_t 
  * absolute paths of its handoff files. */
 int bridle__agent_parse(const char *data, size_t len, const char *name, const char *dir, json_t **ret,
                         json_t **ret_files, bridle_error *err);
+
+/* The agent file's mcp_servers (agent_mcp.c), checked: *ret (always set; the
+ * caller frees it) is a list of {"name","where":"sandbox"|"host"|"http",
+ * "command":[..]|absent,"url"|absent,"headers"|absent,"env"|absent,
+ * "cwd"|absent,"trusted","startup_timeout_ms","timeout_ms","tools"|absent}.
+ * Header and env values keep their ${VAR}s: they are filled in when the
+ * server is started, never recorded. */
+typedef struct bridle__doc bridle__doc;
+int bridle__agent_mcp_servers(const bridle__doc *doc, const json_t *top, json_t **ret, bridle_error *err);
 
 /* The builtin tool names, NULL-terminated. */
 extern const char *const bridle__builtin_tool_names[];

@@ -154,6 +154,8 @@ static int add_tools(bridle__run *R, const json_t *a, struct bridle__agent_rt *r
                                          c_tool, (void *)t, err);
                 json_decref(params);
         }
+        if (r == 0)
+                r = bridle__run_mcp_add_tools(rt, err);
         if (r < 0)
                 return r;
         if (!(rt->defs = bridle__tools_defs(rt->tools)))
@@ -172,6 +174,17 @@ static int add_tools(bridle__run *R, const json_t *a, struct bridle__agent_rt *r
                                             "additionalProperties", 0, "strict", 0));
         }
         return 0;
+}
+
+/* An MCP server's tools changed: the registry is made again (the old one
+ * first, then the bridges its tools pointed into). */
+static int rebuild_tools(bridle__run *R, const json_t *a, struct bridle__agent_rt *rt, bridle_error *err)
+{
+        rt->tools = bridle__tools_free(rt->tools);
+        json_decref(rt->defs);
+        rt->defs = NULL;
+        bridle__run_mcp_drop_tools(rt);
+        return add_tools(R, a, rt, err);
 }
 
 int bridle__agents_check_keys(const json_t *def, bridle_error *err)
@@ -228,6 +241,8 @@ static int make_rt(bridle__run *R, const char *name, struct bridle__agent_rt **r
         if (bo)
                 cfg.backoff_ms = (unsigned)atoi(bo);
         int r = bridle__model_new(&cfg, &rt->model, err);
+        if (r == 0)
+                r = bridle__run_mcp_start(R, rt, a, err);
         if (r == 0)
                 r = add_tools(R, a, rt, err);
         R->n_rt++; /* counted even on failure so that cleanup frees what was made */
@@ -366,7 +381,10 @@ static bool call_writes(const bridle__run *R, struct bridle__agent_rt *rt, const
                 return false;
         if (strcmp(type, "function_call") != 0)
                 return true;
-        return !bridle__tools_read_only(rt->tools, name ? name : "") && !bridle__run_handoff_target(R, R->st.agent, name);
+        bool remote = false;
+        (void)bridle__run_mcp_outside(rt, name, &remote);
+        return !remote && !bridle__tools_read_only(rt->tools, name ? name : "") &&
+               !bridle__run_handoff_target(R, R->st.agent, name);
 }
 
 #define IN_DOUBT_PREFIX "in-doubt:"
@@ -392,13 +410,18 @@ static int resolve_in_doubt(bridle__run *R, const char **where, bool *waiting, b
                         continue;
                 const char *name = json_string_value(json_object_get(started, "name")) ?: "";
                 bool writes = json_is_true(json_object_get(started, "writes"));
+                /* A call that may have changed something outside the sandbox
+                 * (an MCP server on the host or over HTTP): no checkpoint can
+                 * undo it, so a person decides, whatever recovery.in_doubt says. */
+                bool outside = json_is_true(json_object_get(started, "outside"));
                 const char *how = "read_only";
                 char key[128];
                 (void)snprintf(key, sizeof(key), IN_DOUBT_PREFIX "%s", call_id);
                 json_t *given = json_object_get(R->st.approvals, key);
-                bool ask = writes && (bridle__policy_settings_get(R->policy)->in_doubt == BRIDLE__IN_DOUBT_ASK ||
-                                      !R->ckpt_every);
-                if (writes && ask && !given) {
+                bool ask = outside || (writes && (bridle__policy_settings_get(R->policy)->in_doubt ==
+                                                          BRIDLE__IN_DOUBT_ASK ||
+                                                  !R->ckpt_every));
+                if (ask && !given) {
                         *waiting = true;
                         if (json_object_get(R->st.requested, key))
                                 continue;
@@ -407,19 +430,26 @@ static int resolve_in_doubt(bridle__run *R, const char **where, bool *waiting, b
                                 json_pack("{s:s,s:s,s:O*,s:s,s:s,s:s,s:I}", "call_id", key, "name", name, "arguments",
                                           json_object_get(started, "arguments"), "rule", "recovery.in_doubt",
                                           "reason",
-                                          "the call was running when the run stopped: approve to restore the "
-                                          "workspace to before it and run it again, deny to go on without it",
+                                          outside ? "the call was running when the run stopped, and it may have "
+                                                    "changed something outside the sandbox (an MCP server's tool): "
+                                                    "approve to run it again, deny to go on without it"
+                                                  : "the call was running when the run stopped: approve to restore "
+                                                    "the workspace to before it and run it again, deny to go on "
+                                                    "without it",
                                           "command", "", "asked_at", (json_int_t)(bridle__now_ms() / 1000)),
                                 false, err);
                         if (r < 0)
                                 break;
                         continue;
                 }
-                if (writes && given && strcmp(json_string_value(json_object_get(given, "decision")) ?: "", "approve")) {
+                if ((writes || outside) && given &&
+                    strcmp(json_string_value(json_object_get(given, "decision")) ?: "", "approve")) {
                         json_int_t turn = R->st.turns ? (json_int_t)R->st.turns - 1 : 0;
                         json_t *item = bridle__refusal_item(
-                                call, "this call was interrupted when the run stopped; its effect on the workspace "
-                                      "is unknown, and it was not run again");
+                                call, outside ? "this call was interrupted when the run stopped; its effect is unknown, and "
+                                                "it was not run again"
+                                              : "this call was interrupted when the run stopped; its effect on the "
+                                                "workspace is unknown, and it was not run again");
                         r = bridle__run_emit_sync(R, "tool.finished",
                                                   json_pack("{s:I,s:s,s:s,s:b,s:b,s:o,s:I}", "turn", turn, "call_id",
                                                             call_id, "name", name, "ok", 0, "denied", 1, "output_item",
@@ -429,6 +459,8 @@ static int resolve_in_doubt(bridle__run *R, const char **where, bool *waiting, b
                                 break;
                         continue;
                 }
+                if (outside)
+                        how = "rerun";
                 if (writes) {
                         how = "rerun";
                         if (!restored && (r = bridle__run_rehydrate(R, "in_doubt", err)) < 0) {
@@ -501,7 +533,8 @@ static int run_pending(bridle__run *R, const char **where, bool *waiting, bridle
                 json_int_t turn = R->st.turns ? (json_int_t)R->st.turns - 1 : 0;
                 /* A call that may change the workspace: a checkpoint before it,
                  * and it is journaled before and after it runs. */
-                bool writes = call_writes(R, rt, call, verdict);
+                bool writes = call_writes(R, rt, call, verdict), remote = false;
+                bool outside = bridle__run_mcp_outside(rt, name, &remote);
                 if (bridle__run_checkpoint_due(R, writes) &&
                     (r = bridle__run_checkpoint(R, writes ? "before_call" : "interval", writes ? call_id : NULL,
                                                 err)) < 0) {
@@ -509,10 +542,10 @@ static int run_pending(bridle__run *R, const char **where, bool *waiting, bridle
                         break;
                 }
                 r = bridle__run_emit_sync(R, "tool.started",
-                                          json_pack("{s:I,s:s,s:s,s:O*,s:b}", "turn", turn, "call_id",
+                                          json_pack("{s:I,s:s,s:s,s:O*,s:b,s:o*}", "turn", turn, "call_id",
                                                     call_id ? call_id : "", "name", name ? name : type, "arguments",
-                                                    args, "writes", writes),
-                                          writes, err);
+                                                    args, "writes", writes, "outside", outside ? json_true() : NULL),
+                                          writes || outside, err);
                 if (r < 0) {
                         *where = "internal";
                         break;
@@ -545,7 +578,7 @@ static int run_pending(bridle__run *R, const char **where, bool *waiting, bridle
                                                     call_id ? call_id : "", "name", name ? name : type, "ok", ok,
                                                     "output_item", item, "duration_ms",
                                                     (json_int_t)(bridle__now_ms() - t0)),
-                                          writes, err);
+                                          writes || outside, err);
                 if (r == 0 && to)
                         r = bridle__run_emit_sync(R, "handoff",
                                                   json_pack("{s:s,s:s,s:s}", "from", from, "to", to, "call_id",
@@ -660,6 +693,10 @@ static int model_turn(bridle__run *R, char **ret_final, const char **where, bool
                 return r;
         }
         json_t *agent = json_object_get(json_object_get(R->def, "agents"), R->st.agent);
+        if (bridle__run_mcp_changed(rt) && (r = rebuild_tools(R, agent, rt, err)) < 0) {
+                *where = "mcp";
+                return r;
+        }
         const char *model = json_string_value(json_object_get(agent, "model"));
         unsigned turn = R->st.turns;
         if ((r = bridle__run_emit_sync(R, "model.request",

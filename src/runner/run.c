@@ -57,6 +57,7 @@ static void run_release(bridle__run *R)
         for (size_t i = 0; i < R->n_rt; i++) {
                 bridle__model_free(R->rt[i].model);
                 bridle__tools_free(R->rt[i].tools);
+                bridle__run_mcp_stop(&R->rt[i]);
                 json_decref(R->rt[i].defs);
                 free(R->rt[i].instructions);
         }
@@ -140,11 +141,17 @@ static void policy_warnings(bridle__run *R)
         const char *name;
         json_t *a;
         json_object_foreach(json_object_get(R->def, "agents"), name, a) {
-                const char *tools[64];
+                const char *tools[96];
+                char mcp[BRIDLE__AGENT_MCP_MAX][48];
                 size_t n = 0, i;
                 json_t *v;
                 json_array_foreach(json_object_get(a, "tools"), i, v) if (n < 60) tools[n++] = json_string_value(v);
                 json_array_foreach(json_object_get(a, "native_tools"), i, v) if (n < 62) tools[n++] = json_string_value(v);
+                json_array_foreach(json_object_get(a, "mcp_servers"), i, v) if (i < BRIDLE__AGENT_MCP_MAX) {
+                        (void)snprintf(mcp[i], sizeof(mcp[i]), "%s__*",
+                                       json_string_value(json_object_get(v, "name")) ?: "");
+                        tools[n++] = mcp[i];
+                }
                 char **w = NULL;
                 if (bridle__policy_check_tools(R->policy, tools, n, &w, NULL) > 0)
                         for (char **p = w; *p; p++)

@@ -35,6 +35,8 @@ struct bridle__agent_rt {
         char *instructions; /* assembled once per process */
         bool uses_sandbox;
         const char *provider; /* borrowed from the run's agents */
+        struct bridle__run_mcp *mcp; /* the agent's MCP servers (mcp.c) */
+        size_t n_mcp;
 };
 
 typedef struct bridle__run {
@@ -162,6 +164,23 @@ int bridle__run_manifests_text(bridle__journal *j, const json_t *started, char *
  * (end false), and at the end of each part of the run (end true: all of
  * them once the run completed or failed). trace.exported records how far. */
 void bridle__run_trace(bridle__run *R, bool end);
+
+/* An agent's MCP servers (mcp.c, docs/mcp.md): start them all (a sandbox
+ * server makes the run's sandbox; mcp.connected events); bridge their tools
+ * into rt->tools (a dead server is started again first); free the bridges
+ * (after the registry that uses them); whether a server said its tools
+ * changed (the caller rebuilds the registry); stop them. A dead server is
+ * started again by the call that finds it so, at most 3 times a process. */
+int bridle__run_mcp_start(bridle__run *R, struct bridle__agent_rt *rt, const json_t *agent, bridle_error *err);
+int bridle__run_mcp_add_tools(struct bridle__agent_rt *rt, bridle_error *err);
+void bridle__run_mcp_drop_tools(struct bridle__agent_rt *rt);
+bool bridle__run_mcp_changed(struct bridle__agent_rt *rt);
+void bridle__run_mcp_stop(struct bridle__agent_rt *rt);
+/* Is name a tool of a server outside the sandbox (*ret_remote: host or HTTP)
+ * whose call may change something there (not readOnlyHint, not
+ * idempotentHint)? Such a call is never replayed, and when a run stopped
+ * under it a person decides whether it runs again. */
+bool bridle__run_mcp_outside(const struct bridle__agent_rt *rt, const char *name, bool *ret_remote);
 
 /* Open an existing journal (NULL path: the default); 0 with *ret NULL when there is none. */
 int bridle__journal_open_existing(const char *journal_path, bridle__journal **ret, bridle_error *err);

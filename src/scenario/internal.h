@@ -32,11 +32,7 @@ struct bridle_scenario {
         json_t *source;            /* the document as loaded (for a recording) */
 };
 
-static inline void bridle__json_decrefp(json_t **j)
-{
-        json_decref(*j);
-}
-#define _cleanup_jsonp_ _cleanup_(bridle__json_decrefp)
+#define _cleanup_jsonp_ _cleanup_json_ /* util/cleanup.h */
 
 /* Checks (check.c): compare the expectations with the run's events (a list of
  * event objects) and read files from sandbox_id ("" when the run made none).

@@ -18,7 +18,7 @@
 
 #include "tools/tools.h"
 
-#define BRIDLE__TOOLS_MAX         128         /* tools in one registry */
+#define BRIDLE__TOOLS_MAX         1024        /* tools in one registry (MCP servers bring many) */
 #define BRIDLE__TOOLS_DEFAULT_CAP 16384       /* bytes of output for the model */
 #define BRIDLE__TOOLS_MAX_ARGS    (32u << 20) /* bytes of a call's JSON arguments */
 #define BRIDLE__SCHEMA_MAX_DEPTH  32

@@ -11,6 +11,7 @@
 #include "trace/otlp.h"
 #include "util/alloc.h"
 #include "util/cleanup.h"
+#include "util/envexpand.h"
 #include "util/error.h"
 
 /* A span that ends with an event of its own (a call, a model request, a
@@ -162,51 +163,14 @@ int bridle_trace_export_otlp(const char *run_ref, const bridle_otlp_opts *opts, 
         return r;
 }
 
-/* A header value from the agent file, with each ${NAME} replaced by the
- * environment variable's value: credentials stay out of the agent file and
- * so out of the journal (run.started records the agent as written). */
-static int expand_env(const char *key, const char *in, char **ret, bridle_error *err)
+/* A header value from the agent file, ${NAME}s filled in from the
+ * environment: credentials stay out of the agent file and so out of the
+ * journal (run.started records the agent as written). */
+static int expand_header(const char *key, const char *in, char **ret, bridle_error *err)
 {
-        size_t cap = strlen(in) + 1, n = 0;
-        char *out = bridle__malloc(cap);
-        if (!out)
-                return bridle__err(err, -ENOMEM, "trace export");
-        for (const char *p = in; *p;) {
-                const char *add = p;
-                size_t len = 1;
-                char name[128];
-                if (p[0] == '$' && p[1] == '{' && strchr(p + 2, '}')) {
-                        size_t nl = (size_t)(strchr(p + 2, '}') - (p + 2));
-                        if (nl == 0 || nl >= sizeof(name)) {
-                                free(out);
-                                return bridle__err(err, BRIDLE_E_INVALID, "trace.headers.%s: a bad ${...}", key);
-                        }
-                        memcpy(name, p + 2, nl);
-                        name[nl] = '\0';
-                        add = getenv(name);
-                        if (!add) {
-                                free(out);
-                                return bridle__err(err, BRIDLE_E_INVALID, "trace.headers.%s: $%s is not set", key, name);
-                        }
-                        len = strlen(add);
-                        p += nl + 3;
-                } else
-                        p++;
-                if (n + len + 1 > cap) {
-                        cap = (n + len + 1) * 2;
-                        char *nb = cap > 65536 ? NULL : bridle__realloc(out, cap);
-                        if (!nb) {
-                                free(out);
-                                return bridle__err(err, BRIDLE_E_LIMIT, "trace.headers.%s: too long", key);
-                        }
-                        out = nb;
-                }
-                memcpy(out + n, add, len);
-                n += len;
-        }
-        out[n] = '\0';
-        *ret = out;
-        return 0;
+        char what[200];
+        (void)snprintf(what, sizeof(what), "trace.headers.%s", key);
+        return bridle__env_expand(what, in, ret, err);
 }
 
 int bridle__trace_export_live(const json_t *cfg, bridle__journal *j, const char *run_id,
@@ -229,7 +193,7 @@ int bridle__trace_export_live(const json_t *cfg, bridle__journal *j, const char 
         json_object_foreach(hobj, k, v)
         {
                 char *val = NULL;
-                if ((r = expand_env(k, json_string_value(v) ?: "", &val, err)) < 0)
+                if ((r = expand_header(k, json_string_value(v) ?: "", &val, err)) < 0)
                         break;
                 int n = asprintf(&lines[i], "%s=%s", k, val);
                 explicit_bzero(val, strlen(val));

@@ -136,6 +136,18 @@ int bridle__doc_err(const bridle__doc *doc, int line, int col, bridle_error *err
         return r;
 }
 
+int bridle__doc_fail(const bridle__doc *doc, const json_t *parent, const char *key, size_t index,
+                     bridle_error *err, const char *fmt, ...)
+{
+        const bridle__docpos *p = !key && json_is_object(parent) ? bridle__doc_node(doc, parent)
+                                                                 : bridle__doc_slot(doc, parent, key, index);
+        va_list ap;
+        va_start(ap, fmt);
+        int r = bridle__doc_verr(doc, p ? p->line : 0, p ? p->col : 0, err, BRIDLE_E_INVALID, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
 static int berr(struct builder *b, const yaml_mark_t *m, int code, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
 static int berr(struct builder *b, const yaml_mark_t *m, int code, const char *fmt, ...)

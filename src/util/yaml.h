@@ -80,6 +80,11 @@ int bridle__doc_err(const bridle__doc *doc, int line, int col, bridle_error *err
 int bridle__doc_verr(const bridle__doc *doc, int line, int col, bridle_error *err, int code,
                      const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
 
+/* BRIDLE_E_INVALID at the value in a slot (bridle__doc_slot; key NULL and an
+ * object parent: the mapping itself): "NAME:LINE:COL: message". */
+int bridle__doc_fail(const bridle__doc *doc, const json_t *parent, const char *key, size_t index,
+                     bridle_error *err, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
 /* A short name for a node's type, for messages: "mapping", "list", "string",
  * "integer", "number", "boolean", "null". */
 const char *bridle__json_type_name(const json_t *v);

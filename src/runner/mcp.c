@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * An agent's MCP servers in a run (docs/mcp.md, "Agents using MCP
+ * servers"): started with the agent's runtime, their tools bridged into its
+ * registry as <server>__<tool>, listed again on list_changed, started again
+ * (a few times) when one dies, closed with the run's process.
+ */
+#include "runner/runner.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mcp/client.h"
+#include "util/alloc.h"
+#include "util/envexpand.h"
+#include "util/error.h"
+
+#define MCP_RESTARTS_MAX 3 /* a dead server is started again at most this often per process */
+#define MCP_ARGV_MAX     256
+#define MCP_ENV_MAX      256
+
+extern char **environ;
+
+struct bridle__run_mcp {
+        bridle__run *R;
+        const char *agent;
+        const json_t *def; /* borrowed from R->def */
+        const char *name, *where;
+        bridle__mcp_client *c;
+        bridle__mcp_bridge *b;
+        unsigned starts;
+};
+
+static void free_strv(char **v)
+{
+        for (size_t i = 0; v && v[i]; i++)
+                free(v[i]);
+        free(v);
+}
+
+/* "NAME=VALUE" lines: base (may be NULL) then the def's env, ${VAR}s filled in
+ * when expand. */
+static int env_lines(const struct bridle__run_mcp *s, char **base, bool expand, char ***ret, bridle_error *err)
+{
+        size_t nb = 0;
+        while (base && base[nb])
+                nb++;
+        const json_t *env = json_object_get(s->def, "env");
+        size_t n = nb + json_object_size(env);
+        if (n > nb + MCP_ENV_MAX)
+                return bridle__err(err, BRIDLE_E_LIMIT, "mcp server '%s': too many env entries", s->name);
+        char **v = bridle__calloc(n + 1, sizeof(char *));
+        if (!v)
+                return bridle__err(err, -ENOMEM, "mcp");
+        size_t k = 0;
+        for (size_t i = 0; i < nb; i++)
+                if (!(v[k++] = bridle__strdup(base[i]))) {
+                        free_strv(v);
+                        return bridle__err(err, -ENOMEM, "mcp");
+                }
+        const char *key;
+        json_t *val;
+        json_object_foreach((json_t *)env, key, val) {
+                char *x = NULL, what[160];
+                (void)snprintf(what, sizeof(what), "mcp server '%s': env.%s", s->name, key);
+                int r = expand ? bridle__env_expand(what, json_string_value(val), &x, err)
+                               : ((x = bridle__strdup(json_string_value(val))) ? 0 : -ENOMEM);
+                if (r < 0 || asprintf(&v[k], "%s=%s", key, x) < 0) {
+                        v[k] = NULL;
+                        free(x);
+                        free_strv(v);
+                        return r < 0 ? r : bridle__err(err, -ENOMEM, "mcp");
+                }
+                k++;
+                free(x);
+        }
+        *ret = v;
+        return 0;
+}
+
+static int header_lines(const struct bridle__run_mcp *s, char ***ret, bridle_error *err)
+{
+        const json_t *h = json_object_get(s->def, "headers");
+        char **v = bridle__calloc(json_object_size(h) + 1, sizeof(char *));
+        if (!v)
+                return bridle__err(err, -ENOMEM, "mcp");
+        size_t k = 0;
+        const char *key;
+        json_t *val;
+        json_object_foreach((json_t *)h, key, val) {
+                char *x = NULL, what[160];
+                (void)snprintf(what, sizeof(what), "mcp server '%s': headers.%s", s->name, key);
+                int r = bridle__env_expand(what, json_string_value(val), &x, err);
+                if (r < 0 || asprintf(&v[k], "%s: %s", key, x) < 0) {
+                        v[k] = NULL;
+                        free(x);
+                        free_strv(v);
+                        return r < 0 ? r : bridle__err(err, -ENOMEM, "mcp");
+                }
+                k++;
+                free(x);
+        }
+        *ret = v;
+        return 0;
+}
+
+static int transport(struct bridle__run_mcp *s, bridle__mcp_transport **t, bridle_error *err)
+{
+        if (!strcmp(s->where, "http")) {
+                char **headers = NULL;
+                int r = header_lines(s, &headers, err);
+                if (r == 0)
+                        r = bridle__mcp_http_new(json_string_value(json_object_get(s->def, "url")),
+                                                 (const char *const *)headers, t, err);
+                free_strv(headers);
+                return r;
+        }
+        const json_t *cmd = json_object_get(s->def, "command");
+        const char *argv[MCP_ARGV_MAX + 1];
+        size_t n = 0, i;
+        json_t *a;
+        json_array_foreach(cmd, i, a) if (n < MCP_ARGV_MAX) argv[n++] = json_string_value(a);
+        argv[n] = NULL;
+        const char *cwd = json_string_value(json_object_get(s->def, "cwd"));
+        char **env = NULL;
+        int r;
+        if (!strcmp(s->where, "host")) {
+                /* trusted: the harness's own environment, as any tool it runs */
+                if ((r = env_lines(s, environ, true, &env, err)) == 0)
+                        r = bridle__mcp_stdio_new(argv, (const char *const *)env, cwd, t, err);
+        } else {
+                const char *sandbox = bridle__run_sandbox(s->R, err);
+                if (!sandbox)
+                        return err && err->code ? err->code : BRIDLE_E_SANDBOX;
+                if ((r = env_lines(s, NULL, false, &env, err)) == 0)
+                        r = bridle__mcp_session_new(sandbox, argv, (const char *const *)env, cwd, t, err);
+        }
+        free_strv(env);
+        return r;
+}
+
+static int start(struct bridle__run_mcp *s, bridle_error *err)
+{
+        bridle__mcp_transport *t = NULL;
+        int r = transport(s, &t, err);
+        if (r < 0) {
+                s->starts++;
+                return bridle__err_prefix(err, "mcp server '%s' (%s)", s->name, s->where);
+        }
+        {
+                bridle__mcp_client_opts o = {
+                        .name = s->name,
+                        .startup_timeout_ms = (int)json_integer_value(json_object_get(s->def, "startup_timeout_ms")),
+                        .request_timeout_ms = (int)json_integer_value(json_object_get(s->def, "timeout_ms")),
+                };
+                r = bridle__mcp_client_connect(t, &o, &s->c, err);
+        }
+        s->starts++;
+        if (r < 0)
+                return r; /* the client's errors name the server */
+        const json_t *info = bridle__mcp_client_server_info(s->c);
+        return bridle__run_emit_sync(
+                s->R, "mcp.connected",
+                json_pack("{s:s,s:s,s:s,s:s,s:s?,s:I}", "agent", s->agent, "server", s->name, "where", s->where,
+                          "version", bridle__mcp_client_version(s->c), "server_name",
+                          json_string_value(json_object_get(info, "name")), "start", (json_int_t)s->starts),
+                false, err);
+}
+
+/* The bridge's way back when a call finds the server dead. */
+static int revive(void *ud, bridle__mcp_client **c, bridle_error *err)
+{
+        struct bridle__run_mcp *s = ud;
+        if (s->starts > MCP_RESTARTS_MAX)
+                return bridle__err(err, BRIDLE_E_TOOL,
+                                   "mcp server '%s' stopped; it was started %u times in this process and is not "
+                                   "started again until the run resumes",
+                                   s->name, s->starts);
+        s->c = bridle__mcp_client_free(s->c);
+        *c = NULL;
+        int r = start(s, err);
+        *c = s->c;
+        return r;
+}
+
+int bridle__run_mcp_start(bridle__run *R, struct bridle__agent_rt *rt, const json_t *agent, bridle_error *err)
+{
+        const json_t *list = json_object_get(agent, "mcp_servers");
+        size_t n = json_array_size(list);
+        if (!n)
+                return 0;
+        if (!(rt->mcp = bridle__calloc(n, sizeof(*rt->mcp))))
+                return bridle__err(err, -ENOMEM, "mcp");
+        for (size_t i = 0; i < n; i++) {
+                struct bridle__run_mcp *s = &rt->mcp[i];
+                s->R = R;
+                s->agent = rt->name;
+                s->def = json_array_get(list, i);
+                s->name = json_string_value(json_object_get(s->def, "name"));
+                s->where = json_string_value(json_object_get(s->def, "where"));
+                rt->n_mcp++;
+                if (!s->name || !s->where)
+                        return bridle__err(err, BRIDLE_E_INVALID, "agent '%s': mcp_servers[%zu] is not recorded whole",
+                                           rt->name, i);
+                int r = start(s, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int bridle__run_mcp_add_tools(struct bridle__agent_rt *rt, bridle_error *err)
+{
+        for (size_t i = 0; i < rt->n_mcp; i++) {
+                struct bridle__run_mcp *s = &rt->mcp[i];
+                s->b = bridle__mcp_bridge_free(s->b);
+                int r = 0;
+                if (bridle__mcp_client_dead(s->c))
+                        r = revive(s, &s->c, err);
+                if (r == 0)
+                        r = bridle__mcp_bridge_add_only(s->c, s->name, json_object_get(s->def, "tools"), rt->tools,
+                                                        &s->b, err);
+                if (r < 0)
+                        return r;
+                bridle__mcp_bridge_on_dead(s->b, revive, s);
+        }
+        return 0;
+}
+
+void bridle__run_mcp_drop_tools(struct bridle__agent_rt *rt)
+{
+        for (size_t i = 0; i < rt->n_mcp; i++)
+                rt->mcp[i].b = bridle__mcp_bridge_free(rt->mcp[i].b);
+}
+
+bool bridle__run_mcp_changed(struct bridle__agent_rt *rt)
+{
+        bool changed = false;
+        for (size_t i = 0; i < rt->n_mcp; i++) {
+                struct bridle__run_mcp *s = &rt->mcp[i];
+                if (bridle__mcp_client_dead(s->c))
+                        continue;
+                (void)bridle__mcp_client_poll(s->c, 0, NULL);
+                if (bridle__mcp_client_tools_changed(s->c)) {
+                        changed = true;
+                        (void)bridle__run_emit_sync(s->R, "mcp.tools_changed",
+                                                    json_pack("{s:s,s:s}", "agent", rt->name, "server", s->name),
+                                                    false, NULL);
+                }
+        }
+        return changed;
+}
+
+bool bridle__run_mcp_outside(const struct bridle__agent_rt *rt, const char *name, bool *ret_remote)
+{
+        *ret_remote = false;
+        for (size_t i = 0; name && i < rt->n_mcp; i++) {
+                const struct bridle__run_mcp *s = &rt->mcp[i];
+                bool idempotent = false;
+                if (!bridle__mcp_bridge_has(s->b, name, &idempotent))
+                        continue;
+                if (!strcmp(s->where, "sandbox"))
+                        return false;
+                *ret_remote = true;
+                return !bridle__tools_read_only(rt->tools, name) && !idempotent;
+        }
+        return false;
+}
+
+void bridle__run_mcp_stop(struct bridle__agent_rt *rt)
+{
+        for (size_t i = 0; i < rt->n_mcp; i++) {
+                rt->mcp[i].b = bridle__mcp_bridge_free(rt->mcp[i].b);
+                rt->mcp[i].c = bridle__mcp_client_free(rt->mcp[i].c);
+        }
+        free(rt->mcp);
+        rt->mcp = NULL;
+        rt->n_mcp = 0;
+}
