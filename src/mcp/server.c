@@ -22,6 +22,7 @@
 #include "tools/tools.h"
 #include "util/alloc.h"
 #include "util/cleanup.h"
+#include "util/json_cleanup.h"
 #include "util/error.h"
 
 const char *const bridle__mcp_versions[3] = {"2025-11-25", "2025-06-18", "2025-03-26"};

@@ -17,6 +17,7 @@
 #include "tools/tools.h"
 #include "util/alloc.h"
 #include "util/cleanup.h"
+#include "util/json_cleanup.h"
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/yaml.h"

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/cleanup.h"
+#include "util/json_cleanup.h"
 #include "util/error.h"
 #include "util/yaml.h"
 

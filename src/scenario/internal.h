@@ -12,6 +12,7 @@
 #include "bridle/run.h"
 #include "bridle/scenario.h"
 #include "util/cleanup.h"
+#include "util/json_cleanup.h"
 
 /* Caps: a scenario is small. */
 #define BRIDLE__SCENARIO_MAX_CALLS 256 /* expect.tool_calls entries */

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -48,9 +47,3 @@ static inline void bridle__fclosep(FILE **f)
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
-/* A jansson reference dropped at scope exit. */
-static inline void bridle__json_decrefp(json_t **p)
-{
-        json_decref(*p);
-}
-#define _cleanup_json_ _cleanup_(bridle__json_decrefp)
