@@ -13,8 +13,18 @@
  *     SSE stream (several POSTs may be in flight: a server request seen in
  *     a stream is answered with another POST); Mcp-Session-Id is kept from
  *     the initialize answer; MCP-Protocol-Version is sent once negotiated;
- *     DELETE ends the session at close. HTTP failures of a request come back
- *     as JSON-RPC errors for its id. The GET stream is not opened.
+ *     once negotiated, the GET stream is opened (Accept: text/event-stream;
+ *     its server requests and notifications are read like the others;
+ *     405 or any 4xx: the server offers none, not asked again; an ended or
+ *     broken one is reopened with Last-Event-ID after retry: or a backoff,
+ *     at most 4 times a minute); a request's answer stream that breaks or
+ *     is closed before the answer is resumed with a GET and Last-Event-ID
+ *     when it had event ids (3 attempts in a row that bring nothing, then
+ *     an error); DELETE ends the session at close (2 s at most, 405 fine).
+ *     HTTP failures of a request, and a stream that cannot be resumed,
+ *     come back as JSON-RPC errors for its id; so recv() returns -EAGAIN
+ *     only when no request, resumption or GET stream is left, and waits on
+ *     the GET stream otherwise.
  *
  * Protocol: initialize offers 2025-11-25 and accepts an answer of
  * 2025-11-25, 2025-06-18 or 2025-03-26 (others: BRIDLE_E_PROTOCOL naming
@@ -52,7 +62,8 @@ typedef struct bridle__mcp_transport_ops {
         int (*send)(bridle__mcp_transport *t, const json_t *msg, int timeout_ms, bridle_error *err);
         /* The next message from the server within timeout_ms (-1: no limit):
          * 0 and *ret (new reference); -ETIMEDOUT; -EAGAIN when nothing is in
-         * flight that could bring one (HTTP with no open response); a
+         * flight that could bring one (HTTP: no open response, resumption or
+         * GET stream); a
          * negative code with err when the server is gone. */
         int (*recv)(bridle__mcp_transport *t, int timeout_ms, json_t **ret, bridle_error *err);
         /* The negotiated protocol version (HTTP sends it as a header); may be NULL. */

@@ -15,6 +15,7 @@ void bridle__sse_init(bridle__sse *p, size_t max_line, size_t max_event)
         memset(p, 0, sizeof(*p));
         p->max_line = max_line ? max_line : BRIDLE__SSE_MAX_LINE;
         p->max_event = max_event ? max_event : BRIDLE__SSE_MAX_EVENT;
+        p->retry_ms = -1;
 }
 
 void bridle__sse_release(bridle__sse *p)
@@ -130,6 +131,15 @@ static int line(bridle__sse *p, const char *s, size_t n, bridle__sse_fn fn, void
             vlen < sizeof(p->id)) {
                 memcpy(p->id, v, vlen);
                 p->id[vlen] = '\0';
+        }
+        if (flen == 5 && memcmp(s, "retry", 5) == 0 && vlen > 0 && vlen <= 9) {
+                long ms = 0;
+                for (size_t i = 0; i < vlen; i++) {
+                        if (v[i] < '0' || v[i] > '9')
+                                return 0;
+                        ms = ms * 10 + (v[i] - '0');
+                }
+                p->retry_ms = ms;
         }
         return 0;
 }

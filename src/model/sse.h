@@ -9,7 +9,8 @@
  *     the colon; a line without a colon is a field with an empty value;
  *   - "event" sets the type, "data" lines are joined with "\n", "id" sets
  *     the last event id (kept across events, ignored if it holds a NUL),
- *     anything else (retry included) is ignored;
+ *     "retry" (ASCII digits only, at most 9) sets retry_ms (kept across
+ *     events; it never changes what is dispatched), anything else is ignored;
  *   - a blank line dispatches the event if a data line was seen, then the
  *     type is reset to "message";
  *   - caps: a line longer than max_line or an event's data longer than
@@ -52,6 +53,7 @@ typedef struct bridle__sse {
         char id[BRIDLE__SSE_MAX_ID];
         size_t max_line, max_event;
         unsigned long events; /* dispatched so far */
+        long retry_ms;        /* the last valid retry field, -1 if none came */
 } bridle__sse;
 
 /* max_line / max_event 0: the defaults above. */

@@ -2,7 +2,8 @@
 /*
  * A test driver for the MCP client (src/mcp/client.h), used by mcp_client.sh:
  *
- *   mcp_client_probe [--timeout MS] (--http URL | --stdio) COMMAND... [-- ARGV...]
+ *   mcp_client_probe [--timeout MS] [--header 'Name: value']... (--http URL | --stdio) COMMAND...
+ *                    [-- ARGV...]
  *
  * COMMANDs run in order, each printing one JSON line on stdout:
  *   list              {"count":N,"tools":[names...],"changed":bool (a change came meanwhile)}
@@ -39,10 +40,14 @@ int main(int argc, char **argv)
         const char *url = NULL;
         bool use_stdio = false;
         int timeout = 20000;
+        const char *headers[9] = {0};
+        int n_headers = 0;
         int i = 1;
         for (; i < argc; i++) {
                 if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
                         timeout = atoi(argv[++i]);
+                else if (strcmp(argv[i], "--header") == 0 && i + 1 < argc && n_headers < 8)
+                        headers[n_headers++] = argv[++i];
                 else if (strcmp(argv[i], "--http") == 0 && i + 1 < argc)
                         url = argv[++i];
                 else if (strcmp(argv[i], "--stdio") == 0)
@@ -57,7 +62,7 @@ int main(int argc, char **argv)
         bridle__mcp_transport *t = NULL;
         int r;
         if (url)
-                r = bridle__mcp_http_new(url, NULL, &t, &err);
+                r = bridle__mcp_http_new(url, headers, &t, &err);
         else if (use_stdio && dd + 1 < argc)
                 r = bridle__mcp_stdio_new((const char *const *)argv + dd + 1, NULL, NULL, &t, &err);
         else {
