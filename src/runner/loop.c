@@ -535,6 +535,7 @@ static int run_pending(bridle__run *R, const char **where, bool *waiting, bridle
                  * and it is journaled before and after it runs. */
                 bool writes = call_writes(R, rt, call, verdict), remote = false;
                 bool outside = bridle__run_mcp_outside(rt, name, &remote);
+                const char *server_where = NULL, *server = bridle__run_mcp_server(rt, name, &server_where);
                 if (bridle__run_checkpoint_due(R, writes) &&
                     (r = bridle__run_checkpoint(R, writes ? "before_call" : "interval", writes ? call_id : NULL,
                                                 err)) < 0) {
@@ -542,9 +543,12 @@ static int run_pending(bridle__run *R, const char **where, bool *waiting, bridle
                         break;
                 }
                 r = bridle__run_emit_sync(R, "tool.started",
-                                          json_pack("{s:I,s:s,s:s,s:O*,s:b,s:o*}", "turn", turn, "call_id",
+                                          json_pack("{s:I,s:s,s:s,s:O*,s:b,s:o*,s:o*}", "turn", turn, "call_id",
                                                     call_id ? call_id : "", "name", name ? name : type, "arguments",
-                                                    args, "writes", writes, "outside", outside ? json_true() : NULL),
+                                                    args, "writes", writes, "outside", outside ? json_true() : NULL,
+                                                    "mcp", server ? json_pack("{s:s,s:s}", "server", server,
+                                                                              "where", server_where)
+                                                                  : NULL),
                                           writes || outside, err);
                 if (r < 0) {
                         *where = "internal";

@@ -253,6 +253,16 @@ bool bridle__run_mcp_changed(struct bridle__agent_rt *rt)
         return changed;
 }
 
+const char *bridle__run_mcp_server(const struct bridle__agent_rt *rt, const char *name, const char **ret_where)
+{
+        for (size_t i = 0; name && i < rt->n_mcp; i++)
+                if (bridle__mcp_bridge_has(rt->mcp[i].b, name, NULL)) {
+                        *ret_where = rt->mcp[i].where;
+                        return rt->mcp[i].name;
+                }
+        return NULL;
+}
+
 bool bridle__run_mcp_outside(const struct bridle__agent_rt *rt, const char *name, bool *ret_remote)
 {
         *ret_remote = false;

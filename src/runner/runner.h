@@ -181,6 +181,8 @@ void bridle__run_mcp_stop(struct bridle__agent_rt *rt);
  * idempotentHint)? Such a call is never replayed, and when a run stopped
  * under it a person decides whether it runs again. */
 bool bridle__run_mcp_outside(const struct bridle__agent_rt *rt, const char *name, bool *ret_remote);
+/* The MCP server whose tool name is (NULL: none), and where it runs. */
+const char *bridle__run_mcp_server(const struct bridle__agent_rt *rt, const char *name, const char **ret_where);
 
 /* Open an existing journal (NULL path: the default); 0 with *ret NULL when there is none. */
 int bridle__journal_open_existing(const char *journal_path, bridle__journal **ret, bridle_error *err);

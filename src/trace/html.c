@@ -285,7 +285,7 @@ static const char *kind_class(const char *name)
 {
         static const char *const prefixes[][2] = {
                 {"agent ", "agent"}, {"turn ", "turn"}, {"chat ", "chat"}, {"tool ", "tool"},
-                {"sandbox exec", "exec"}, {"sandbox", "sandbox"}, {"run", "run"}, {"gateway", "gateway"},
+                {"sandbox exec", "exec"}, {"mcp call", "exec"}, {"sandbox", "sandbox"}, {"run", "run"}, {"gateway", "gateway"},
                 {"approval", "approval"}, {"checkpoint", "checkpoint"}, {"handoff", "handoff"},
                 {"guardrail", "guardrail"},
         };

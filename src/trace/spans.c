@@ -32,7 +32,7 @@ typedef struct builder {
         json_t *spans;      /* span objects, in creation order */
         json_t *calls;      /* call_id -> index of its open tool span */
         json_t *last_call;  /* call_id -> index of its latest tool span */
-        json_t *execs;      /* call_id -> index of its open "sandbox exec" */
+        json_t *execs;      /* call_id -> index of its open "sandbox exec" or "mcp call" */
         json_t *approvals;  /* call_id -> index of its open approval */
         json_t *sandboxes;  /* sandbox_id -> index of its open sandbox span */
         json_t *items;      /* call_id -> the call item of a model.response */
@@ -598,6 +598,16 @@ static void on_tool_started(builder *b, int64_t seq, int64_t ts, const json_t *d
         }
         if (name && strncmp(name, "transfer_to_", 12) == 0)
                 return;
+        /* An MCP server's tool (docs/mcp.md): on the host or over HTTP it
+         * does not run in the sandbox. */
+        const json_t *mcp = json_object_get(d, "mcp");
+        attr_copy(b, t, "bridle.mcp.server", mcp, "server");
+        attr_copy(b, t, "bridle.mcp.where", mcp, "where");
+        const char *where = str(mcp, "where");
+        if (where && strcmp(where, "sandbox") != 0) {
+                map_set(b, b->execs, cid, span_new(b, t, seq, "exec", "mcp call", ts));
+                return;
+        }
         long x = span_new(b, t, seq, "exec", "sandbox exec", ts);
         attr_copy(b, x, "bridle.sandbox.id", json_object_get(at(b, b->sandbox), "attributes"),
                   "bridle.sandbox.id");
@@ -771,6 +781,13 @@ static void h_warning(builder *b, int64_t seq, int64_t ts, const json_t *d)
         span_event(b, b->run, "warning", ts, d, keys);
 }
 
+static void h_mcp(builder *b, int64_t seq, int64_t ts, const json_t *d)
+{
+        static const char *const keys[] = {"agent", "server", "where", "version", "server_name", "start", NULL};
+        (void)seq;
+        span_event(b, b->run, json_object_get(d, "where") ? "mcp connected" : "mcp tools changed", ts, d, keys);
+}
+
 static void h_rewound(builder *b, int64_t seq, int64_t ts, const json_t *d)
 {
         static const char *const keys[] = {"checkpoint", "to_seq", NULL};
@@ -799,6 +816,7 @@ static const struct {
         {"egress.connection", h_egress},         {"run.status", h_status},
         {"run.resumed", h_resumed},              {"run.warning", h_warning},
         {"run.rewound", h_rewound},              {"workspace.exported", h_exported},
+        {"mcp.connected", h_mcp},                {"mcp.tools_changed", h_mcp},
 };
 
 static void dispatch(builder *b, int64_t seq, int64_t ts, const char *type, const json_t *d)
@@ -828,7 +846,7 @@ static void finish_open(builder *b)
                         continue;
                 const char *name = json_string_value(json_object_get(s, "name"));
                 if (strncmp(name, "tool ", 5) == 0 || strcmp(name, "sandbox exec") == 0 ||
-                    strncmp(name, "chat ", 5) == 0)
+                    strcmp(name, "mcp call") == 0 || strncmp(name, "chat ", 5) == 0)
                         attr(b, (long)i, "bridle.incomplete", json_true());
                 span_end(b, (long)i, b->last_ts);
         }

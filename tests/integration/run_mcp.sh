@@ -16,7 +16,8 @@
 # (e) bad mcp_servers entries: exit 2, FILE:LINE:COL and the key;
 # (f) server-everything over streamable HTTP with an Authorization header
 #     from ${VAR}: a missing variable is a clear error; the token is not
-#     journaled.
+#     journaled;
+# (g) a call over the server's time limit; tools: narrows what is offered.
 # Every wait is bounded.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/run_lib.sh"
@@ -238,5 +239,30 @@ ok = f["h1"]["ok"] and f["h1"]["output_item"]["output"] == "Echo: over http" and
 why = (f, c)'
 assert_not_contains "$(cat "$T/events.jsonl")" "canary-token-8d1e" "(f) the token is not in the journal"
 assert_contains "$(cat "$T/events.jsonl")" 'Bearer ${MCP_TEST_TOKEN}' "(f) the agent is journaled as written"
+
+##############################################################################
+say "# (g) a call's time limit, and a server's tools narrowed with tools:"
+cat >"$T/g.yaml" <<'EOF'
+- - {type: function_call, name: t__slow, call_id: g1, arguments: {text: "two"}}
+- - {type: function_call, name: t__add, call_id: g2, arguments: {a: 1, b: 1}}
+  - {type: function_call, name: t__note, call_id: g3, arguments: {text: "not offered"}}
+- - {type: message, content: "g done"}
+EOF
+magent "$T/agent-g.yaml" "$T/g.yaml" "$T/allow-all.yaml" "mcp_servers:" \
+        "  - {name: t, command: [$NODE, $TOOLS], trusted: true, timeout: 1.5, tools: [slow, add], env: {NOTE_FILE: \"$T/notes.log\"}}"
+: >"$T/notes.log"
+run timeout 120 "$BRIDLE" run --agent "$T/agent-g.yaml" --journal "$JOURNAL" "Time limits"
+assert_rc 0 "(g) the run completes"
+RUN=$(run_id_of "$ERR")
+events "$RUN"
+pycheck "(g) t__slow over its 1.5 s limit: an error naming the time; the server still answers t__add" '
+f = {e["data"]["call_id"]: e["data"] for e in of("tool.finished")}
+ok = not f["g1"]["ok"] and "no answer in 1500 ms" in f["g1"]["output_item"]["output"] and f["g2"]["ok"] and f["g2"]["output_item"]["output"] == "2"
+why = f'
+pycheck "(g) tools: [slow, add] offers only those: t__note is an unknown tool" '
+f = {e["data"]["call_id"]: e["data"] for e in of("tool.finished")}
+ok = not f["g3"]["ok"] and "t__note" in f["g3"]["output_item"]["output"]
+why = f["g3"]'
+assert_not_contains "$(cat "$T/notes.log")" "not offered" "(g) the tool left out never ran"
 
 bugs_end

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "bridle/bridle.h"
+#include "tools/internal.h"
 #include "tools/tools.h"
 #include "util/alloc.h"
 #include "testutil.h"
@@ -183,14 +184,14 @@ static void test_registry_limits(void **state)
                          BRIDLE_E_INVALID);
         assert_int_equal(bridle__tools_add_fn(t, "", "", p, false, fn, NULL, &e), BRIDLE_E_INVALID);
         int added = 0;
-        for (int i = 0; i < 200; i++) {
+        for (int i = 0; i < BRIDLE__TOOLS_MAX + 50; i++) {
                 char n[16];
                 (void)snprintf(n, sizeof(n), "t%d", i);
                 if (bridle__tools_add_fn(t, n, "", p, false, fn, NULL, &e) < 0)
                         break;
                 added++;
         }
-        assert_int_equal(added, 128);
+        assert_int_equal(added, BRIDLE__TOOLS_MAX);
         assert_int_equal(e.code, BRIDLE_E_LIMIT);
         json_decref(p);
         bridle__tools_free(t);
