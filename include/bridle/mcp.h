@@ -13,6 +13,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "bridle/common.h"
@@ -38,6 +39,32 @@ typedef struct bridle_mcp_serve_opts {
  * the manifest or policy cannot be loaded (checked before anything is read;
  * BRIDLE_E_INVALID with FILE:LINE:COL). Nothing is printed. */
 BRIDLE_EXPORT int bridle_mcp_serve(const bridle_mcp_serve_opts *o, bridle_error *err);
+
+/* The streamable HTTP transport (docs/mcp.md, "Streamable HTTP"): one
+ * endpoint, /mcp, on addr. Each session (made by an initialize POST, named by
+ * the Mcp-Session-Id header of its answer) is its own bridle_mcp_serve with its
+ * own sandbox; DELETE ends it. Every request must carry
+ * "Authorization: Bearer <token>" and no Origin but a loopback one. */
+typedef struct bridle_mcp_http_opts {
+        /* manifest_path, policy_path, elicit_timeout_ms as for stdio; in_fd and
+         * out_fd are not used; *stop (non-NULL) ends the whole server: every
+         * session's sandbox is destroyed, then the call returns 0. */
+        bridle_mcp_serve_opts serve;
+        const char *addr;      /* "PORT", "HOST:PORT" or "[V6]:PORT"; NULL: "127.0.0.1:0". Port 0: any free one */
+        const char *token;     /* the bearer token: required, not empty (copied) */
+        unsigned max_sessions; /* sessions at a time (more: 503); 0: 8 */
+        /* Called once, when listening: the endpoint's URL ("http://127.0.0.1:PORT/mcp")
+         * and whether the address bound is a loopback one. Valid during the call. */
+        void (*on_listening)(const char *url, bool loopback, void *userdata);
+        void *userdata;
+} bridle_mcp_http_opts;
+
+/* Serve over HTTP until *o->serve.stop is set (0). Fails before listening when
+ * the manifest or policy does not load (BRIDLE_E_INVALID), or addr is bad or
+ * cannot be bound (-EINVAL, -errno). Threads: one per connection and two per
+ * session. Nothing is printed. Writes to closed sockets use MSG_NOSIGNAL, but
+ * a caller should ignore SIGPIPE as for bridle_mcp_serve. */
+BRIDLE_EXPORT int bridle_mcp_serve_http(const bridle_mcp_http_opts *o, bridle_error *err);
 
 #ifdef __cplusplus
 }
