@@ -19,13 +19,13 @@
 #define HTTP_HEADERS_MAX 64
 #define TRANSFERS_MAX    64
 
-#define RESUME_ATTEMPTS    3     /* resumptions of a broken answer stream that bring nothing */
-#define RESUME_BACKOFF_MS  250   /* 250, 500, 1000 ms unless the server said retry: */
-#define RETRY_MAX_MS       60000 /* a server's retry: is honoured up to this */
-#define GET_OPENS_PER_MIN  4     /* the GET stream is (re)opened at most this often a minute */
-#define GET_FAILURES_MAX   5     /* failed reopens in a row before the GET stream is given up */
-#define GET_BACKOFF_MS     1000  /* doubled per failure, unless the server said retry: */
-#define GET_WAIT_HEADERS_MS 1000 /* set_version waits this long for the GET stream's headers */
+#define RESUME_ATTEMPTS     3     /* resumptions of a broken answer stream that bring nothing */
+#define RESUME_BACKOFF_MS   250   /* 250, 500, 1000 ms unless the server said retry: */
+#define RETRY_MAX_MS        60000 /* a server's retry: is honoured up to this */
+#define GET_OPENS_PER_MIN   4     /* the GET stream is (re)opened at most this often a minute */
+#define GET_FAILURES_MAX    5     /* failed reopens in a row before the GET stream is given up */
+#define GET_BACKOFF_MS      1000  /* doubled per failure, unless the server said retry: */
+#define GET_WAIT_HEADERS_MS 1000  /* set_version waits this long for the GET stream's headers */
 
 enum transfer_kind {
         X_POST,   /* a message of ours */
@@ -50,7 +50,7 @@ typedef struct transfer {
         long retry_ms;     /* X_RESUME: a retry: inherited from the stream resumed, or -1 */
         int64_t start_at;  /* > 0: waiting, added to the multi handle at that time */
         char last_id[BRIDLE__SSE_MAX_ID]; /* X_GET, X_RESUME: the Last-Event-ID sent */
-        char why[400];     /* X_RESUME: how the answer stream ended */
+        char why[400];                    /* X_RESUME: how the answer stream ended */
         CURLcode code;
         long status;
         bridle__sse sse;
@@ -204,7 +204,8 @@ static int add_header(struct curl_slist **l, const char *line)
 
 /* POST: Content-Type and both Accept types; GET (last_id: Last-Event-ID, or
  * NULL/""): the event stream only. */
-static int build_headers(http_transport *h, const char *method, const char *last_id, struct curl_slist **ret)
+static int build_headers(http_transport *h, const char *method, const char *last_id,
+                         struct curl_slist **ret)
 {
         struct curl_slist *l = NULL;
         bool get = method && strcmp(method, "GET") == 0;
@@ -273,8 +274,8 @@ static int setup_easy(http_transport *h, transfer *x, const char *method)
 
 /* A transfer of kind for id (may be NULL) with body (POST) or last_id (GET),
  * not yet in the multi handle. NULL: out of memory. */
-static transfer *transfer_new(http_transport *h, enum transfer_kind kind, const json_t *id, const json_t *body,
-                              const char *last_id)
+static transfer *transfer_new(http_transport *h, enum transfer_kind kind, const json_t *id,
+                              const json_t *body, const char *last_id)
 {
         transfer *x = bridle__calloc(1, sizeof(*x));
         if (!x)
@@ -290,8 +291,8 @@ static transfer *transfer_new(http_transport *h, enum transfer_kind kind, const 
         if (body && !(x->body_out = json_dumps(body, JSON_COMPACT)))
                 return transfer_free(x);
         const char *method = kind == X_POST ? NULL : "GET";
-        if (!(x->easy = curl_easy_init()) || build_headers(h, method, x->last_id, &x->headers) < 0 ||
-            setup_easy(h, x, method) < 0) {
+        if (!(x->easy = curl_easy_init()) ||
+            build_headers(h, method, x->last_id, &x->headers) < 0 || setup_easy(h, x, method) < 0) {
                 if (x->easy) {
                         curl_easy_cleanup(x->easy);
                         x->easy = NULL;
@@ -332,10 +333,10 @@ static void open_get(http_transport *h, int64_t delay_ms)
         int64_t oldest = h->get_opens[h->get_open_next];
         if (oldest && at < oldest + 60000)
                 at = oldest + 60000;
-        transfer *x = h->n_transfers < TRANSFERS_MAX ? transfer_new(h, X_GET, NULL, NULL, h->get_last_id) : NULL;
-        if (!x || schedule(h, x, at - now) < 0) {
-                if (x)
-                        transfer_free(x);
+        transfer *x = h->n_transfers < TRANSFERS_MAX
+                              ? transfer_new(h, X_GET, NULL, NULL, h->get_last_id)
+                              : NULL;
+        if (!x || schedule(h, x, at - now) < 0) { /* schedule frees x when it fails */
                 h->get = GET_OFF;
                 h->get_x = NULL;
                 return;
@@ -351,14 +352,15 @@ static void describe(const transfer *x, char *buf, size_t size)
 {
         if (x->code != CURLE_OK && !(x->code == CURLE_WRITE_ERROR && x->status >= 300)) {
                 (void)snprintf(buf, size, "HTTP request failed: %s",
-                               x->too_big ? "the answer is too large"
+                               x->too_big     ? "the answer is too large"
                                : x->errbuf[0] ? x->errbuf
                                               : curl_easy_strerror(x->code));
                 return;
         }
         if (x->status >= 200 && x->status < 300) {
-                (void)snprintf(buf, size, "%s", x->sse_mode ? "the server closed the event stream"
-                                                            : "the server ended the response");
+                (void)snprintf(buf, size, "%s",
+                               x->sse_mode ? "the server closed the event stream"
+                                           : "the server ended the response");
                 return;
         }
         char body[256] = "";
@@ -367,8 +369,8 @@ static void describe(const transfer *x, char *buf, size_t size)
                 body[k++] = (unsigned char)x->buf[i] < 0x20 ? ' ' : x->buf[i];
         body[k] = '\0';
         (void)snprintf(buf, size, "HTTP %ld%s%s%s", x->status,
-                       x->status == 404 && x->h->session_id ? " (the session ended)" : "", body[0] ? ": " : "",
-                       body);
+                       x->status == 404 && x->h->session_id ? " (the session ended)" : "",
+                       body[0] ? ": " : "", body);
 }
 
 static void fail_request(http_transport *h, const json_t *id, const char *msg)
@@ -379,18 +381,22 @@ static void fail_request(http_transport *h, const json_t *id, const char *msg)
 }
 
 /* Resume the answer stream for id with a GET carrying last_id. */
-static void resume(http_transport *h, const json_t *id, const char *last_id, int attempt, long retry_ms,
-                   const char *why)
+static void resume(http_transport *h, const json_t *id, const char *last_id, int attempt,
+                   long retry_ms, const char *why)
 {
-        transfer *x = h->n_transfers < TRANSFERS_MAX ? transfer_new(h, X_RESUME, id, NULL, last_id) : NULL;
+        transfer *x = h->n_transfers < TRANSFERS_MAX ? transfer_new(h, X_RESUME, id, NULL, last_id)
+                                                     : NULL;
         if (x) {
                 x->attempt = attempt;
                 x->retry_ms = retry_ms;
                 (void)snprintf(x->why, sizeof(x->why), "%s", why);
         }
-        if (!x || schedule(h, x, retry_delay(retry_ms, (int64_t)RESUME_BACKOFF_MS << (attempt - 1))) < 0) {
+        if (!x ||
+            schedule(h, x, retry_delay(retry_ms, (int64_t)RESUME_BACKOFF_MS << (attempt - 1))) <
+                    0) {
                 char msg[512];
-                (void)snprintf(msg, sizeof(msg), "%.400s before the answer, and it cannot be resumed: out of memory",
+                (void)snprintf(msg, sizeof(msg),
+                               "%.400s before the answer, and it cannot be resumed: out of memory",
                                why);
                 fail_request(h, id, msg);
         }
@@ -442,15 +448,19 @@ static void finish(http_transport *h, transfer *x)
                 if (x->sse_mode && x->sse.id[0]) { /* it had event ids: resumable */
                         char why[400];
                         if (broke)
-                                (void)snprintf(why, sizeof(why), "the answer stream broke (%s)", how);
+                                (void)snprintf(why, sizeof(why), "the answer stream broke (%s)",
+                                               how);
                         else
-                                (void)snprintf(why, sizeof(why), "the server closed the answer stream");
+                                (void)snprintf(why, sizeof(why),
+                                               "the server closed the answer stream");
                         resume(h, x->id, x->sse.id, 1, retry, why);
                         return;
                 }
                 if (x->sse_mode && x->status >= 200 && x->status < 300)
-                        (void)snprintf(msg, sizeof(msg), "%s%s%s without an answer (no event ids to resume it from)",
-                                       broke ? "the answer stream broke (" : "the server closed the answer stream",
+                        (void)snprintf(msg, sizeof(msg),
+                                       "%s%s%s without an answer (no event ids to resume it from)",
+                                       broke ? "the answer stream broke ("
+                                             : "the server closed the answer stream",
                                        broke ? how : "", broke ? ")" : "");
                 else if (ok)
                         (void)snprintf(msg, sizeof(msg), "%s without an answer", how);
@@ -463,11 +473,13 @@ static void finish(http_transport *h, transfer *x)
         const char *last = x->sse.id[0] ? x->sse.id : x->last_id;
         int next = x->sse_mode && x->messages ? 1 : x->attempt + 1;
         if (x->status >= 400 && x->status < 500)
-                (void)snprintf(msg, sizeof(msg), "%s before the answer; resuming it with Last-Event-ID '%s': %s",
+                (void)snprintf(msg, sizeof(msg),
+                               "%s before the answer; resuming it with Last-Event-ID '%s': %s",
                                x->why, x->last_id, how);
         else if (next > RESUME_ATTEMPTS)
                 (void)snprintf(msg, sizeof(msg),
-                               "%s before the answer; resuming it with Last-Event-ID failed %d times (last: %s)",
+                               "%s before the answer; resuming it with Last-Event-ID failed %d "
+                               "times (last: %s)",
                                x->why, RESUME_ATTEMPTS, how);
         else {
                 resume(h, x->id, last, next, retry, x->why);
@@ -537,7 +549,8 @@ static int ht_send(bridle__mcp_transport *t, const json_t *msg, int timeout_ms, 
         if (h->n_transfers >= TRANSFERS_MAX)
                 return bridle__err(err, BRIDLE_E_LIMIT, "too many HTTP requests in flight");
         bool is_request = json_object_get(msg, "method") && json_object_get(msg, "id");
-        transfer *x = transfer_new(h, X_POST, is_request ? json_object_get(msg, "id") : NULL, msg, NULL);
+        transfer *x =
+                transfer_new(h, X_POST, is_request ? json_object_get(msg, "id") : NULL, msg, NULL);
         int r = x ? schedule(h, x, 0) : -ENOMEM;
         if (r < 0)
                 return bridle__err(err, r, "mcp: cannot make the HTTP request");
@@ -547,7 +560,8 @@ static int ht_send(bridle__mcp_transport *t, const json_t *msg, int timeout_ms, 
         int64_t deadline = mono_ms() + (timeout_ms < 0 ? 30000 : timeout_ms);
         for (int i = 0; i < 100000 && in_flight(h, x); i++) {
                 if (mono_ms() >= deadline)
-                        return bridle__err(err, BRIDLE_E_TIMEOUT, "the HTTP server does not answer");
+                        return bridle__err(err, BRIDLE_E_TIMEOUT,
+                                           "the HTTP server does not answer");
                 r = drive(h, 50);
                 if (r < 0)
                         return bridle__err(err, r, "mcp: HTTP");
@@ -591,7 +605,8 @@ static void ht_set_version(bridle__mcp_transport *t, const char *version)
                 return;
         open_get(h, 0);
         int64_t deadline = mono_ms() + GET_WAIT_HEADERS_MS;
-        for (int i = 0; i < 1000 && h->get_x && !h->get_x->headers_done && !h->get_x->start_at; i++) {
+        for (int i = 0; i < 1000 && h->get_x && !h->get_x->headers_done && !h->get_x->start_at;
+             i++) {
                 int64_t left = deadline - mono_ms();
                 if (left <= 0 || drive(h, left > 50 ? 50 : (int)left) < 0)
                         break;
@@ -664,7 +679,8 @@ int bridle__mcp_http_new(const char *url, const char *const *headers, bridle__mc
                          bridle_error *err)
 {
         if (!url || (strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0))
-                return bridle__err(err, BRIDLE_E_INVALID, "mcp: '%s' is not an http(s) URL", url ? url : "");
+                return bridle__err(err, BRIDLE_E_INVALID, "mcp: '%s' is not an http(s) URL",
+                                   url ? url : "");
         int r = bridle__curl_load(err);
         if (r < 0)
                 return r;
@@ -683,7 +699,8 @@ int bridle__mcp_http_new(const char *url, const char *const *headers, bridle__mc
                 n++;
         if (n > HTTP_HEADERS_MAX) {
                 ht_close(&h->base);
-                return bridle__err(err, BRIDLE_E_LIMIT, "mcp: more than %d headers", HTTP_HEADERS_MAX);
+                return bridle__err(err, BRIDLE_E_LIMIT, "mcp: more than %d headers",
+                                   HTTP_HEADERS_MAX);
         }
         h->headers = bridle__calloc(n + 1, sizeof(char *));
         if (!h->headers)
@@ -691,7 +708,8 @@ int bridle__mcp_http_new(const char *url, const char *const *headers, bridle__mc
         for (size_t i = 0; i < n; i++) {
                 if (strpbrk(headers[i], "\r\n") || !strchr(headers[i], ':')) {
                         ht_close(&h->base);
-                        return bridle__err(err, BRIDLE_E_INVALID, "mcp: a header is not one 'Name: value' line");
+                        return bridle__err(err, BRIDLE_E_INVALID,
+                                           "mcp: a header is not one 'Name: value' line");
                 }
                 if (!(h->headers[i] = bridle__strdup(headers[i])))
                         goto oom;
