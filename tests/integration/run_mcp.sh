@@ -17,7 +17,8 @@
 # (f) server-everything over streamable HTTP with an Authorization header
 #     from ${VAR}: a missing variable is a clear error; the token is not
 #     journaled;
-# (g) a call over the server's time limit; tools: narrows what is offered.
+# (g) a call over the server's time limit; tools: narrows what is offered;
+# (h) a server that never answers initialize, a command not in the sandbox.
 # Every wait is bounded.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/run_lib.sh"
@@ -264,5 +265,20 @@ f = {e["data"]["call_id"]: e["data"] for e in of("tool.finished")}
 ok = not f["g3"]["ok"] and "t__note" in f["g3"]["output_item"]["output"]
 why = f["g3"]'
 assert_not_contains "$(cat "$T/notes.log")" "not offered" "(g) the tool left out never ran"
+
+##############################################################################
+say "# (h) servers that do not start"
+magent "$T/agent-h1.yaml" "$T/g.yaml" "$T/allow-all.yaml" "mcp_servers:" \
+        "  - {name: mute, command: [$NODE, $SRC/tests/mcp-client/scripted.mjs, silent], trusted: true, startup_timeout: 1}"
+run timeout 60 "$BRIDLE" run --agent "$T/agent-h1.yaml" --journal "$JOURNAL" "Silent"
+assert_rc 1 "(h) a server that never answers initialize: the run fails"
+assert_contains "$ERR" "mcp server 'mute'" "(h) ... naming the server"
+assert_contains "$ERR" "no answer in 1000 ms" "(h) ... and its start-up time limit"
+magent "$T/agent-h2.yaml" "$T/g.yaml" "$T/allow-all.yaml" "mcp_servers:" \
+        "  - {name: gone, command: [/no/such/server, stdio]}"
+run timeout 60 "$BRIDLE" run --agent "$T/agent-h2.yaml" --journal "$JOURNAL" "Missing"
+assert_rc 1 "(h) a sandbox server whose command is not in the sandbox: the run fails"
+assert_contains "$ERR" "mcp server 'gone'" "(h) ... naming the server"
+assert_contains "$ERR" "in the sandbox" "(h) ... and that it ran in the sandbox"
 
 bugs_end
