@@ -110,7 +110,7 @@ static void note_exit(session_transport *s, const bridle_session_result *res)
                                sigabbrev_np(res->signal) ?: "?");
         else if (res->status == 127)
                 (void)snprintf(s->exit_text, sizeof(s->exit_text),
-                               "could not be started in the sandbox (status 127: is the command in the manifest?)");
+                               "could not be started (status 127: is the command in the manifest?)");
         else
                 (void)snprintf(s->exit_text, sizeof(s->exit_text), "exited with status %d", res->status);
 }

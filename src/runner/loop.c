@@ -204,6 +204,16 @@ int bridle__agents_check_keys(const json_t *def, bridle_error *err)
         return 0;
 }
 
+/* Where making an agent's runtime failed: its sandbox, an MCP server (the
+ * client's codes), or elsewhere. */
+static const char *rt_where(const bridle_error *err)
+{
+        int c = err ? err->code : 0;
+        return c == BRIDLE_E_SANDBOX                                                    ? "sandbox"
+               : c == BRIDLE_E_TOOL || c == BRIDLE_E_TIMEOUT || c == BRIDLE_E_PROTOCOL ? "mcp"
+                                                                                        : "internal";
+}
+
 static int make_rt(bridle__run *R, const char *name, struct bridle__agent_rt **ret, bridle_error *err)
 {
         for (size_t i = 0; i < R->n_rt; i++)
@@ -521,7 +531,7 @@ static int run_pending(bridle__run *R, const char **where, bool *waiting, bridle
                 }
                 struct bridle__agent_rt *rt = NULL;
                 if ((r = make_rt(R, R->st.agent, &rt, err)) < 0) {
-                        *where = "internal";
+                        *where = rt_where(err);
                         break;
                 }
                 const char *call_id = json_string_value(json_object_get(call, "call_id"));
@@ -693,7 +703,7 @@ static int model_turn(bridle__run *R, char **ret_final, const char **where, bool
         struct bridle__agent_rt *rt = NULL;
         int r = make_rt(R, R->st.agent, &rt, err);
         if (r < 0) {
-                *where = err && err->code == BRIDLE_E_SANDBOX ? "sandbox" : "internal";
+                *where = rt_where(err);
                 return r;
         }
         json_t *agent = json_object_get(json_object_get(R->def, "agents"), R->st.agent);
@@ -758,10 +768,11 @@ static int model_turn(bridle__run *R, char **ret_final, const char **where, bool
 /* ---- the loop ------------------------------------------------------------------ */
 
 /* A failure worth a resume (docs/durability.md, "Faults"): a checkpoint that
- * could not be written, a sandbox that kept dying, a full disk. */
+ * could not be written, a sandbox that kept dying, a full disk, an MCP server
+ * that did not start (it may be down for a while). */
 static bool resumable(const bridle__run *R, const char *where, const bridle_error *e)
 {
-        return !strcmp(where, "checkpoint") ||
+        return !strcmp(where, "checkpoint") || !strcmp(where, "mcp") ||
                ((!strcmp(where, "sandbox") || e->code == BRIDLE_E_SANDBOX) && R->rehydrations > 0) ||
                e->code == -ENOSPC || e->code == -EDQUOT;
 }

@@ -147,6 +147,10 @@ static int start(struct bridle__run_mcp *s, bridle_error *err)
         int r = transport(s, &t, err);
         if (r < 0) {
                 s->starts++;
+                /* a server that cannot be reached or started, a variable not
+                 * set: the run stops (resumable) where an MCP server failed */
+                if (r != -ENOMEM && r != BRIDLE_E_SANDBOX && err)
+                        err->code = r = BRIDLE_E_TOOL;
                 return bridle__err_prefix(err, "mcp server '%s' (%s)", s->name, s->where);
         }
         {

@@ -227,7 +227,7 @@ magent "$T/agent-f.yaml" "$T/f.yaml" "$T/allow-all.yaml" "mcp_servers:" \
         "  - {name: remote, url: 'http://127.0.0.1:$port/mcp', headers: {Authorization: 'Bearer \${MCP_TEST_TOKEN}'}}"
 unset MCP_TEST_TOKEN
 run timeout 120 "$BRIDLE" run --agent "$T/agent-f.yaml" --journal "$JOURNAL" "Remote"
-assert_rc 1 "(f) without the variable the run fails"
+assert_rc 3 "(f) without the variable the run stops (exit 3: set it and resume)"
 assert_contains "$ERR" 'headers.Authorization: $MCP_TEST_TOKEN is not set' "(f) ... saying which header and variable"
 run timeout 120 env MCP_TEST_TOKEN=canary-token-8d1e "$BRIDLE" run --agent "$T/agent-f.yaml" --journal "$JOURNAL" "Remote"
 assert_rc 0 "(f) with it the run completes"
@@ -271,14 +271,15 @@ say "# (h) servers that do not start"
 magent "$T/agent-h1.yaml" "$T/g.yaml" "$T/allow-all.yaml" "mcp_servers:" \
         "  - {name: mute, command: [$NODE, $SRC/tests/mcp-client/scripted.mjs, silent], trusted: true, startup_timeout: 1}"
 run timeout 60 "$BRIDLE" run --agent "$T/agent-h1.yaml" --journal "$JOURNAL" "Silent"
-assert_rc 1 "(h) a server that never answers initialize: the run fails"
+assert_rc 3 "(h) a server that never answers initialize: the run stops, resumable (exit 3)"
 assert_contains "$ERR" "mcp server 'mute'" "(h) ... naming the server"
 assert_contains "$ERR" "no answer in 1000 ms" "(h) ... and its start-up time limit"
 magent "$T/agent-h2.yaml" "$T/g.yaml" "$T/allow-all.yaml" "mcp_servers:" \
         "  - {name: gone, command: [/no/such/server, stdio]}"
 run timeout 60 "$BRIDLE" run --agent "$T/agent-h2.yaml" --journal "$JOURNAL" "Missing"
-assert_rc 1 "(h) a sandbox server whose command is not in the sandbox: the run fails"
+assert_rc 3 "(h) a sandbox server whose command is not in the sandbox: the run stops (exit 3)"
 assert_contains "$ERR" "mcp server 'gone'" "(h) ... naming the server"
-assert_contains "$ERR" "in the sandbox" "(h) ... and that it ran in the sandbox"
+assert_contains "$ERR" "(in the sandbox) could not be started (status 127" "(h) ... and that it could not start in the sandbox"
+assert_contains "$ERR" "bridle resume" "(h) ... and says how to go on once it is fixed"
 
 bugs_end
