@@ -196,6 +196,41 @@ static void test_nul(void **state)
 }
 
 /* Allocation failures give -ENOMEM, never a crash or a leak. */
+static int nothing(void *ud, const bridle__sse_event *ev)
+{
+        (void)ud;
+        (void)ev;
+        return 0;
+}
+
+/* retry: digits only, at most 9 of them; kept across events; -1 until one comes. */
+static void test_retry(void **state)
+{
+        (void)state;
+        static const struct {
+                const char *in;
+                long want;
+        } c[] = {
+                {"data: a\n\n", -1},
+                {"retry: 250\ndata: a\n\n", 250},
+                {"retry: 250\n\nretry: 10\n\n", 10},
+                {"retry: 250\nretry: 1x\n\n", 250}, /* not digits: ignored */
+                {"retry: -5\n\n", -1},
+                {"retry:\n\n", -1},
+                {"retry: 1234567890\n\n", -1}, /* more than 9 digits */
+                {"retry: 999999999\n\n", 999999999},
+                {"retry: 7\r\n\r\n", 7},
+        };
+        for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+                bridle__sse p;
+                bridle__sse_init(&p, 0, 0);
+                assert_int_equal(bridle__sse_feed(&p, c[i].in, strlen(c[i].in), nothing, NULL, NULL), 0);
+                if (p.retry_ms != c[i].want)
+                        fail_msg("case %zu (%s): retry_ms %ld, want %ld", i, c[i].in, p.retry_ms, c[i].want);
+                bridle__sse_release(&p);
+        }
+}
+
 static void test_alloc_failures(void **state)
 {
         (void)state;
@@ -223,7 +258,7 @@ int main(void)
                 cmocka_unit_test(test_cases),          cmocka_unit_test(test_chunkings),
                 cmocka_unit_test(test_split_crlf),     cmocka_unit_test(test_stop),
                 cmocka_unit_test(test_caps),           cmocka_unit_test(test_nul),
-                cmocka_unit_test(test_alloc_failures),
+                cmocka_unit_test(test_alloc_failures), cmocka_unit_test(test_retry),
         };
         return cmocka_run_group_tests_name("sse", tests, NULL, NULL);
 }
