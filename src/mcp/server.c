@@ -40,6 +40,7 @@ typedef struct srv {
         bridle__tools *tools;
         json_t *defs;       /* the registry's definitions: schemas for checks */
         char *sandbox_id;   /* NULL until the first call */
+        bridle_egress *egress; /* the proxy, when the policy's network is an allowlist */
         json_t *structured; /* structuredContent a C tool left for its result */
         bool initialized, elicit;
         bool eof;
@@ -106,13 +107,32 @@ static int send_tool_result(srv *s, const json_t *id, const char *text, bool is_
 
 /* ---- the sandbox -------------------------------------------------------------- */
 
-/* The manifest and the policy's path rules, as the runner makes its sandboxes. */
+static bool allow_host(void *ud, const char *host)
+{
+        const srv *s = ud;
+        return bridle__policy_host_allowed(s->policy, host);
+}
+
+/* The manifest, the policy's network and path rules, as the runner makes its sandboxes. */
 static int make_spec(srv *s, bridle_sandbox_spec **ret, bridle_error *err)
 {
         bridle_sandbox_spec *spec = bridle_sandbox_spec_new();
         if (!spec)
                 return bridle__err(err, -ENOMEM, "sandbox spec");
         int r = s->manifest ? bridle_manifest_apply(s->manifest, spec, err) : 0;
+        /* network: {mode: allowlist}: the sandbox reaches the listed hosts
+         * through a proxy of this process (docs/egress.md), as a run's does */
+        if (r == 0 && bridle__policy_settings_get(s->policy)->network == BRIDLE__NETWORK_ALLOWLIST) {
+                if (!s->egress) {
+                        const char *tm = getenv("BRIDLE_TESTING") && !strcmp(getenv("BRIDLE_TESTING"), "1")
+                                                 ? getenv("BRIDLE_EGRESS_TEST_MAP")
+                                                 : NULL;
+                        bridle_egress_opts o = {.allow = allow_host, .allow_data = s, .test_map = tm};
+                        r = bridle_egress_start(&o, &s->egress, err);
+                }
+                if (r == 0)
+                        r = bridle_sandbox_spec_set_egress(spec, bridle_egress_dir(s->egress), err);
+        }
         static const char *const default_deny_write[] = {".git/**", ".agents/**"};
         const bridle__policy_settings *ps = bridle__policy_settings_get(s->policy);
         size_t nw = ps ? ps->n_deny_write : 0;
@@ -552,6 +572,7 @@ int bridle_mcp_serve(const bridle_mcp_serve_opts *o, bridle_error *err)
         for (size_t i = 0; i < s.nq; i++)
                 free(s.queue[i]);
         drop_sandbox(&s);
+        s.egress = bridle_egress_stop(s.egress);
         json_decref(s.structured);
         json_decref(s.defs);
         bridle__tools_free(s.tools);

@@ -72,6 +72,42 @@ assert_contains "$OUT" "alive-before:1" "SIGTERM: a sandbox while serving"
 assert_contains "$OUT" "exit:0" "SIGTERM: the server ends with status 0"
 assert_eq "$(alive)" 0 "SIGTERM: its sandbox is destroyed"
 
+# A policy whose network is an allowlist: the server's sandbox reaches the
+# listed host through its proxy (a local server stands in for it through the
+# proxy's test map, BRIDLE_TESTING=1 only) and nothing else.
+if "$BRIDLE" sandbox run -- sh -c 'command -v curl' >/dev/null 2>&1; then
+        mkdir -p "$T/www"
+        echo "hello from the allowed origin" >"$T/www/index.html"
+        "$PY" -m http.server 0 --bind 127.0.0.1 --directory "$T/www" >"$T/http.out" 2>&1 &
+        hp=$!
+        at_exit "kill $hp 2>/dev/null"
+        wait_until 10 grep -q 'Serving HTTP on' "$T/http.out" || fail "egress: the origin did not start"
+        port=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$T/http.out" | head -1)
+        printf 'default: allow\nnetwork: {mode: allowlist, allow: [example.test]}\n' >"$T/pe.yaml"
+        cat >"$T/egress.py" <<'PYEOF'
+import json, subprocess, sys
+msgs = [{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"}]
+for i, url in enumerate(["http://example.test/index.html", "http://other.test/"]):
+    msgs.append({"jsonrpc": "2.0", "id": 10 + i, "method": "tools/call", "params": {"name": "exec_command",
+                 "arguments": {"cmd": "curl -s -m 20 -o - -w ' code=%%{http_code}' %s" % url, "yield_time_ms": 30000}}})
+p = subprocess.run([sys.argv[1], "mcp", "serve", "--policy", sys.argv[2]], input="".join(json.dumps(m) + "\n" for m in msgs),
+                   capture_output=True, text=True, timeout=120)
+for l in p.stdout.splitlines():
+    m = json.loads(l)
+    if m.get("id") in (10, 11):
+        print("%d:%s" % (m["id"], m["result"]["content"][0]["text"].replace("\n", " ")))
+print("exit:%d" % p.returncode)
+PYEOF
+        run timeout 150 env BRIDLE_TESTING=1 BRIDLE_EGRESS_TEST_MAP="example.test=127.0.0.1:$port" "$PY" "$T/egress.py" "$BRIDLE" "$T/pe.yaml"
+        assert_rc 0 "egress: the server was driven"
+        assert_match "$OUT" "10:.*hello from the allowed origin  code=200" "egress: an allowed host is reached through the proxy"
+        assert_match "$OUT" "11:.*not in the allowlist  code=403" "egress: another host gets the proxy's 403"
+        assert_contains "$OUT" "exit:0" "egress: the server ends with status 0"
+else
+        say "egress: skipped (no curl in the sandbox: it uses the host's /usr)"
+fi
+
 # Usage and a policy that does not load.
 run "$BRIDLE" mcp serve --bogus
 assert_rc 2 "a bad option"
