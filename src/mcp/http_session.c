@@ -455,21 +455,17 @@ void bridle__mcpd_session_forget(bridle__mcpd_session *s, bridle__mcpd_stream *s
 
 int bridle__mcpd_session_attach_get(bridle__mcpd_session *s, bridle__mcpd_stream *st)
 {
-        int r = 0;
         pthread_mutex_lock(&s->hub->lock);
-        if (s->get && !bridle__mcpd_stream_open(s->get)) {
+        if (s->get) { /* the new one wins: the old may be a dead connection not noticed yet */
+                s->get->done = true;
                 bridle__mcpd_stream_unref(s->get);
-                s->get = NULL;
         }
-        if (s->get) {
-                r = -EBUSY;
-        } else {
-                s->get = st;
-                st->ref++;
-                backlog_flush(s, st);
-        }
+        s->get = st;
+        st->ref++;
+        backlog_flush(s, st);
+        pthread_cond_broadcast(&s->hub->cond);
         pthread_mutex_unlock(&s->hub->lock);
-        return r;
+        return 0;
 }
 
 /* ---- the table --------------------------------------------------------------------------- */

@@ -109,6 +109,6 @@ int bridle__mcpd_session_write(bridle__mcpd_session *s, const json_t *msg);
 int bridle__mcpd_session_expect(bridle__mcpd_session *s, const json_t *id, bridle__mcpd_stream *st);
 /* st no longer waits (its request was not delivered). */
 void bridle__mcpd_session_forget(bridle__mcpd_session *s, bridle__mcpd_stream *st);
-/* st is the session's GET stream (a reference), with the backlog; -EBUSY
- * when one is open. */
+/* st is the session's GET stream (a reference), with the backlog; one
+ * that was open ends (a client reconnecting replaces its stream). */
 int bridle__mcpd_session_attach_get(bridle__mcpd_session *s, bridle__mcpd_stream *st);

@@ -386,9 +386,7 @@ static enum MHD_Result do_get(http *hs, struct MHD_Connection *c, const char *si
         if (r == 0)
                 ret = reply_sse(c, st, NULL);
         else
-                ret = reply_error(c, r == -EBUSY ? MHD_HTTP_CONFLICT : MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
-                                  BRIDLE__RPC_INVALID_REQUEST,
-                                  r == -EBUSY ? "this session's event stream is already open" : "out of memory");
+                ret = reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, BRIDLE__RPC_INTERNAL_ERROR, "out of memory");
         if (st)
                 stream_put(st);
         return ret;

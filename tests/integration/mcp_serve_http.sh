@@ -145,16 +145,28 @@ gpid=$!
 gh_open() { grep -qi 'content-type: text/event-stream' "$T/gh" 2>/dev/null; }
 wait_until 10 gh_open || fail "GET: no event stream within 10 s"
 ok "GET: an event stream"
-hc "${auth[@]}" "${C[@]}" -H 'Accept: text/event-stream' -m 5 "$url"
-assert_eq "$CODE" 409 "a second GET stream: 409"
+# A second GET replaces the first (which ends cleanly).
+curl -sS -N -m 60 -D "$T/gh2" "${auth[@]}" "${C[@]}" -H 'Accept: text/event-stream' "$url" >"$T/gbody2" 2>/dev/null &
+gpid2=$!
+set +e
+wait "$gpid"
+grc=$?
+set -e
+assert_eq "$grc" 0 "a second GET ends the first stream cleanly"
+gpid=$gpid2
+cp "$T/gh2" "$T/gh"
+gbody=$T/gbody2
+gh_open() { grep -qi 'content-type: text/event-stream' "$T/gh2" 2>/dev/null; }
+wait_until 10 gh_open || fail "the second GET: no event stream within 10 s"
+ok "the second GET: an event stream"
 curl -sS -m 60 "${auth[@]}" "${json[@]}" "${C[@]}" -H 'Accept: application/json' \
         -d '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"exec_command","arguments":{"cmd":"touch e.txt && echo touched"}}}' \
         "$url" >"$T/call" 2>&1 &
 cpid=$!
-asked() { grep -q 'elicitation/create' "$T/gbody"; }
+asked() { grep -q 'elicitation/create' "$gbody"; }
 wait_until 20 asked || fail "no elicitation/create on the GET stream within 20 s"
 ok "elicitation/create on the GET stream"
-eid=$(sed -n 's/^data: //p' "$T/gbody" | "$PY" -c '
+eid=$(sed -n 's/^data: //p' "$gbody" | "$PY" -c '
 import json, sys
 for l in sys.stdin:
     j = json.loads(l)
