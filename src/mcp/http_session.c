@@ -278,7 +278,7 @@ void bridle__mcpd_session_end(bridle__mcpd_session *s)
                         break;
                 }
         pthread_mutex_unlock(&hub->lock);
-        s->stop = 1;
+        __atomic_store_n(&s->stop, 1, __ATOMIC_RELAXED);
         (void)shutdown(s->fd, SHUT_WR); /* server.c reads the end of its input */
         if (s->serve_started)
                 (void)pthread_join(s->serve_thr, NULL);

@@ -56,7 +56,8 @@ typedef struct srv {
 
 static bool stopped(const srv *s)
 {
-        return s->stop && *s->stop;
+        /* set by a signal handler or another thread (mcp serve --http) */
+        return s->stop && __atomic_load_n(s->stop, __ATOMIC_RELAXED);
 }
 
 static int64_t mono_ms(void)
