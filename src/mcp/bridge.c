@@ -111,6 +111,7 @@ int bridle__mcp_bridge_add_only(bridle__mcp_client *c, const char *server, const
                 return bridle__err(err, -ENOMEM, "mcp");
         }
         b->c = c;
+        size_t n0 = bridle__tools_count(t);
         json_t *fallback = json_pack("{s:s}", "type", "object");
         for (size_t i = 0; r == 0 && i < n; i++) {
                 const json_t *tool = json_array_get(tools, i);
@@ -143,6 +144,7 @@ int bridle__mcp_bridge_add_only(bridle__mcp_client *c, const char *server, const
         json_decref(fallback);
         json_decref(tools);
         if (r < 0) {
+                bridle__tools_truncate(t, n0); /* all or nothing */
                 bridle__mcp_bridge_free(b);
                 return r;
         }

@@ -173,8 +173,8 @@ typedef struct bridle__mcp_bridge bridle__mcp_bridge;
  * is an error result for the model ("error: " and the text); a dead server
  * or a timeout is an error result naming it. c is borrowed and must outlive
  * the registry's use of these tools; *ret holds what the calls need and is
- * freed after the registry. On failure tools already added point into freed
- * memory: drop the registry. On list_changed, make a new registry. */
+ * freed after the registry. All or nothing: on failure none of the server's
+ * tools stays in t. On list_changed, make a new registry. */
 int bridle__mcp_bridge_add(bridle__mcp_client *c, const char *server, bridle__tools *t,
                            bridle__mcp_bridge **ret, bridle_error *err);
 /* The same, only the tools named in only (a list of the server's names; NULL: all). */

@@ -133,7 +133,7 @@ static bool tool_uses_sandbox(const json_t *a)
                json_array_size(json_object_get(a, "command_tools"));
 }
 
-static int add_tools(bridle__run *R, const json_t *a, struct bridle__agent_rt *rt, bridle_error *err)
+static int add_tools(bridle__run *R, const json_t *a, struct bridle__agent_rt *rt, bool again, bridle_error *err)
 {
         size_t i;
         json_t *v;
@@ -155,7 +155,7 @@ static int add_tools(bridle__run *R, const json_t *a, struct bridle__agent_rt *r
                 json_decref(params);
         }
         if (r == 0)
-                r = bridle__run_mcp_add_tools(rt, err);
+                r = bridle__run_mcp_add_tools(rt, again, err);
         if (r < 0)
                 return r;
         if (!(rt->defs = bridle__tools_defs(rt->tools)))
@@ -184,7 +184,7 @@ static int rebuild_tools(bridle__run *R, const json_t *a, struct bridle__agent_r
         json_decref(rt->defs);
         rt->defs = NULL;
         bridle__run_mcp_drop_tools(rt);
-        return add_tools(R, a, rt, err);
+        return add_tools(R, a, rt, true, err);
 }
 
 int bridle__agents_check_keys(const json_t *def, bridle_error *err)
@@ -254,7 +254,7 @@ static int make_rt(bridle__run *R, const char *name, struct bridle__agent_rt **r
         if (r == 0)
                 r = bridle__run_mcp_start(R, rt, a, err);
         if (r == 0)
-                r = add_tools(R, a, rt, err);
+                r = add_tools(R, a, rt, false, err);
         R->n_rt++; /* counted even on failure so that cleanup frees what was made */
         if (r < 0)
                 return r;

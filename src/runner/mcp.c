@@ -215,19 +215,40 @@ int bridle__run_mcp_start(bridle__run *R, struct bridle__agent_rt *rt, const jso
         return 0;
 }
 
-int bridle__run_mcp_add_tools(struct bridle__agent_rt *rt, bridle_error *err)
+int bridle__run_mcp_add_tools(struct bridle__agent_rt *rt, bool tolerant, bridle_error *err)
 {
         for (size_t i = 0; i < rt->n_mcp; i++) {
                 struct bridle__run_mcp *s = &rt->mcp[i];
                 s->b = bridle__mcp_bridge_free(s->b);
+                bridle_error e = {0};
                 int r = 0;
-                if (bridle__mcp_client_dead(s->c))
-                        r = revive(s, &s->c, err);
-                if (r == 0)
-                        r = bridle__mcp_bridge_add_only(s->c, s->name, json_object_get(s->def, "tools"), rt->tools,
-                                                        &s->b, err);
-                if (r < 0)
+                /* a server found dead (also while listing) is started again once */
+                for (int k = 0; k < 2; k++) {
+                        r = 0;
+                        if (bridle__mcp_client_dead(s->c)) {
+                                bridle_error_clear(&e);
+                                r = revive(s, &s->c, &e);
+                        }
+                        if (r == 0)
+                                r = bridle__mcp_bridge_add_only(s->c, s->name, json_object_get(s->def, "tools"),
+                                                                rt->tools, &s->b, &e);
+                        if (r == 0 || r == -ENOMEM || !bridle__mcp_client_dead(s->c))
+                                break;
+                }
+                if (r < 0 && (!tolerant || r == -ENOMEM)) {
+                        if (err)
+                                *err = e;
                         return r;
+                }
+                if (r < 0) {
+                        /* listing again after list_changed: a server that is gone
+                         * now offers nothing until the next listing */
+                        s->b = bridle__mcp_bridge_free(s->b);
+                        (void)bridle__run_emit_sync(
+                                s->R, "run.warning",
+                                json_pack("{s:s,s:s}", "agent", rt->name, "message", e.msg), false, NULL);
+                        continue;
+                }
                 bridle__mcp_bridge_on_dead(s->b, revive, s);
         }
         return 0;

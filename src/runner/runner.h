@@ -167,12 +167,13 @@ void bridle__run_trace(bridle__run *R, bool end);
 
 /* An agent's MCP servers (mcp.c, docs/mcp.md): start them all (a sandbox
  * server makes the run's sandbox; mcp.connected events); bridge their tools
- * into rt->tools (a dead server is started again first); free the bridges
+ * into rt->tools (a dead server is started again first; tolerant: one that
+ * cannot be listed is left out, with a run.warning); free the bridges
  * (after the registry that uses them); whether a server said its tools
  * changed (the caller rebuilds the registry); stop them. A dead server is
  * started again by the call that finds it so, at most 3 times a process. */
 int bridle__run_mcp_start(bridle__run *R, struct bridle__agent_rt *rt, const json_t *agent, bridle_error *err);
-int bridle__run_mcp_add_tools(struct bridle__agent_rt *rt, bridle_error *err);
+int bridle__run_mcp_add_tools(struct bridle__agent_rt *rt, bool tolerant, bridle_error *err);
 void bridle__run_mcp_drop_tools(struct bridle__agent_rt *rt);
 bool bridle__run_mcp_changed(struct bridle__agent_rt *rt);
 void bridle__run_mcp_stop(struct bridle__agent_rt *rt);

@@ -119,16 +119,28 @@ int bridle__tools_new(bridle__tools **ret, bridle_error *err)
         return 0;
 }
 
+size_t bridle__tools_count(const bridle__tools *t)
+{
+        return t ? t->n : 0;
+}
+
+void bridle__tools_truncate(bridle__tools *t, size_t n)
+{
+        while (t && t->n > n) {
+                struct tool *x = &t->v[--t->n];
+                free(x->name);
+                free(x->description);
+                json_decref(x->params);
+                bridle__command_free(x->cmd);
+                memset(x, 0, sizeof(*x));
+        }
+}
+
 bridle__tools *bridle__tools_free(bridle__tools *t)
 {
         if (!t)
                 return NULL;
-        for (size_t i = 0; i < t->n; i++) {
-                free(t->v[i].name);
-                free(t->v[i].description);
-                json_decref(t->v[i].params);
-                bridle__command_free(t->v[i].cmd);
-        }
+        bridle__tools_truncate(t, 0);
         free(t);
         return NULL;
 }

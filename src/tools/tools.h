@@ -53,7 +53,8 @@ typedef struct bridle__tool_env {
 
 /* A C function tool. args is the parsed, schema-checked object. On success
  * set *ret_output (malloc'd text) and return 0; return < 0 with err for a
- * failure the model should see as an error result. */
+ * failure the model should see as an error result; return > 0 with
+ * *ret_output set for an error result with that text (an MCP tool's isError). */
 typedef int (*bridle__tool_fn)(void *ud, const bridle__tool_env *env, const json_t *args, char **ret_output,
                                bridle_error *err);
 
@@ -77,6 +78,10 @@ int bridle__tools_add_fn(bridle__tools *t, const char *name, const char *descrip
  * ({"type":"apply_patch"}); their calls go to bridle__tools_native(). */
 int bridle__tools_add_native(bridle__tools *t, const char *name, bridle_error *err);
 bool bridle__tools_has(const bridle__tools *t, const char *name);
+/* How many tools t holds; drop those added after the first n (a group of
+ * tools added all or nothing, as an MCP server's). */
+size_t bridle__tools_count(const bridle__tools *t);
+void bridle__tools_truncate(bridle__tools *t, size_t n);
 /* Whether a tool is safe to run twice (read_file, list_dir, search, load_skill,
  * and C tools added with read_only). Unknown names: false. */
 bool bridle__tools_read_only(const bridle__tools *t, const char *name);

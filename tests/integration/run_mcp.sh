@@ -18,7 +18,9 @@
 #     from ${VAR}: a missing variable is a clear error; the token is not
 #     journaled;
 # (g) a call over the server's time limit; tools: narrows what is offered;
-# (h) a server that never answers initialize, a command not in the sandbox.
+# (h) a server that never answers initialize, a command not in the sandbox;
+# (i) list_changed from a server that then cannot start again: a warning,
+#     its tools left out, the run goes on.
 # Every wait is bounded.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/run_lib.sh"
@@ -181,7 +183,10 @@ wait_until 60 grep -q "start one" "$T/notes.log" || { cat "$T/d.stderr" >&2; fai
 RUN=$(run_id_of "$(cat "$T/d.stderr")")
 kill -9 "$BP"
 wait "$BP" 2>/dev/null || true
-pkill -9 -f "$TOOLS" 2>/dev/null || true # the host server the killed harness left behind
+# the host server the killed harness left behind (its stdin closed; it
+# waits for its timer): only this test's, by the pid it noted
+spid=$(sed -n 's/^started \([0-9]*\)$/\1/p' "$T/notes.log" | tail -n 1)
+[ -n "$spid" ] && kill -9 "$spid" 2>/dev/null || true
 resume "$RUN"
 assert_rc 4 "(d) resume asks about the call in doubt (recovery.in_doubt is rerun, but its effect is outside)"
 events "$RUN"
@@ -281,5 +286,25 @@ assert_rc 3 "(h) a sandbox server whose command is not in the sandbox: the run s
 assert_contains "$ERR" "mcp server 'gone'" "(h) ... naming the server"
 assert_contains "$ERR" "(in the sandbox) could not be started (status 127" "(h) ... and that it could not start in the sandbox"
 assert_contains "$ERR" "bridle resume" "(h) ... and says how to go on once it is fixed"
+
+##############################################################################
+say "# (i) a server that says its tools changed, then cannot be started again"
+cat >"$T/i.yaml" <<'EOF'
+- - {type: function_call, name: t__vanish, call_id: v1, arguments: {}}
+- - {type: function_call, name: t__add, call_id: v2, arguments: {a: 1, b: 2}}
+- - {type: message, content: "i done"}
+EOF
+magent "$T/agent-i.yaml" "$T/i.yaml" "$T/allow-all.yaml" "mcp_servers:" "$T_SERVER"
+: >"$T/notes.log"
+rm -f "$T/notes.log.gone"
+run timeout 120 "$BRIDLE" run --agent "$T/agent-i.yaml" --journal "$JOURNAL" "Vanish"
+assert_rc 0 "(i) the run goes on without the server's tools, and completes"
+RUN=$(run_id_of "$ERR")
+events "$RUN"
+pycheck "(i) a run.warning names the server that could not be listed again; its tool is then unknown" '
+w = [e["data"]["message"] for e in of("run.warning")]
+f = {e["data"]["call_id"]: e["data"] for e in of("tool.finished")}
+ok = any("refusing to start" in m for m in w) and f["v1"]["ok"] and not f["v2"]["ok"] and "t__add" in f["v2"]["output_item"]["output"]
+why = (w, f)'
 
 bugs_end

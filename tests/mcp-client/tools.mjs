@@ -7,7 +7,9 @@
 //   crash {}        says so on stderr and exits with status 3
 //   grow {}         adds the tool "extra" and sends notifications/tools/list_changed
 //   extra {}        (after grow) answers "extra works"
-// Every start appends "started" to $NOTE_FILE.
+//   vanish {}       sends notifications/tools/list_changed, then exits for good:
+//                   it leaves $NOTE_FILE.gone, and a start that finds it exits 5
+// Every start appends "started PID" to $NOTE_FILE.
 import * as fs from "node:fs";
 import * as readline from "node:readline";
 
@@ -21,8 +23,13 @@ const tools = [
   { name: "slow", description: "Write a note, slowly.", inputSchema: obj({ text: { type: "string" } }, ["text"]) },
   { name: "crash", description: "Exit.", inputSchema: obj({}) },
   { name: "grow", description: "Add a tool.", inputSchema: obj({}) },
+  { name: "vanish", description: "Go away.", inputSchema: obj({}) },
 ];
-note("started");
+if (process.env.NOTE_FILE && fs.existsSync(process.env.NOTE_FILE + ".gone")) {
+  process.stderr.write("refusing to start\n");
+  process.exit(5);
+}
+note("started " + process.pid);
 const text = (id, t, isError) => send({ id, result: { content: [{ type: "text", text: t }], isError: !!isError } });
 
 readline.createInterface({ input: process.stdin }).on("line", (line) => {
@@ -45,6 +52,12 @@ readline.createInterface({ input: process.stdin }).on("line", (line) => {
         send({ method: "notifications/tools/list_changed" });
         return text(m.id, "grown");
       case "extra": return text(m.id, "extra works");
+      case "vanish":
+        fs.writeFileSync(process.env.NOTE_FILE + ".gone", "");
+        send({ method: "notifications/tools/list_changed" });
+        text(m.id, "vanishing");
+        process.exit(0); // writes to a pipe are synchronous on Linux: both went out
+        return;
       default: return text(m.id, "no tool " + m.params.name, true);
     }
   } else if (m.id !== undefined && m.method) {

@@ -193,6 +193,15 @@ static void test_registry_limits(void **state)
         }
         assert_int_equal(added, BRIDLE__TOOLS_MAX);
         assert_int_equal(e.code, BRIDLE_E_LIMIT);
+        /* all or nothing for a group: back to the first 5, the rest addable again */
+        assert_int_equal(bridle__tools_count(t), BRIDLE__TOOLS_MAX);
+        bridle__tools_truncate(t, 5);
+        assert_int_equal(bridle__tools_count(t), 5);
+        assert_true(bridle__tools_has(t, "t4"));
+        assert_false(bridle__tools_has(t, "t5"));
+        assert_int_equal(bridle__tools_add_fn(t, "t5", "", p, false, fn, NULL, &e), 0);
+        bridle__tools_truncate(t, 99); /* more than it holds: nothing happens */
+        assert_int_equal(bridle__tools_count(t), 6);
         json_decref(p);
         bridle__tools_free(t);
 }
