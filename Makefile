@@ -52,6 +52,7 @@ bench: build
 	bench/checkpoint-cost $(BUILD)
 	$(BUILD)/bench/gateway-bench
 	$(BUILD)/bench/egress-bench
+	bench/mcp-call/run $(BUILD)
 
 install: build
 	meson install -C $(BUILD)
