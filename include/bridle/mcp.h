@@ -45,6 +45,8 @@ BRIDLE_EXPORT int bridle_mcp_serve(const bridle_mcp_serve_opts *o, bridle_error 
  * the Mcp-Session-Id header of its answer) is its own bridle_mcp_serve with its
  * own sandbox; DELETE ends it. Every request must carry
  * "Authorization: Bearer <token>" and no Origin but a loopback one. */
+#define BRIDLE_MCP_IDLE_NEVER 0xffffffffu
+
 typedef struct bridle_mcp_http_opts {
         /* manifest_path, policy_path, elicit_timeout_ms as for stdio; in_fd and
          * out_fd are not used; *stop (non-NULL) ends the whole server: every
@@ -53,6 +55,11 @@ typedef struct bridle_mcp_http_opts {
         const char *addr;      /* "PORT", "HOST:PORT" or "[V6]:PORT"; NULL: "127.0.0.1:0". Port 0: any free one */
         const char *token;     /* the bearer token: required, not empty (copied) */
         unsigned max_sessions; /* sessions at a time (more: 503); 0: 8 */
+        /* A session with no request in flight, no open GET stream and no
+         * request for this many seconds ends (its sandbox destroyed; its id is
+         * then 404): clients that vanish without DELETE do not hold sessions
+         * for ever. 0: 3600; BRIDLE_MCP_IDLE_NEVER: never. */
+        unsigned session_idle_s;
         /* Called once, when listening: the endpoint's URL ("http://127.0.0.1:PORT/mcp")
          * and whether the address bound is a loopback one. Valid during the call. */
         void (*on_listening)(const char *url, bool loopback, void *userdata);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bridle mcp serve [--manifest FILE] [--policy FILE] [--http ADDR [--token-file FILE]]:
+ * bridle mcp serve [--manifest FILE] [--policy FILE] [--http ADDR [--token-file FILE]
+ *                  [--max-sessions N] [--session-idle SECONDS]]:
  * a sandbox as an MCP server on stdin/stdout, or over streamable HTTP
  * (include/bridle/mcp.h, docs/mcp.md).
  */
@@ -27,7 +28,8 @@ static void on_signal(int sig)
 
 static int usage(FILE *f, int status)
 {
-        (void)fputs("usage: bridle mcp serve [--manifest FILE] [--policy FILE] [--http ADDR [--token-file FILE]]\n"
+        (void)fputs("usage: bridle mcp serve [--manifest FILE] [--policy FILE]\n"
+                    "                        [--http ADDR [--token-file FILE] [--max-sessions N] [--session-idle S]]\n"
                     "\n"
                     "Serve a sandbox to an MCP client over stdin/stdout (newline-delimited JSON-RPC):\n"
                     "exec_command, write_stdin, read_file, write_file, list_dir, search, apply_patch,\n"
@@ -43,7 +45,10 @@ static int usage(FILE *f, int status)
                     "                    per session. HOST defaults to 127.0.0.1; others must be named.\n"
                     "                    The URL is printed on stderr once listening.\n"
                     "  --token-file FILE the bearer token every request must carry (its first line);\n"
-                    "                    else $BRIDLE_MCP_TOKEN, else a random one printed on stderr\n",
+                    "                    else $BRIDLE_MCP_TOKEN, else a random one printed on stderr\n"
+                    "  --max-sessions N  sessions at a time (default 8; more are answered 503)\n"
+                    "  --session-idle S  a session with nothing going on for S seconds ends and its\n"
+                    "                    sandbox is destroyed (default 3600; 0: never)\n",
                     f);
         return status;
 }
@@ -101,7 +106,8 @@ static char *random_token(void)
         return t;
 }
 
-static int serve_http(const bridle_mcp_serve_opts *so, const char *addr, const char *token_file)
+static int serve_http(const bridle_mcp_serve_opts *so, const char *addr, const char *token_file, unsigned max,
+                      unsigned idle)
 {
         char *token = NULL;
         const char *env = getenv("BRIDLE_MCP_TOKEN");
@@ -119,7 +125,8 @@ static int serve_http(const bridle_mcp_serve_opts *so, const char *addr, const c
                 return 1;
         }
         shown_token = token;
-        bridle_mcp_http_opts ho = {.serve = *so, .addr = addr, .token = token, .on_listening = on_listening};
+        bridle_mcp_http_opts ho = {.serve = *so, .addr = addr, .token = token, .on_listening = on_listening,
+                                   .max_sessions = max, .session_idle_s = idle};
         bridle_error err = {0};
         int r = bridle_mcp_serve_http(&ho, &err);
         free(token);
@@ -141,7 +148,8 @@ int bridle_cmd_mcp(int argc, char **argv)
                 return usage(stderr, 2);
         }
         bridle_mcp_serve_opts o = {.in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO};
-        const char *http = NULL, *token_file = NULL;
+        const char *http = NULL, *token_file = NULL, *http_only = NULL;
+        unsigned max_sessions = 0, idle = 0;
         for (int i = 2; i < argc; i++) {
                 if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
                         return usage(stdout, 0);
@@ -153,6 +161,24 @@ int bridle_cmd_mcp(int argc, char **argv)
                         http = argv[++i];
                 else if (!strcmp(argv[i], "--token-file") && i + 1 < argc)
                         token_file = argv[++i];
+                else if ((!strcmp(argv[i], "--max-sessions") || !strcmp(argv[i], "--session-idle")) && i + 1 < argc) {
+                        const char *opt = argv[i], *v = argv[++i];
+                        char *end = NULL;
+                        errno = 0;
+                        unsigned long n = strtoul(v, &end, 10);
+                        bool sessions = !strcmp(opt, "--max-sessions");
+                        if (errno || !end || *end || !v[0] || v[0] == '-' ||
+                            (sessions ? n < 1 || n > 1024 : n > 30ul * 86400)) {
+                                (void)fprintf(stderr, "bridle mcp serve: %s '%s': expected %s\n", opt, v,
+                                              sessions ? "1 to 1024" : "seconds, 0 to 2592000");
+                                return usage(stderr, 2);
+                        }
+                        if (sessions)
+                                max_sessions = (unsigned)n;
+                        else
+                                idle = n ? (unsigned)n : BRIDLE_MCP_IDLE_NEVER;
+                        http_only = opt;
+                }
                 else {
                         (void)fprintf(stderr, "bridle mcp serve: bad option '%s'\n", argv[i]);
                         return usage(stderr, 2);
@@ -165,12 +191,12 @@ int bridle_cmd_mcp(int argc, char **argv)
         (void)sigaction(SIGINT, &sa, NULL);
         (void)sigaction(SIGHUP, &sa, NULL);
         o.stop = (const volatile int *)&stop_flag;
-        if (token_file && !http) {
-                (void)fprintf(stderr, "bridle mcp serve: --token-file goes with --http\n");
+        if ((token_file || http_only) && !http) {
+                (void)fprintf(stderr, "bridle mcp serve: %s goes with --http\n", token_file ? "--token-file" : http_only);
                 return usage(stderr, 2);
         }
         if (http)
-                return serve_http(&o, http, token_file);
+                return serve_http(&o, http, token_file, max_sessions, idle);
         /* stdout is the protocol's: nothing else may be written there. */
         (void)fflush(stdout);
         bridle_error err = {0};

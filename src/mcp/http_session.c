@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 
@@ -165,14 +166,29 @@ static void session_unref(bridle__mcpd_session *s) /* hub->lock held */
 }
 
 /* A live session by id, a new reference (hub->lock held). */
+static int64_t mono_ms(void)
+{
+        struct timespec ts;
+        (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static bridle__mcpd_session *session_find(bridle__mcpd_hub *hub, const char *id)
 {
         for (size_t i = 0; id && i < hub->nsess; i++)
                 if (!hub->sess[i]->dead && !hub->sess[i]->ending && !strcmp(hub->sess[i]->id, id)) {
                         hub->sess[i]->ref++;
+                        hub->sess[i]->last_ms = mono_ms();
                         return hub->sess[i];
                 }
         return NULL;
+}
+
+/* Lock held: nothing in flight or open, and no request for idle_ms. */
+static bool session_idle(const bridle__mcpd_hub *hub, const bridle__mcpd_session *s, int64_t now)
+{
+        return hub->idle_ms && s->ref == 1 && s->npend == 0 && !(s->get && bridle__mcpd_stream_open(s->get)) &&
+               now - s->last_ms >= (int64_t)hub->idle_ms;
 }
 
 /* One server message: to its POST, or a stream that can carry it, or the backlog. */
@@ -328,6 +344,7 @@ bridle__mcpd_session *bridle__mcpd_session_new(bridle__mcpd_hub *hub, bool *ret_
         s->fd = sv[0];
         s->peer = sv[1];
         s->ref = 2; /* the table's and the caller's */
+        s->last_ms = mono_ms();
         pthread_mutex_lock(&hub->lock);
         if (hub->stopping || hub->nsess >= hub->max) {
                 *ret_full = !hub->stopping;
@@ -390,8 +407,9 @@ void bridle__mcpd_hub_reap(bridle__mcpd_hub *hub)
         for (size_t n = 0; n < hub->max + 1; n++) {
                 bridle__mcpd_session *dead = NULL;
                 pthread_mutex_lock(&hub->lock);
+                int64_t now = mono_ms();
                 for (size_t i = 0; !dead && i < hub->nsess; i++)
-                        if (hub->sess[i]->dead && !hub->sess[i]->ending)
+                        if ((hub->sess[i]->dead || session_idle(hub, hub->sess[i], now)) && !hub->sess[i]->ending)
                                 dead = hub->sess[i];
                 pthread_mutex_unlock(&hub->lock);
                 if (!dead)
@@ -470,9 +488,9 @@ int bridle__mcpd_session_attach_get(bridle__mcpd_session *s, bridle__mcpd_stream
 
 /* ---- the table --------------------------------------------------------------------------- */
 
-int bridle__mcpd_hub_init(bridle__mcpd_hub *hub, const bridle_mcp_serve_opts *serve, size_t max)
+int bridle__mcpd_hub_init(bridle__mcpd_hub *hub, const bridle_mcp_serve_opts *serve, size_t max, uint64_t idle_ms)
 {
-        *hub = (bridle__mcpd_hub){.serve = serve, .max = max};
+        *hub = (bridle__mcpd_hub){.serve = serve, .max = max, .idle_ms = idle_ms};
         if (!(hub->sess = bridle__calloc(max, sizeof(hub->sess[0]))))
                 return -ENOMEM;
         pthread_mutex_init(&hub->lock, NULL);

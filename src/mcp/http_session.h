@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "bridle/mcp.h"
 
@@ -69,6 +70,7 @@ typedef struct bridle__mcpd_session {
         bridle__mcpd_ev *bl_head, *bl_tail;
         size_t nbl;
         unsigned long long next_event;
+        int64_t last_ms; /* the last request that named it (monotonic) */
 } bridle__mcpd_session;
 
 struct bridle__mcpd_hub {
@@ -77,13 +79,15 @@ struct bridle__mcpd_hub {
         pthread_cond_t cond;
         bridle__mcpd_session **sess;
         size_t nsess, max;
+        uint64_t idle_ms; /* sessions idle this long end (0: never) */
         bool stopping;
 };
 
-int bridle__mcpd_hub_init(bridle__mcpd_hub *hub, const bridle_mcp_serve_opts *serve, size_t max);
+int bridle__mcpd_hub_init(bridle__mcpd_hub *hub, const bridle_mcp_serve_opts *serve, size_t max, uint64_t idle_ms);
 /* Every session ends (its sandbox destroyed); new ones are refused. */
 void bridle__mcpd_hub_stop(bridle__mcpd_hub *hub);
-/* Sessions whose server ended by itself are ended and dropped. */
+/* Sessions whose server ended by itself, and idle ones (nothing in flight,
+ * no open GET stream, no request for hub->idle_ms), are ended and dropped. */
 void bridle__mcpd_hub_reap(bridle__mcpd_hub *hub);
 void bridle__mcpd_hub_release(bridle__mcpd_hub *hub);
 

@@ -43,6 +43,7 @@
 #define KEEPALIVE_S     15                /* an SSE comment after this long idle */
 #define STOP_POLL_MS    250
 #define SESSIONS_DFLT   8
+#define IDLE_DFLT_S     3600 /* a session with nothing going on ends after an hour */
 
 typedef struct http {
         bridle__mcpd_hub hub;
@@ -587,7 +588,9 @@ int bridle_mcp_serve_http(const bridle_mcp_http_opts *o, bridle_error *err)
         if (r < 0)
                 return r;
         http hs = {.token = bridle__strdup(o->token), .token_len = strlen(o->token)};
-        if (!hs.token || bridle__mcpd_hub_init(&hs.hub, &o->serve, max) < 0) {
+        uint64_t idle_ms = o->session_idle_s == BRIDLE_MCP_IDLE_NEVER ? 0
+                           : (uint64_t)(o->session_idle_s ?: IDLE_DFLT_S) * 1000;
+        if (!hs.token || bridle__mcpd_hub_init(&hs.hub, &o->serve, max, idle_ms) < 0) {
                 free(hs.token);
                 bridle__close(fd);
                 return bridle__err(err, -ENOMEM, "mcp serve --http");
@@ -607,7 +610,7 @@ int bridle_mcp_serve_http(const bridle_mcp_http_opts *o, bridle_error *err)
                 o->on_listening(url, loopback, o->userdata);
         bridle__log(6, "mcp http: listening on %s", url);
 
-        /* Until stopped (the stop flag is the caller's); dead sessions are reaped here. */
+        /* Until stopped (the stop flag is the caller's); dead and idle sessions are reaped here. */
         while (!(o->serve.stop && *o->serve.stop)) {
                 (void)poll(NULL, 0, STOP_POLL_MS);
                 bridle__mcpd_hub_reap(&hs.hub);

@@ -288,10 +288,50 @@ RC=$rc
 assert_rc 0 "the second server stops on SIGTERM"
 assert_eq "$(alive)" 0 "no sandbox left by the second server"
 
+# ---- idle sessions end; the session cap ----
+IH=$(mktemp -d "${TMPDIR:-/tmp}/bridle-mcp-idle.XXXXXX")
+at_exit 'rm -rf "'"$IH"'"'
+ialive() { BRIDLE_HOME=$IH "$BRIDLE" sandbox list 2>/dev/null | grep -c . || true; }
+BRIDLE_HOME=$IH "$BRIDLE" mcp serve --http 127.0.0.1:0 --token-file "$T/token" --manifest "$T/m.yaml" \
+        --policy "$T/p.yaml" --max-sessions 1 --session-idle 3 2>"$T/idle.err" &
+pid4=$!
+at_exit 'kill -KILL '"$pid4"' 2>/dev/null; wait '"$pid4"' 2>/dev/null'
+has_url4() { grep -q 'listening on http://' "$T/idle.err"; }
+wait_until 20 has_url4 || { cat "$T/idle.err" >&2; fail "idle: no URL within 20 s"; }
+u4=$(sed -n 's/^bridle mcp: listening on \(http:[^ ]*\)$/\1/p' "$T/idle.err" | head -1)
+jm=(-H 'Accept: application/json')
+hc "${auth[@]}" "${json[@]}" "${jm[@]}" -d "$init" "$u4"
+assert_eq "$CODE" 200 "idle: initialize"
+si=$(tr -d '\r' <"$T/h" | sed -n 's/^[Mm]cp-[Ss]ession-[Ii]d: //p')
+call='{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"exec_command","arguments":{"cmd":"true"}}}'
+hc "${auth[@]}" "${json[@]}" "${jm[@]}" -H "Mcp-Session-Id: $si" -d "$call" "$u4"
+assert_eq "$CODE" 200 "idle: a call (the session's sandbox is made)"
+assert_eq "$(ialive)" 1 "idle: one sandbox while the session lives"
+hc "${auth[@]}" "${json[@]}" "${jm[@]}" -d "$init" "$u4"
+assert_eq "$CODE" 503 "--max-sessions 1: a second session is 503"
+# (watched from outside: a request naming the session would keep it alive)
+wait_until 20 sh -c "[ \"\$(BRIDLE_HOME=$IH $BRIDLE sandbox list 2>/dev/null | grep -c .)\" = 0 ]" ||
+        fail "idle: the session's sandbox is still there after 20 s"
+ok "--session-idle 3: the idle session's sandbox is destroyed"
+hc "${auth[@]}" "${json[@]}" "${jm[@]}" -H "Mcp-Session-Id: $si" -d "$list" "$u4"
+assert_eq "$CODE" 404 "idle: the ended session's id is 404"
+hc "${auth[@]}" "${json[@]}" "${jm[@]}" -d "$init" "$u4"
+assert_eq "$CODE" 200 "idle: its slot is free for a new session"
+kill -TERM "$pid4"
+set +e
+wait "$pid4"
+RC=$?
+set -e
+assert_rc 0 "idle: the server stops on SIGTERM"
+
 run "$BRIDLE" mcp serve --http 127.0.0.1:99999 --token-file "$T/token"
 assert_rc 1 "a port out of range"
 run "$BRIDLE" mcp serve --token-file "$T/token"
 assert_rc 2 "--token-file without --http"
+run "$BRIDLE" mcp serve --session-idle 5
+assert_rc 2 "--session-idle without --http"
+run "$BRIDLE" mcp serve --http 0 --max-sessions 0
+assert_rc 2 "--max-sessions 0"
 printf 'defualt: allow\n' >"$T/bad.yaml"
 run "$BRIDLE" mcp serve --http 0 --token-file "$T/token" --policy "$T/bad.yaml"
 assert_rc 1 "a bad policy fails before listening"
