@@ -43,6 +43,12 @@ enum bridle__in_doubt {
         BRIDLE__IN_DOUBT_ASK = 1,   /* a person decides */
 };
 
+/* What a run does when an MCP server dies under one of its calls (docs/mcp.md). */
+enum bridle__server_lost {
+        BRIDLE__SERVER_LOST_CONTINUE = 0, /* the call is an error result; the next call starts it again */
+        BRIDLE__SERVER_LOST_STOP = 1,     /* the run stops (resumable) after that call's batch */
+};
+
 typedef struct bridle__policy bridle__policy;
 
 /* The answer for one tool call. */
@@ -83,6 +89,7 @@ typedef struct bridle__policy_settings {
         size_t n_allow_hosts;
         enum bridle__in_doubt in_doubt;
         unsigned max_tool_failures; /* stop after this many failed calls of one tool in a row; 0 never */
+        enum bridle__server_lost server_lost;
 } bridle__policy_settings;
 
 /* ---- loading ------------------------------------------------------------------ */

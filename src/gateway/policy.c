@@ -32,7 +32,7 @@ static const char *const rule_keys[] = {"prefix", "decision", "reason", "timeout
 static const char *const path_keys[] = {"deny_write", "deny_read", NULL};
 static const char *const network_keys[] = {"mode", "allow", NULL};
 static const char *const approval_keys[] = {"mode", NULL};
-static const char *const recovery_keys[] = {"in_doubt", "max_tool_failures", NULL};
+static const char *const recovery_keys[] = {"in_doubt", "max_tool_failures", "server_lost", NULL};
 
 /* ---- freeing ------------------------------------------------------------------------ */
 
@@ -575,7 +575,8 @@ static int load_approvals(const struct vctx *c, const json_t *top)
         return 0;
 }
 
-/* recovery: {in_doubt: rerun|ask, max_tool_failures: N} (docs/durability.md). */
+/* recovery: {in_doubt: rerun|ask, max_tool_failures: N, server_lost: continue|stop}
+ * (docs/durability.md, docs/mcp.md). */
 static int load_recovery(const struct vctx *c, const json_t *top)
 {
         const json_t *v = json_object_get(top, "recovery");
@@ -609,6 +610,22 @@ static int load_recovery(const struct vctx *c, const json_t *top)
                         return fail(c, where, "recovery.max_tool_failures",
                                     "expected a number from 0 (never stop) to 1000000");
                 c->p->set.max_tool_failures = (unsigned)json_integer_value(m);
+        }
+        const json_t *sl = json_object_get(v, "server_lost");
+        if (sl) {
+                struct lc where = at_value(c, v, "server_lost", 0);
+                if ((r = want_type(c, sl, where, "recovery.server_lost", JSON_STRING, "a string")) < 0)
+                        return r;
+                if (strcmp(json_string_value(sl), "stop") == 0)
+                        c->p->set.server_lost = BRIDLE__SERVER_LOST_STOP;
+                else if (strcmp(json_string_value(sl), "continue") == 0)
+                        c->p->set.server_lost = BRIDLE__SERVER_LOST_CONTINUE;
+                else {
+                        char q[64];
+                        return fail(c, where, "recovery.server_lost",
+                                    "'%s' is not a choice (expected continue or stop)",
+                                    QUOTE(q, json_string_value(sl)));
+                }
         }
         return 0;
 }

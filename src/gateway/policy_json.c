@@ -63,7 +63,7 @@ json_t *bridle__policy_to_json(const bridle__policy *p)
                         cmds = (json_decref(cmds), NULL);
         const bridle__policy_settings *s = &p->set;
         json_t *j =
-                json_pack("{s:s,s:o?,s:o?,s:{s:o?,s:o?},s:{s:s,s:o?},s:{s:s},s:I,s:b,s:{s:s,s:I}}", "default",
+                json_pack("{s:s,s:o?,s:o?,s:{s:o?,s:o?},s:{s:s,s:o?},s:{s:s},s:I,s:b,s:{s:s,s:I,s:s}}", "default",
                           bridle__decision_name(s->default_decision), "tools", tools, "commands",
                           cmds, "paths", "deny_write", strv_json(s->deny_write, s->n_deny_write),
                           "deny_read", strv_json(s->deny_read, s->n_deny_read), "network", "mode",
@@ -72,7 +72,8 @@ json_t *bridle__policy_to_json(const bridle__policy *p)
                           s->approvals == BRIDLE__APPROVALS_END ? "end" : "each", "stop_on_deny",
                           (json_int_t)s->stop_on_deny, "safe_commands", (int)s->safe_commands,
                           "recovery", "in_doubt", s->in_doubt == BRIDLE__IN_DOUBT_ASK ? "ask" : "rerun",
-                          "max_tool_failures", (json_int_t)s->max_tool_failures);
+                          "max_tool_failures", (json_int_t)s->max_tool_failures, "server_lost",
+                          s->server_lost == BRIDLE__SERVER_LOST_STOP ? "stop" : "continue");
         if (!j)
                 return NULL;
         /* json_pack's o? turns a NULL (failed) member into null: that is ENOMEM here. */

@@ -585,6 +585,12 @@ static int run_pending(bridle__run *R, const char **where, bool *waiting, bridle
                 R->env.timeout_ms = 0;
                 if (r < 0)
                         break;
+                /* recovery.server_lost: stop (docs/mcp.md): the batch's end stops the run */
+                if (server && !R->mcp_lost[0] && bridle__run_mcp_dead(rt, server)) {
+                        const char *o = json_string_value(json_object_get(item, "output"));
+                        (void)snprintf(R->mcp_lost, sizeof(R->mcp_lost), "mcp server '%s' died under '%s': %.400s",
+                                       server, name ? name : "", o ? o : "");
+                }
                 char from[sizeof(R->st.agent)];
                 (void)snprintf(from, sizeof(from), "%s", R->st.agent);
                 r = bridle__run_emit_sync(R, "tool.finished",
@@ -832,6 +838,14 @@ int bridle__run_loop(bridle__run *R, bridle_agent_result *res, bridle_error *err
                                                R->st.denials);
                                 return bridle__run_finish(R, BRIDLE_RUN_STOPPED, NULL, why, NULL, res, err);
                         }
+                        if (R->mcp_lost[0] &&
+                            bridle__policy_settings_get(R->policy)->server_lost == BRIDLE__SERVER_LOST_STOP) {
+                                char why[600];
+                                (void)snprintf(why, sizeof(why), "%s (recovery.server_lost: stop)", R->mcp_lost);
+                                R->mcp_lost[0] = '\0';
+                                return bridle__run_finish(R, BRIDLE_RUN_STOPPED, "mcp", why, NULL, res, err);
+                        }
+                        R->mcp_lost[0] = '\0';
                         unsigned most = bridle__policy_settings_get(R->policy)->max_tool_failures;
                         if (most && R->st.fail_count >= most) {
                                 char why[1500];

@@ -177,6 +177,10 @@ static int start(struct bridle__run_mcp *s, bridle_error *err)
 static int revive(void *ud, bridle__mcp_client **c, bridle_error *err)
 {
         struct bridle__run_mcp *s = ud;
+        if (s->c && bridle__policy_settings_get(s->R->policy)->server_lost == BRIDLE__SERVER_LOST_STOP)
+                return bridle__err(err, BRIDLE_E_TOOL,
+                                   "mcp server '%s' is gone and is not started again (recovery.server_lost: stop)",
+                                   s->name);
         if (s->starts > MCP_RESTARTS_MAX)
                 return bridle__err(err, BRIDLE_E_TOOL,
                                    "mcp server '%s' stopped; it was started %u times in this process and is not "
@@ -286,6 +290,14 @@ const char *bridle__run_mcp_server(const struct bridle__agent_rt *rt, const char
                         return rt->mcp[i].name;
                 }
         return NULL;
+}
+
+bool bridle__run_mcp_dead(const struct bridle__agent_rt *rt, const char *server)
+{
+        for (size_t i = 0; server && i < rt->n_mcp; i++)
+                if (!strcmp(rt->mcp[i].name, server))
+                        return bridle__mcp_client_dead(rt->mcp[i].c);
+        return false;
 }
 
 bool bridle__run_mcp_outside(const struct bridle__agent_rt *rt, const char *name, bool *ret_remote)

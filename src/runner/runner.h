@@ -74,6 +74,7 @@ typedef struct bridle__run {
         json_t *manifests;        /* new run: path -> sha256 of the stored manifests */
         int64_t trace_last_ms;    /* the live OTLP export's last try (trace: {export: otlp}) */
         bool trace_warned;        /* a failed live export was said (once a process) */
+        char mcp_lost[512];       /* an MCP server died under a call of this batch ("" none) */
         bridle_error broken;      /* a batch could not be written (disk full): the state is ahead of the
                                    * journal; nothing more is written, the run ends with this error */
         size_t n_known;  /* a new run's row, written with its first batch */
@@ -182,6 +183,8 @@ void bridle__run_mcp_stop(struct bridle__agent_rt *rt);
  * idempotentHint)? Such a call is never replayed, and when a run stopped
  * under it a person decides whether it runs again. */
 bool bridle__run_mcp_outside(const struct bridle__agent_rt *rt, const char *name, bool *ret_remote);
+/* Whether the named server is dead now (its last call found it so). */
+bool bridle__run_mcp_dead(const struct bridle__agent_rt *rt, const char *server);
 /* The MCP server whose tool name is (NULL: none), and where it runs. */
 const char *bridle__run_mcp_server(const struct bridle__agent_rt *rt, const char *name, const char **ret_where);
 

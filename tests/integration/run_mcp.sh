@@ -20,7 +20,8 @@
 # (g) a call over the server's time limit; tools: narrows what is offered;
 # (h) a server that never answers initialize, a command not in the sandbox;
 # (i) list_changed from a server that then cannot start again: a warning,
-#     its tools left out, the run goes on.
+#     its tools left out, the run goes on;
+# (j) recovery.server_lost: stop: the run stops after the call, resume goes on.
 # Every wait is bounded.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/run_lib.sh"
@@ -306,5 +307,25 @@ w = [e["data"]["message"] for e in of("run.warning")]
 f = {e["data"]["call_id"]: e["data"] for e in of("tool.finished")}
 ok = any("refusing to start" in m for m in w) and f["v1"]["ok"] and not f["v2"]["ok"] and "t__add" in f["v2"]["output_item"]["output"]
 why = (w, f)'
+
+##############################################################################
+say "# (j) recovery.server_lost: stop"
+printf 'default: allow\nrecovery: {server_lost: stop}\n' >"$T/pol-j.yaml"
+magent "$T/agent-j.yaml" "$T/c.yaml" "$T/pol-j.yaml" "mcp_servers:" "$T_SERVER"
+: >"$T/notes.log"
+rm -f "$T/notes.log.gone"
+run timeout 120 "$BRIDLE" run --agent "$T/agent-j.yaml" --journal "$JOURNAL" "Crash and stop"
+assert_rc 3 "(j) a server that died under a call stops the run (exit 3, resumable)"
+RUN=$(run_id_of "$ERR")
+assert_contains "$ERR" "mcp server 't' died under 't__crash'" "(j) ... saying which server and call"
+assert_contains "$ERR" "recovery.server_lost: stop" "(j) ... and the rule"
+assert_eq "$(grep -c started "$T/notes.log")" 1 "(j) it was not started again in that process"
+resume "$RUN"
+assert_rc 0 "(j) resume starts the server again and completes"
+events "$RUN"
+pycheck "(j) after the resume t__add ran (42) on a server started afresh" '
+f = {e["data"]["call_id"]: e["data"] for e in of("tool.finished")}
+ok = not f["d1"]["ok"] and f["d2"]["ok"] and f["d2"]["output_item"]["output"] == "42" and len(of("mcp.connected")) == 2
+why = f'
 
 bugs_end

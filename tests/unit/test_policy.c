@@ -134,8 +134,10 @@ static const struct bad bad[] = {
          "p.yaml:1:22: recovery.in_doubt: 'later' is not a choice (expected rerun or ask)"},
         {"recovery: {max_tool_failures: -1}\n",
          "p.yaml:1:31: recovery.max_tool_failures: expected a number from 0 (never stop) to 1000000"},
+        {"recovery: {server_lost: retry}\n",
+         "p.yaml:1:25: recovery.server_lost: 'retry' is not a choice (expected continue or stop)"},
         {"recovery: {retries: 3}\n",
-         "p.yaml:1:12: recovery.retries: unknown key (expected one of: in_doubt, max_tool_failures)"},
+         "p.yaml:1:12: recovery.retries: unknown key (expected one of: in_doubt, max_tool_failures, server_lost)"},
         {"default: 1\n",
          "p.yaml:1:10: default: expected a decision (allow, ask or deny), got integer"},
         {"tools: [a]\n", "p.yaml:1:8: tools: expected a mapping, got list"},
@@ -629,7 +631,7 @@ static void test_json_round_trip(void **state)
                 issue_policy,
                 "",
                 "default: deny\nstop_on_deny: 3\nsafe_commands: false\napprovals: {mode: end}\n",
-                "recovery: {in_doubt: ask, max_tool_failures: 0}\n",
+                "recovery: {in_doubt: ask, max_tool_failures: 0, server_lost: stop}\n",
                 "stop_on_deny: true\ncommands:\n  - {prefix: [[a, b], c, [d]], decision: ask, "
                 "reason: \"why \\\"quoted\\\"\"}\n",
         };
@@ -665,7 +667,7 @@ static void test_json_round_trip(void **state)
                 s, "{\"approvals\":{\"mode\":\"each\"},\"commands\":[{\"decision\":\"ask\","
                    "\"prefix\":[[\"a\",\"b\"],\"c\",\"d\"],\"timeout\":5}],\"default\":\"ask\","
                    "\"network\":{\"allow\":[],\"mode\":\"none\"},\"paths\":{\"deny_read\":[],"
-                   "\"deny_write\":[]},\"recovery\":{\"in_doubt\":\"rerun\",\"max_tool_failures\":5},\"safe_commands\":true,\"stop_on_deny\":1,\"tools\":{}}");
+                   "\"deny_write\":[]},\"recovery\":{\"in_doubt\":\"rerun\",\"max_tool_failures\":5,\"server_lost\":\"continue\"},\"safe_commands\":true,\"stop_on_deny\":1,\"tools\":{}}");
         free(s);
         json_decref(j);
         bridle__policy_free(p);
