@@ -141,10 +141,10 @@ static int transport(struct bridle__run_mcp *s, bridle__mcp_transport **t, bridl
         return r;
 }
 
-static int start(struct bridle__run_mcp *s, bridle_error *err)
+/* The first half of a start: the process (or the HTTP transport) made. */
+static int launch(struct bridle__run_mcp *s, bridle__mcp_transport **t, bridle_error *err)
 {
-        bridle__mcp_transport *t = NULL;
-        int r = transport(s, &t, err);
+        int r = transport(s, t, err);
         if (r < 0) {
                 s->starts++;
                 /* a server that cannot be reached or started, a variable not
@@ -153,14 +153,18 @@ static int start(struct bridle__run_mcp *s, bridle_error *err)
                         err->code = r = BRIDLE_E_TOOL;
                 return bridle__err_prefix(err, "mcp server '%s' (%s)", s->name, s->where);
         }
-        {
-                bridle__mcp_client_opts o = {
-                        .name = s->name,
-                        .startup_timeout_ms = (int)json_integer_value(json_object_get(s->def, "startup_timeout_ms")),
-                        .request_timeout_ms = (int)json_integer_value(json_object_get(s->def, "timeout_ms")),
-                };
-                r = bridle__mcp_client_connect(t, &o, &s->c, err);
-        }
+        return 0;
+}
+
+/* The second half: initialize over t (stolen). */
+static int connect_over(struct bridle__run_mcp *s, bridle__mcp_transport *t, bridle_error *err)
+{
+        bridle__mcp_client_opts o = {
+                .name = s->name,
+                .startup_timeout_ms = (int)json_integer_value(json_object_get(s->def, "startup_timeout_ms")),
+                .request_timeout_ms = (int)json_integer_value(json_object_get(s->def, "timeout_ms")),
+        };
+        int r = bridle__mcp_client_connect(t, &o, &s->c, err);
         s->starts++;
         if (r < 0)
                 return r; /* the client's errors name the server */
@@ -171,6 +175,13 @@ static int start(struct bridle__run_mcp *s, bridle_error *err)
                           "version", bridle__mcp_client_version(s->c), "server_name",
                           json_string_value(json_object_get(info, "name")), "start", (json_int_t)s->starts),
                 false, err);
+}
+
+static int start(struct bridle__run_mcp *s, bridle_error *err)
+{
+        bridle__mcp_transport *t = NULL;
+        int r = launch(s, &t, err);
+        return r < 0 ? r : connect_over(s, t, err);
 }
 
 /* The bridge's way back when a call finds the server dead. */
@@ -201,7 +212,11 @@ int bridle__run_mcp_start(bridle__run *R, struct bridle__agent_rt *rt, const jso
                 return 0;
         if (!(rt->mcp = bridle__calloc(n, sizeof(*rt->mcp))))
                 return bridle__err(err, -ENOMEM, "mcp");
-        for (size_t i = 0; i < n; i++) {
+        /* Every process is launched first, then each is initialized: the
+         * servers boot side by side (node takes a few hundred ms). */
+        bridle__mcp_transport *t[BRIDLE__AGENT_MCP_MAX] = {0};
+        int r = 0;
+        for (size_t i = 0; r == 0 && i < n && i < BRIDLE__AGENT_MCP_MAX; i++) {
                 struct bridle__run_mcp *s = &rt->mcp[i];
                 s->R = R;
                 s->agent = rt->name;
@@ -210,13 +225,19 @@ int bridle__run_mcp_start(bridle__run *R, struct bridle__agent_rt *rt, const jso
                 s->where = json_string_value(json_object_get(s->def, "where"));
                 rt->n_mcp++;
                 if (!s->name || !s->where)
-                        return bridle__err(err, BRIDLE_E_INVALID, "agent '%s': mcp_servers[%zu] is not recorded whole",
-                                           rt->name, i);
-                int r = start(s, err);
-                if (r < 0)
-                        return r;
+                        r = bridle__err(err, BRIDLE_E_INVALID, "agent '%s': mcp_servers[%zu] is not recorded whole",
+                                        rt->name, i);
+                else
+                        r = launch(s, &t[i], err);
         }
-        return 0;
+        for (size_t i = 0; i < rt->n_mcp; i++) {
+                if (r == 0 && t[i])
+                        r = connect_over(&rt->mcp[i], t[i], err); /* t[i] is the client's now */
+                else if (t[i])
+                        t[i]->ops->close(t[i]);
+                t[i] = NULL;
+        }
+        return r;
 }
 
 int bridle__run_mcp_add_tools(struct bridle__agent_rt *rt, bool tolerant, bridle_error *err)
