@@ -2,14 +2,15 @@
 /*
  * MCP (docs/mcp.md): bridle as an MCP server. `bridle mcp serve` exposes a
  * living sandbox to any MCP client over stdio (newline-delimited JSON-RPC
- * 2.0): the tools exec_command, write_stdin, read_file, write_file,
+ * 2.0) or streamable HTTP (bridle_mcp_serve_http): the tools exec_command, write_stdin, read_file, write_file,
  * list_dir, search, apply_patch, snapshot and restore, each call decided by
  * the gateway's policy first. Calls the policy asks about are sent to the
  * client as elicitation requests when it declared the capability, and
  * refused otherwise.
  *
- * The sandbox is made from the manifest on the first tools/call and
- * destroyed when the server returns; restore replaces it.
+ * The sandbox is made from the manifest (and the policy's path rules and
+ * network allowlist) on the first tools/call and destroyed when the server
+ * returns; restore replaces it.
  */
 #pragma once
 
