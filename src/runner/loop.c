@@ -469,10 +469,9 @@ static int resolve_in_doubt(bridle__run *R, const char **where, bool *waiting, b
                                 break;
                         continue;
                 }
-                if (outside)
+                if (writes || outside)
                         how = "rerun";
-                if (writes) {
-                        how = "rerun";
+                if (writes) { /* outside calls run again on the same sandbox */
                         if (!restored && (r = bridle__run_rehydrate(R, "in_doubt", err)) < 0) {
                                 *where = "sandbox";
                                 break;
