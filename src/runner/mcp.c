@@ -240,6 +240,25 @@ int bridle__run_mcp_start(bridle__run *R, struct bridle__agent_rt *rt, const jso
         return r;
 }
 
+/* Names in the server's tools: list that it does not offer (a typo, or a
+ * tool it dropped): said once per listing, as a run.warning. */
+static void warn_unknown(struct bridle__agent_rt *rt, const struct bridle__run_mcp *s)
+{
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(s->def, "tools"), i, v) {
+                char full[200];
+                (void)snprintf(full, sizeof(full), "%s__%s", s->name, json_string_value(v) ?: "");
+                if (bridle__mcp_bridge_has(s->b, full, NULL))
+                        continue;
+                char msg[300];
+                (void)snprintf(msg, sizeof(msg), "mcp server '%s' has no tool '%.100s' (named in its tools:)",
+                               s->name, json_string_value(v) ?: "");
+                (void)bridle__run_emit_sync(s->R, "run.warning", json_pack("{s:s,s:s}", "agent", rt->name, "message", msg),
+                                            false, NULL);
+        }
+}
+
 int bridle__run_mcp_add_tools(struct bridle__agent_rt *rt, bool tolerant, bridle_error *err)
 {
         for (size_t i = 0; i < rt->n_mcp; i++) {
@@ -275,6 +294,7 @@ int bridle__run_mcp_add_tools(struct bridle__agent_rt *rt, bool tolerant, bridle
                         continue;
                 }
                 bridle__mcp_bridge_on_dead(s->b, revive, s);
+                warn_unknown(rt, s);
         }
         return 0;
 }

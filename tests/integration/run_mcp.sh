@@ -256,7 +256,7 @@ cat >"$T/g.yaml" <<'EOF'
 - - {type: message, content: "g done"}
 EOF
 magent "$T/agent-g.yaml" "$T/g.yaml" "$T/allow-all.yaml" "mcp_servers:" \
-        "  - {name: t, command: [$NODE, $TOOLS], trusted: true, timeout: 1.5, tools: [slow, add], env: {NOTE_FILE: \"$T/notes.log\"}}"
+        "  - {name: t, command: [$NODE, $TOOLS], trusted: true, timeout: 1.5, tools: [slow, add, sloow], env: {NOTE_FILE: \"$T/notes.log\"}}"
 : >"$T/notes.log"
 run timeout 120 "$BRIDLE" run --agent "$T/agent-g.yaml" --journal "$JOURNAL" "Time limits"
 assert_rc 0 "(g) the run completes"
@@ -271,6 +271,10 @@ f = {e["data"]["call_id"]: e["data"] for e in of("tool.finished")}
 ok = not f["g3"]["ok"] and "t__note" in f["g3"]["output_item"]["output"]
 why = f["g3"]'
 assert_not_contains "$(cat "$T/notes.log")" "not offered" "(g) the tool left out never ran"
+pycheck "(g) a name in tools: that the server does not offer is a run.warning" '
+w = [e["data"]["message"] for e in of("run.warning")]
+ok = any("has no tool \x27sloow\x27" in m for m in w)
+why = w'
 
 ##############################################################################
 say "# (h) servers that do not start"
