@@ -241,24 +241,12 @@ static int build_headers(http_transport *h, const char *method, const char *last
 static int setup_easy(http_transport *h, transfer *x, const char *method)
 {
         CURL *e = x->easy;
-        CURLcode c = CURLE_OK;
+        bridle__curl_base b = {.url = h->url, .headers = x->headers, .on_body = on_write, .on_header = on_header,
+                               .ud = x, .errbuf = x->errbuf, .noproxy = h->noproxy};
+        CURLcode c = bridle__curl_base_opts(e, &b);
 #define SET(opt, val)                                                                              \
         if (c == CURLE_OK)                                                                         \
         c = curl_easy_setopt(e, opt, val)
-        SET(CURLOPT_URL, h->url);
-        SET(CURLOPT_NOSIGNAL, 1L);
-        SET(CURLOPT_TCP_NODELAY, 1L);
-        SET(CURLOPT_HTTPHEADER, x->headers);
-        SET(CURLOPT_WRITEFUNCTION, on_write);
-        SET(CURLOPT_WRITEDATA, x);
-        SET(CURLOPT_HEADERFUNCTION, on_header);
-        SET(CURLOPT_HEADERDATA, x);
-        SET(CURLOPT_ERRORBUFFER, x->errbuf);
-        SET(CURLOPT_USERAGENT, "bridle/" BRIDLE_VERSION);
-        SET(CURLOPT_FOLLOWLOCATION, 0L);
-        SET(CURLOPT_CONNECTTIMEOUT_MS, 30000L);
-        SET(CURLOPT_NOPROXY, h->noproxy);
-        SET(CURLOPT_PROTOCOLS_STR, "http,https");
         if (method && strcmp(method, "GET") == 0) {
                 SET(CURLOPT_HTTPGET, 1L);
         } else if (method) {
@@ -661,20 +649,6 @@ static const bridle__mcp_transport_ops http_ops = {
         .close = ht_close,
 };
 
-static char *noproxy_list(void)
-{
-        static const char loopback[] = "localhost,127.0.0.1,::1";
-        const char *env = getenv("no_proxy");
-        if (!env || !*env)
-                env = getenv("NO_PROXY");
-        if (!env || !*env)
-                return bridle__strdup(loopback);
-        char *s = NULL;
-        if (asprintf(&s, "%s,%s", env, loopback) < 0)
-                return NULL;
-        return s;
-}
-
 int bridle__mcp_http_new(const char *url, const char *const *headers, bridle__mcp_transport **ret,
                          bridle_error *err)
 {
@@ -689,7 +663,7 @@ int bridle__mcp_http_new(const char *url, const char *const *headers, bridle__mc
                 return bridle__err(err, -ENOMEM, "mcp");
         h->base.ops = &http_ops;
         h->url = bridle__strdup(url);
-        h->noproxy = noproxy_list();
+        h->noproxy = bridle__curl_noproxy();
         h->queue = json_array();
         h->multi = curl_multi_init();
         if (!h->url || !h->noproxy || !h->queue || !h->multi)

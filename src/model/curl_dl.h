@@ -43,6 +43,24 @@ extern struct bridle__curl_api bridle__curl;
 /* 0, or BRIDLE_E_UNSUPPORTED naming the library when it cannot be loaded. */
 int bridle__curl_load(bridle_error *err);
 
+/* curl_base.c: what every request of bridle's sets (models, OTLP, MCP). */
+typedef struct bridle__curl_base {
+        const char *url;            /* NULL: set by the caller */
+        struct curl_slist *headers;
+        curl_write_callback on_body, on_header; /* both get ud */
+        void *ud;
+        char *errbuf;               /* CURL_ERROR_SIZE bytes */
+        const char *noproxy;        /* bridle__curl_noproxy() */
+        long connect_timeout_ms;    /* 0: 30 s */
+} bridle__curl_base;
+/* No signals, TCP_NODELAY, the headers, the callbacks, the error buffer,
+ * bridle's User-Agent, no redirects, http and https only, the no-proxy list,
+ * the connect time limit. CURLE_OK or the first failing option's code. */
+CURLcode bridle__curl_base_opts(CURL *e, const bridle__curl_base *b);
+/* The no-proxy list: $no_proxy (or $NO_PROXY) with loopback always added,
+ * "*" kept as is; loopback is never proxied. malloc'd, NULL on ENOMEM. */
+char *bridle__curl_noproxy(void);
+
 #ifndef BRIDLE__CURL_IMPL
 /* curl.h wraps these two in argument-count macros; ours replace them. */
 #undef curl_easy_getinfo

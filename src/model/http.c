@@ -169,49 +169,18 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
         return n;
 }
 
-static char *noproxy_list(void)
-{
-        static const char loopback[] = "localhost,127.0.0.1,::1";
-        const char *env = getenv("no_proxy");
-        if (!env || !*env)
-                env = getenv("NO_PROXY");
-        if (!env || !*env)
-                return bridle__strdup(loopback);
-        if (strcmp(env, "*") == 0)
-                return bridle__strdup("*");
-        char *s = NULL;
-        if (asprintf(&s, "%s,%s", env, loopback) < 0)
-                return NULL;
-        return s;
-}
-
 static int set_options(bridle__http *h)
 {
-        _cleanup_free_ char *noproxy = noproxy_list();
+        _cleanup_free_ char *noproxy = bridle__curl_noproxy();
         if (!noproxy)
                 return -ENOMEM;
-        CURL *e = h->easy;
-        CURLcode c = CURLE_OK;
-        /* The first failing setopt wins; later ones are then skipped. */
-#define SET(opt, val)                                                                              \
-        if (c == CURLE_OK)                                                                         \
-        c = curl_easy_setopt(e, opt, val)
-        SET(CURLOPT_NOSIGNAL, 1L);
-        SET(CURLOPT_TCP_NODELAY, 1L);
-        SET(CURLOPT_TCP_KEEPALIVE, 1L);
-        SET(CURLOPT_HTTPHEADER, h->headers);
-        SET(CURLOPT_WRITEFUNCTION, on_write);
-        SET(CURLOPT_WRITEDATA, h);
-        SET(CURLOPT_HEADERFUNCTION, on_header);
-        SET(CURLOPT_HEADERDATA, h);
-        SET(CURLOPT_ERRORBUFFER, h->errbuf);
-        SET(CURLOPT_USERAGENT, "bridle/" BRIDLE_VERSION);
-        SET(CURLOPT_POST, 1L);
-        SET(CURLOPT_FOLLOWLOCATION, 0L);
-        SET(CURLOPT_CONNECTTIMEOUT_MS, 30000L);
-        SET(CURLOPT_NOPROXY, noproxy);
-        SET(CURLOPT_PROTOCOLS_STR, "http,https");
-#undef SET
+        bridle__curl_base b = {.headers = h->headers, .on_body = on_write, .on_header = on_header, .ud = h,
+                               .errbuf = h->errbuf, .noproxy = noproxy};
+        CURLcode c = bridle__curl_base_opts(h->easy, &b);
+        if (c == CURLE_OK)
+                c = curl_easy_setopt(h->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+        if (c == CURLE_OK)
+                c = curl_easy_setopt(h->easy, CURLOPT_POST, 1L);
         return c == CURLE_OK ? 0 : -EINVAL;
 }
 

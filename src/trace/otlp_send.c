@@ -364,18 +364,6 @@ oom:
         return bridle__err(err, -ENOMEM, "headers");
 }
 
-static char *noproxy_list(void)
-{
-        static const char loopback[] = "localhost,127.0.0.1,::1";
-        const char *env = getenv("no_proxy");
-        if (!env || !*env)
-                env = getenv("NO_PROXY");
-        char *s = NULL;
-        if (asprintf(&s, "%s%s%s", loopback, env && *env ? "," : "", env && *env ? env : "") < 0)
-                return NULL;
-        return s;
-}
-
 static unsigned backoff_base_ms(void)
 {
         const char *e = getenv("BRIDLE_OTLP_BACKOFF_MS");
@@ -447,27 +435,17 @@ struct post {
 static int setup(struct post *p, const char *url, const void *body, size_t len,
                  struct curl_slist *hdrs, const char *noproxy)
 {
-        CURLcode c = CURLE_OK;
+        bridle__curl_base b = {.url = url, .headers = hdrs, .on_body = on_write, .on_header = on_header,
+                               .ud = p->rs, .errbuf = p->errbuf, .noproxy = noproxy,
+                               .connect_timeout_ms = (long)p->timeout_ms};
+        CURLcode c = bridle__curl_base_opts(p->e, &b);
 #define SET(opt, val)                                                                              \
         if (c == CURLE_OK)                                                                         \
         c = curl_easy_setopt(p->e, opt, val)
-        SET(CURLOPT_URL, url);
-        SET(CURLOPT_NOSIGNAL, 1L);
         SET(CURLOPT_POST, 1L);
         SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
         SET(CURLOPT_POSTFIELDS, body);
-        SET(CURLOPT_HTTPHEADER, hdrs);
-        SET(CURLOPT_WRITEFUNCTION, on_write);
-        SET(CURLOPT_WRITEDATA, p->rs);
-        SET(CURLOPT_HEADERFUNCTION, on_header);
-        SET(CURLOPT_HEADERDATA, p->rs);
-        SET(CURLOPT_ERRORBUFFER, p->errbuf);
-        SET(CURLOPT_USERAGENT, "bridle/" BRIDLE_VERSION);
-        SET(CURLOPT_FOLLOWLOCATION, 0L);
         SET(CURLOPT_TIMEOUT_MS, (long)p->timeout_ms);
-        SET(CURLOPT_CONNECTTIMEOUT_MS, (long)p->timeout_ms);
-        SET(CURLOPT_NOPROXY, noproxy);
-        SET(CURLOPT_PROTOCOLS_STR, "http,https");
 #undef SET
         return c == CURLE_OK ? 0 : -EINVAL;
 }
@@ -571,7 +549,7 @@ int bridle__otlp_post(const char *body, size_t len, const bridle__otlp_opts *o, 
         json_decref(extra);
         if (r < 0)
                 return r;
-        _cleanup_free_ char *noproxy = noproxy_list();
+        _cleanup_free_ char *noproxy = bridle__curl_noproxy();
         _cleanup_free_ struct resp *rs = bridle__calloc(1, sizeof(*rs));
         if (!noproxy || !rs)
                 return bridle__err(err, -ENOMEM, "OTLP export");
