@@ -429,8 +429,37 @@ struct leak_kind {
 
 /* Whether runs with `lim` get a memory and a pids cgroup: a forked child runs a
  * short sleep in a sandbox while we look for its cgroups (named after the
- * harness's pid) on the host. Inside, the cgroup namespace hides them. */
-static bool cgroup_dir_seen(const char *ctrl, pid_t harness)
+ * harness's pid) on the host. Inside, the cgroup namespace hides them.
+ * Directories that were there before the fork do not count: one left by an
+ * earlier process (killed, so it could not remove it) may carry the same pid. */
+#define CG_BEFORE_MAX 4096
+struct cg_before {
+        char *name[CG_BEFORE_MAX];
+        size_t n;
+};
+
+static void cg_before_take(struct cg_before *b, const char *ctrl)
+{
+        char dir[64];
+        (void)snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s/bridle", ctrl);
+        b->n = 0;
+        DIR *d = opendir(dir);
+        if (!d)
+                return;
+        for (struct dirent *e; (e = readdir(d)) && b->n < CG_BEFORE_MAX;)
+                if (strncmp(e->d_name, "sb-", 3) == 0)
+                        b->name[b->n++] = strdup(e->d_name);
+        closedir(d);
+}
+
+static void cg_before_free(struct cg_before *b)
+{
+        for (size_t i = 0; i < b->n; i++)
+                free(b->name[i]);
+        b->n = 0;
+}
+
+static bool cgroup_dir_seen(const char *ctrl, pid_t harness, const struct cg_before *before)
 {
         char dir[64], prefix[32];
         (void)snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s/bridle", ctrl);
@@ -439,8 +468,14 @@ static bool cgroup_dir_seen(const char *ctrl, pid_t harness)
         if (!d)
                 return false;
         bool seen = false;
-        for (struct dirent *e; (e = readdir(d));)
-                seen |= strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+        for (struct dirent *e; (e = readdir(d));) {
+                if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+                        continue;
+                bool old = false;
+                for (size_t i = 0; !old && i < before->n; i++)
+                        old = before->name[i] && strcmp(before->name[i], e->d_name) == 0;
+                seen |= !old;
+        }
         closedir(d);
         return seen;
 }
@@ -448,6 +483,9 @@ static bool cgroup_dir_seen(const char *ctrl, pid_t harness)
 static void leak_check_cgroups_used(bridle_sandbox_spec *lim, bool *ret_memory, bool *ret_pids)
 {
         const char *argv[] = { "/bin/sh", "-c", "test \"$(cat /proc/self/cgroup | grep -c ':/$')\" -gt 0 && sleep 0.5", NULL };
+        static struct cg_before bm, bp;
+        cg_before_take(&bm, "memory");
+        cg_before_take(&bp, "pids");
         fflush(NULL);
         pid_t child = fork();
         assert_true(child >= 0);
@@ -459,16 +497,18 @@ static void leak_check_cgroups_used(bridle_sandbox_spec *lim, bool *ret_memory, 
         }
         bool mem = false, pids = false;
         for (int i = 0; i < 400 && !(mem && pids); i++) { /* at most ~2 s */
-                mem |= cgroup_dir_seen("memory", child);
-                pids |= cgroup_dir_seen("pids", child);
+                mem |= cgroup_dir_seen("memory", child, &bm);
+                pids |= cgroup_dir_seen("pids", child, &bp);
                 usleep(5000);
         }
         int st;
         assert_int_equal(waitpid(child, &st, 0), child);
         assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
         /* ... and they are gone once the run returned. */
-        assert_false(cgroup_dir_seen("memory", child));
-        assert_false(cgroup_dir_seen("pids", child));
+        assert_false(cgroup_dir_seen("memory", child, &bm));
+        assert_false(cgroup_dir_seen("pids", child, &bp));
+        cg_before_free(&bm);
+        cg_before_free(&bp);
         *ret_memory = mem;
         *ret_pids = pids;
 }
