@@ -40,18 +40,18 @@ static void free_strv(char **v)
         free(v);
 }
 
-/* "NAME=VALUE" lines: base (may be NULL) then the def's env, ${VAR}s filled in
- * when expand. */
-static int env_lines(const struct bridle__run_mcp *s, char **base, bool expand, char ***ret, bridle_error *err)
+/* The def's mapping key (env, headers) as lines "NAME<sep>VALUE" after the
+ * lines of base (may be NULL), ${VAR}s filled in when expand. */
+static int kv_lines(const struct bridle__run_mcp *s, const char *key, const char *sep, char **base, bool expand,
+                    char ***ret, bridle_error *err)
 {
         size_t nb = 0;
         while (base && base[nb])
                 nb++;
-        const json_t *env = json_object_get(s->def, "env");
-        size_t n = nb + json_object_size(env);
-        if (n > nb + MCP_ENV_MAX)
-                return bridle__err(err, BRIDLE_E_LIMIT, "mcp server '%s': too many env entries", s->name);
-        char **v = bridle__calloc(n + 1, sizeof(char *));
+        const json_t *map = json_object_get(s->def, key);
+        if (json_object_size(map) > MCP_ENV_MAX)
+                return bridle__err(err, BRIDLE_E_LIMIT, "mcp server '%s': too many %s entries", s->name, key);
+        char **v = bridle__calloc(nb + json_object_size(map) + 1, sizeof(char *));
         if (!v)
                 return bridle__err(err, -ENOMEM, "mcp");
         size_t k = 0;
@@ -60,40 +60,14 @@ static int env_lines(const struct bridle__run_mcp *s, char **base, bool expand, 
                         free_strv(v);
                         return bridle__err(err, -ENOMEM, "mcp");
                 }
-        const char *key;
+        const char *name;
         json_t *val;
-        json_object_foreach((json_t *)env, key, val) {
+        json_object_foreach((json_t *)map, name, val) {
                 char *x = NULL, what[160];
-                (void)snprintf(what, sizeof(what), "mcp server '%s': env.%s", s->name, key);
+                (void)snprintf(what, sizeof(what), "mcp server '%s': %s.%s", s->name, key, name);
                 int r = expand ? bridle__env_expand(what, json_string_value(val), &x, err)
                                : ((x = bridle__strdup(json_string_value(val))) ? 0 : -ENOMEM);
-                if (r < 0 || asprintf(&v[k], "%s=%s", key, x) < 0) {
-                        v[k] = NULL;
-                        free(x);
-                        free_strv(v);
-                        return r < 0 ? r : bridle__err(err, -ENOMEM, "mcp");
-                }
-                k++;
-                free(x);
-        }
-        *ret = v;
-        return 0;
-}
-
-static int header_lines(const struct bridle__run_mcp *s, char ***ret, bridle_error *err)
-{
-        const json_t *h = json_object_get(s->def, "headers");
-        char **v = bridle__calloc(json_object_size(h) + 1, sizeof(char *));
-        if (!v)
-                return bridle__err(err, -ENOMEM, "mcp");
-        size_t k = 0;
-        const char *key;
-        json_t *val;
-        json_object_foreach((json_t *)h, key, val) {
-                char *x = NULL, what[160];
-                (void)snprintf(what, sizeof(what), "mcp server '%s': headers.%s", s->name, key);
-                int r = bridle__env_expand(what, json_string_value(val), &x, err);
-                if (r < 0 || asprintf(&v[k], "%s: %s", key, x) < 0) {
+                if (r < 0 || asprintf(&v[k], "%s%s%s", name, sep, x) < 0) {
                         v[k] = NULL;
                         free(x);
                         free_strv(v);
@@ -110,7 +84,7 @@ static int transport(struct bridle__run_mcp *s, bridle__mcp_transport **t, bridl
 {
         if (!strcmp(s->where, "http")) {
                 char **headers = NULL;
-                int r = header_lines(s, &headers, err);
+                int r = kv_lines(s, "headers", ": ", NULL, true, &headers, err);
                 if (r == 0)
                         r = bridle__mcp_http_new(json_string_value(json_object_get(s->def, "url")),
                                                  (const char *const *)headers, t, err);
@@ -128,13 +102,13 @@ static int transport(struct bridle__run_mcp *s, bridle__mcp_transport **t, bridl
         int r;
         if (!strcmp(s->where, "host")) {
                 /* trusted: the harness's own environment, as any tool it runs */
-                if ((r = env_lines(s, environ, true, &env, err)) == 0)
+                if ((r = kv_lines(s, "env", "=", environ, true, &env, err)) == 0)
                         r = bridle__mcp_stdio_new(argv, (const char *const *)env, cwd, t, err);
         } else {
                 const char *sandbox = bridle__run_sandbox(s->R, err);
                 if (!sandbox)
                         return err && err->code ? err->code : BRIDLE_E_SANDBOX;
-                if ((r = env_lines(s, NULL, false, &env, err)) == 0)
+                if ((r = kv_lines(s, "env", "=", NULL, false, &env, err)) == 0)
                         r = bridle__mcp_session_new(sandbox, argv, (const char *const *)env, cwd, t, err);
         }
         free_strv(env);
