@@ -383,7 +383,8 @@ int bridle__run_call_again(bridle__run *R, const json_t *call, json_t **ret_item
 
 /* Does a call change the workspace? Tools the registry marks read-only and
  * commands the safe list vouches for do not; handoffs touch nothing. */
-static bool call_writes(const bridle__run *R, struct bridle__agent_rt *rt, const json_t *call, const json_t *verdict)
+static bool call_writes(const bridle__run *R, struct bridle__agent_rt *rt, const json_t *call, const json_t *verdict,
+                        const bridle__run_mcp_info *mcp)
 {
         const char *type = json_string_value(json_object_get(call, "type"));
         const char *name = json_string_value(json_object_get(call, "name"));
@@ -391,9 +392,7 @@ static bool call_writes(const bridle__run *R, struct bridle__agent_rt *rt, const
                 return false;
         if (strcmp(type, "function_call") != 0)
                 return true;
-        bool remote = false;
-        (void)bridle__run_mcp_outside(rt, name, &remote);
-        return !remote && !bridle__tools_read_only(rt->tools, name ? name : "") &&
+        return !mcp->remote && !bridle__tools_read_only(rt->tools, name ? name : "") &&
                !bridle__run_handoff_target(R, R->st.agent, name);
 }
 
@@ -542,9 +541,10 @@ static int run_pending(bridle__run *R, const char **where, bool *waiting, bridle
                 json_int_t turn = R->st.turns ? (json_int_t)R->st.turns - 1 : 0;
                 /* A call that may change the workspace: a checkpoint before it,
                  * and it is journaled before and after it runs. */
-                bool writes = call_writes(R, rt, call, verdict), remote = false;
-                bool outside = bridle__run_mcp_outside(rt, name, &remote);
-                const char *server_where = NULL, *server = bridle__run_mcp_server(rt, name, &server_where);
+                bridle__run_mcp_info mcp;
+                (void)bridle__run_mcp_tool(rt, name, &mcp);
+                bool writes = call_writes(R, rt, call, verdict, &mcp), outside = mcp.outside;
+                const char *server = mcp.server;
                 if (bridle__run_checkpoint_due(R, writes) &&
                     (r = bridle__run_checkpoint(R, writes ? "before_call" : "interval", writes ? call_id : NULL,
                                                 err)) < 0) {
@@ -556,7 +556,7 @@ static int run_pending(bridle__run *R, const char **where, bool *waiting, bridle
                                                     call_id ? call_id : "", "name", name ? name : type, "arguments",
                                                     args, "writes", writes, "outside", outside ? json_true() : NULL,
                                                     "mcp", server ? json_pack("{s:s,s:s}", "server", server,
-                                                                              "where", server_where)
+                                                                              "where", mcp.where)
                                                                   : NULL),
                                           writes || outside, err);
                 if (r < 0) {

@@ -297,16 +297,6 @@ bool bridle__run_mcp_changed(struct bridle__agent_rt *rt)
         return changed;
 }
 
-const char *bridle__run_mcp_server(const struct bridle__agent_rt *rt, const char *name, const char **ret_where)
-{
-        for (size_t i = 0; name && i < rt->n_mcp; i++)
-                if (bridle__mcp_bridge_has(rt->mcp[i].b, name, NULL)) {
-                        *ret_where = rt->mcp[i].where;
-                        return rt->mcp[i].name;
-                }
-        return NULL;
-}
-
 bool bridle__run_mcp_dead(const struct bridle__agent_rt *rt, const char *server)
 {
         for (size_t i = 0; server && i < rt->n_mcp; i++)
@@ -315,18 +305,19 @@ bool bridle__run_mcp_dead(const struct bridle__agent_rt *rt, const char *server)
         return false;
 }
 
-bool bridle__run_mcp_outside(const struct bridle__agent_rt *rt, const char *name, bool *ret_remote)
+bool bridle__run_mcp_tool(const struct bridle__agent_rt *rt, const char *name, bridle__run_mcp_info *ret)
 {
-        *ret_remote = false;
+        *ret = (bridle__run_mcp_info){0};
         for (size_t i = 0; name && i < rt->n_mcp; i++) {
                 const struct bridle__run_mcp *s = &rt->mcp[i];
                 bool idempotent = false;
                 if (!bridle__mcp_bridge_has(s->b, name, &idempotent))
                         continue;
-                if (!strcmp(s->where, "sandbox"))
-                        return false;
-                *ret_remote = true;
-                return !bridle__tools_read_only(rt->tools, name) && !idempotent;
+                ret->server = s->name;
+                ret->where = s->where;
+                ret->remote = strcmp(s->where, "sandbox") != 0;
+                ret->outside = ret->remote && !bridle__tools_read_only(rt->tools, name) && !idempotent;
+                return true;
         }
         return false;
 }

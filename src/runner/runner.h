@@ -178,15 +178,18 @@ int bridle__run_mcp_add_tools(struct bridle__agent_rt *rt, bool tolerant, bridle
 void bridle__run_mcp_drop_tools(struct bridle__agent_rt *rt);
 bool bridle__run_mcp_changed(struct bridle__agent_rt *rt);
 void bridle__run_mcp_stop(struct bridle__agent_rt *rt);
-/* Is name a tool of a server outside the sandbox (*ret_remote: host or HTTP)
- * whose call may change something there (not readOnlyHint, not
- * idempotentHint)? Such a call is never replayed, and when a run stopped
- * under it a person decides whether it runs again. */
-bool bridle__run_mcp_outside(const struct bridle__agent_rt *rt, const char *name, bool *ret_remote);
+/* What a tool of an agent's MCP server is: its server and where it runs;
+ * remote: on the host or over HTTP (it changes nothing in the sandbox, so it
+ * is never replayed); outside: remote and neither readOnlyHint nor
+ * idempotentHint (when a run stopped under it a person decides whether it
+ * runs again). false (all zero) for tools that are not MCP tools. */
+typedef struct bridle__run_mcp_info {
+        const char *server, *where;
+        bool remote, outside;
+} bridle__run_mcp_info;
+bool bridle__run_mcp_tool(const struct bridle__agent_rt *rt, const char *name, bridle__run_mcp_info *ret);
 /* Whether the named server is dead now (its last call found it so). */
 bool bridle__run_mcp_dead(const struct bridle__agent_rt *rt, const char *server);
-/* The MCP server whose tool name is (NULL: none), and where it runs. */
-const char *bridle__run_mcp_server(const struct bridle__agent_rt *rt, const char *name, const char **ret_where);
 
 /* Open an existing journal (NULL path: the default); 0 with *ret NULL when there is none. */
 int bridle__journal_open_existing(const char *journal_path, bridle__journal **ret, bridle_error *err);
