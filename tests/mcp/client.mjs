@@ -6,8 +6,9 @@
 // without elicitation; approved and declined through elicitation), and the
 // errors for an unknown tool and bad arguments. Exits 1 on the first failure.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { answerApprovals, checkApprovals } from "./approvals.mjs";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { ElicitRequestSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
+import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -156,26 +157,9 @@ async function expectRpcError(p, code, what) {
 // ---- a client with elicitation: approvals ----
 {
   const { client, transport } = await connect({ elicitation: {} });
-  const asked = [];
-  client.setRequestHandler(ElicitRequestSchema, async (req) => {
-    asked.push(req.params);
-    const msg = req.params.message;
-    if (msg.includes("touch b.txt")) return { action: "accept", content: { approve: true } };
-    if (msg.includes("touch c.txt")) return { action: "accept", content: { approve: false } };
-    return { action: "decline" };
-  });
+  const asked = answerApprovals(client);
   await client.connect(transport);
-  let r = await client.callTool({ name: "exec_command", arguments: { cmd: "touch b.txt" } });
-  ok(!r.isError, "ask + elicitation accepted: it ran", r);
-  ok(asked.length === 1 && asked[0].requestedSchema?.properties?.approve?.type === "boolean",
-    "elicitation/create with a boolean approve", asked);
-  r = await client.callTool({ name: "exec_command", arguments: { cmd: "touch c.txt" } });
-  ok(r.isError && /not approved/.test(text(r)), "elicitation: approve false refuses", r);
-  r = await client.callTool({ name: "exec_command", arguments: { cmd: "touch d.txt" } });
-  ok(r.isError && /decline/.test(text(r)), "elicitation: decline refuses", r);
-  r = await client.callTool({ name: "list_dir", arguments: {} });
-  ok(text(r).includes("b.txt") && !text(r).includes("c.txt") && !text(r).includes("d.txt"), "only the approved call ran", r);
-  ok(asked.length === 3, "three approvals asked", asked.length);
+  await checkApprovals(client, asked, ok, text, "ask + elicitation accepted: it ran");
   await client.close();
 }
 console.error(`all ${checks} checks passed`);

@@ -8,8 +8,8 @@
 // (approved, approve false, declined), the wrong token refused, then DELETE
 // of the session. Exits 1 on the first failure.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { answerApprovals, checkApprovals } from "./approvals.mjs";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 
 const [url, token] = process.argv.slice(2);
 if (!url || !token) {
@@ -78,27 +78,9 @@ function connect(capabilities, tok = token) {
 // ---- approvals through elicitation (sent on the tools/call's event stream) ----
 {
   const { client, transport } = connect({ elicitation: {} });
-  const asked = [];
-  client.setRequestHandler(ElicitRequestSchema, async (req) => {
-    asked.push(req.params);
-    const msg = req.params.message;
-    if (msg.includes("touch b.txt")) return { action: "accept", content: { approve: true } };
-    if (msg.includes("touch c.txt")) return { action: "accept", content: { approve: false } };
-    return { action: "decline" };
-  });
+  const asked = answerApprovals(client);
   await client.connect(transport);
-  let r = await client.callTool({ name: "exec_command", arguments: { cmd: "touch b.txt" } });
-  ok(!r.isError, "elicitation accepted: it ran", r);
-  ok(asked.length === 1 && asked[0].requestedSchema?.properties?.approve?.type === "boolean",
-    "elicitation/create with a boolean approve", asked);
-  r = await client.callTool({ name: "exec_command", arguments: { cmd: "touch c.txt" } });
-  ok(r.isError && /not approved/.test(text(r)), "elicitation: approve false refuses", r);
-  r = await client.callTool({ name: "exec_command", arguments: { cmd: "touch d.txt" } });
-  ok(r.isError && /decline/.test(text(r)), "elicitation: decline refuses", r);
-  r = await client.callTool({ name: "list_dir", arguments: {} });
-  ok(text(r).includes("b.txt") && !text(r).includes("c.txt") && !text(r).includes("d.txt"),
-    "only the approved call ran", r);
-  ok(asked.length === 3, "three approvals asked", asked.length);
+  await checkApprovals(client, asked, ok, text, "elicitation accepted: it ran");
   await transport.terminateSession();
   await client.close();
 }
